@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { GatehouseError } from '../errors.js';
+
+/**
+ * Gatehouse's settings, Kong-style: each has an environment variable
+ * `GATEHOUSE_<NAME>` and a key of the same name, lower-case, in an optional JSON
+ * config file (`GATEHOUSE_CONFIG` or `--config`). The environment wins over the file.
+ * Every problem is reported at once, before anything starts.
+ */
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+const listen = z.string().transform((value, ctx): Listen => {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not host:port (e.g. 127.0.0.1:8001 or [::1]:8001)` });
+    return z.NEVER;
+  }
+  return { host: match[1] ?? match[2]!, port };
+});
+
+const keys = z.string().transform((value, ctx) => {
+  const list = value
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  const short = list.findIndex((key) => key.length < 32);
+  if (list.length === 0 || short !== -1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'each key needs at least 32 characters of randomness; generate one with `openssl rand -base64 32`',
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
+const database = z
+  .string()
+  .refine((value) => value.startsWith('sqlite:'), {
+    message: 'expected sqlite:<path> (e.g. sqlite:./data/gatehouse.db) or sqlite::memory:',
+  });
+
+const trustedIps = z.string().transform((value, ctx) => {
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const [address, bits] = entry.split('/');
+    if (!address || isIP(address) === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range` });
+    }
+  }
+  return list;
+});
+
+export const settingsSchema = z
+  .object({
+    proxy_listen: listen.prefault('0.0.0.0:8000'),
+    admin_listen: listen.prefault('127.0.0.1:8001'),
+    dev_idp_listen: listen.prefault('127.0.0.1:9000'),
+    demo_upstream_listen: listen.prefault('127.0.0.1:9001'),
+    database: database.default('sqlite:./data/gatehouse.db'),
+    data_dir: z.string().min(1).default('./data'),
+    keys: keys.optional(),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    trusted_ips: trustedIps.prefault(''),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;
+
+/** Reads settings from a config file (optional) and the environment; throws one error listing every problem. */
+export function loadSettings(options: { env?: NodeJS.ProcessEnv; configPath?: string | undefined } = {}): Settings {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+
+  const configPath = options.configPath ?? env.GATEHOUSE_CONFIG;
+  if (configPath) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        problems.push(`${configPath}: expected a JSON object of settings`);
+      } else {
+        for (const [key, value] of Object.entries(parsed)) {
+          raw[key] = Array.isArray(value) ? value.join(',') : typeof value === 'number' ? String(value) : value;
+        }
+      }
+    } catch (error) {
+      problems.push(`${configPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const name of SETTING_NAMES) {
+    const value = env[`GATEHOUSE_${name.toUpperCase()}`];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+
+  const result = settingsSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+      if (issue.code === 'unrecognized_keys') {
+        for (const unknown of issue.keys) {
+          problems.push(`${unknown}: unknown setting in ${configPath}; known settings are ${SETTING_NAMES.join(', ')}`);
+        }
+        continue;
+      }
+      const label = key ? `GATEHOUSE_${key.toUpperCase()} (${key})` : 'settings';
+      problems.push(`${label}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new GatehouseError(
+      'GH-CONFIG-INVALID',
+      `Gatehouse cannot start; fix these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,107 @@
+import { createHash, hkdfSync } from 'node:crypto';
+import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt, type JWTPayload } from 'jose';
+import { GatehouseError } from '../errors.js';
+
+/**
+ * What a derived key is used for. Each purpose gets its own key from every secret
+ * (HKDF with the purpose as `info`), so a cookie can never be replayed as a secret at
+ * rest or the other way round.
+ */
+export type KeyPurpose = 'cookie' | 'secret-at-rest' | 'session-record';
+
+interface DerivedKey {
+  kid: string;
+  bytes: Uint8Array;
+}
+
+const ENCRYPTION = { alg: 'dir', enc: 'A256GCM' } as const;
+
+/**
+ * The key ring built from `GATEHOUSE_KEYS`: the first secret seals, every secret
+ * unseals, so rotating keys (prepend a new one, drop the oldest later) keeps
+ * existing cookies and stored secrets readable. Keys are derived once, at start,
+ * never per request.
+ */
+export class KeyRing {
+  readonly #keys: Map<KeyPurpose, DerivedKey[]>;
+
+  private constructor(keys: Map<KeyPurpose, DerivedKey[]>) {
+    this.#keys = keys;
+  }
+
+  static fromSecrets(secrets: readonly string[]): KeyRing {
+    if (secrets.length === 0) {
+      throw new GatehouseError('GH-KEYS-EMPTY', 'GATEHOUSE_KEYS must hold at least one secret');
+    }
+    const keys = new Map<KeyPurpose, DerivedKey[]>();
+    for (const purpose of ['cookie', 'secret-at-rest', 'session-record'] as const) {
+      keys.set(
+        purpose,
+        secrets.map((secret) => {
+          const bytes = new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', `gatehouse:${purpose}`, 32));
+          // The kid names the key without revealing anything about it.
+          const kid = createHash('sha256').update(bytes).digest('base64url').slice(0, 12);
+          return { kid, bytes };
+        }),
+      );
+    }
+    return new KeyRing(keys);
+  }
+
+  #signingKey(purpose: KeyPurpose): DerivedKey {
+    return this.#keys.get(purpose)![0]!;
+  }
+
+  #keyFor(purpose: KeyPurpose, token: string): DerivedKey | undefined {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return undefined;
+    }
+    return this.#keys.get(purpose)!.find((key) => key.kid === kid);
+  }
+
+  /** Encrypts a string (a client secret, an API token) for storage. */
+  async encrypt(plaintext: string, purpose: KeyPurpose = 'secret-at-rest'): Promise<string> {
+    const key = this.#signingKey(purpose);
+    return new CompactEncrypt(new TextEncoder().encode(plaintext))
+      .setProtectedHeader({ ...ENCRYPTION, kid: key.kid })
+      .encrypt(key.bytes);
+  }
+
+  /** Decrypts what `encrypt` produced with any key of the ring. */
+  async decrypt(sealed: string, purpose: KeyPurpose = 'secret-at-rest'): Promise<string> {
+    const key = this.#keyFor(purpose, sealed);
+    if (!key) {
+      throw new GatehouseError(
+        'GH-KEYS-UNKNOWN',
+        'a stored secret was encrypted with a key that is no longer in GATEHOUSE_KEYS; add the old key back after the new one',
+      );
+    }
+    const { plaintext } = await compactDecrypt(sealed, key.bytes);
+    return new TextDecoder().decode(plaintext);
+  }
+
+  /** Seals claims into an encrypted, expiring token (cookies). */
+  async seal(claims: JWTPayload, expiresAt: number, purpose: KeyPurpose = 'cookie'): Promise<string> {
+    const key = this.#signingKey(purpose);
+    return new EncryptJWT(claims)
+      .setProtectedHeader({ ...ENCRYPTION, kid: key.kid })
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .encrypt(key.bytes);
+  }
+
+  /** Opens a sealed token; `null` for anything forged, tampered with, expired or sealed with an unknown key. */
+  async unseal(token: string, purpose: KeyPurpose = 'cookie'): Promise<JWTPayload | null> {
+    const key = this.#keyFor(purpose, token);
+    if (!key) return null;
+    try {
+      const { payload } = await jwtDecrypt(token, key.bytes, { clockTolerance: 0 });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+}

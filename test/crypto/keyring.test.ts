@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KeyRing } from '../../src/crypto/keyring.js';
+
+const OLD = 'old-secret-old-secret-old-secret-0001';
+const NEW = 'new-secret-new-secret-new-secret-0002';
+
+describe('KeyRing', () => {
+  it('encrypts secrets so they cannot be read without the key, and decrypts them back', async () => {
+    const ring = KeyRing.fromSecrets([NEW]);
+    const sealed = await ring.encrypt('client-secret-value');
+    assert.ok(!sealed.includes('client-secret-value'));
+    assert.equal(await ring.decrypt(sealed), 'client-secret-value');
+  });
+
+  it('keeps data sealed with an older key readable after rotation', async () => {
+    const before = KeyRing.fromSecrets([OLD]);
+    const sealedSecret = await before.encrypt('s3cret');
+    const cookie = await before.seal({ sid: 'abc' }, Math.floor(Date.now() / 1000) + 60);
+    const after = KeyRing.fromSecrets([NEW, OLD]);
+    assert.equal(await after.decrypt(sealedSecret), 's3cret');
+    assert.equal((await after.unseal(cookie))?.sid, 'abc');
+    // New data is sealed with the first key: a ring without the old key can read it.
+    const fresh = await after.seal({ sid: 'def' }, Math.floor(Date.now() / 1000) + 60);
+    assert.equal((await KeyRing.fromSecrets([NEW]).unseal(fresh))?.sid, 'def');
+  });
+
+  it('refuses cookies that are tampered with, expired, from another purpose, or from an unknown key', async () => {
+    const ring = KeyRing.fromSecrets([NEW]);
+    const now = Math.floor(Date.now() / 1000);
+    const cookie = await ring.seal({ sid: 'abc' }, now + 60);
+    const tampered = cookie.slice(0, -4) + (cookie.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    assert.equal(await ring.unseal(tampered), null);
+    assert.equal(await ring.unseal(await ring.seal({ sid: 'abc' }, now - 1)), null);
+    assert.equal(await ring.unseal(cookie, 'session-record'), null);
+    assert.equal(await KeyRing.fromSecrets([OLD]).unseal(cookie), null);
+    assert.equal(await ring.unseal('not-a-token'), null);
+  });
+
+  it('names the fix when a stored secret was sealed with a key that is gone', async () => {
+    const sealed = await KeyRing.fromSecrets([OLD]).encrypt('x');
+    await assert.rejects(KeyRing.fromSecrets([NEW]).decrypt(sealed), { code: 'GH-KEYS-UNKNOWN' });
+  });
+});
