@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { Logger } from '../log.js';
+import { ConsumerRepository } from '../store/repositories/consumers.js';
+import { PluginRepository } from '../store/repositories/plugins.js';
+import { RouteRepository } from '../store/repositories/routes.js';
+import { ServiceRepository } from '../store/repositories/services.js';
+import type { Page, PageRequest } from '../store/repositories/shared.js';
+import { InvalidSizeError } from '../store/errors.js';
+import type { Database } from '../store/schema.js';
+import type { PluginRegistry } from '../store/schemas/plugin.js';
+
+/** What every Admin API route module gets: the repositories and the change hook. */
+export interface AdminContext {
+  db: Kysely<Database>;
+  services: ServiceRepository;
+  routes: RouteRepository;
+  consumers: ConsumerRepository;
+  plugins: PluginRepository;
+  registry: PluginRegistry;
+  log: Logger;
+  /** Runs after every write that changed something, before the response goes out. */
+  changed(): Promise<void>;
+}
+
+export function createAdminContext(options: {
+  db: Kysely<Database>;
+  keyRing: KeyRing;
+  log: Logger;
+  registry: PluginRegistry;
+  onChange: () => Promise<void> | void;
+}): AdminContext {
+  const { db, keyRing, log, registry, onChange } = options;
+  return {
+    db,
+    services: new ServiceRepository(db),
+    routes: new RouteRepository(db),
+    consumers: new ConsumerRepository(db),
+    plugins: new PluginRepository(db, keyRing, registry),
+    registry,
+    log,
+    async changed() {
+      try {
+        await onChange();
+      } catch (error) {
+        // The write is committed; failing the request would invite a retry that
+        // writes twice. The data plane keeps its previous snapshot, and this says why.
+        log.error({ err: error }, 'configuration saved, but reloading the gateway failed');
+      }
+    },
+  };
+}
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * Registers the handlers of one path and answers Kong's 405 `Method not allowed` for
+ * the other methods, so `POST /services/x` says what is wrong instead of "Not found".
+ */
+export function endpoint(app: FastifyInstance, url: string, handlers: Partial<Record<HTTPMethods, Handler>>): void {
+  for (const [method, handler] of Object.entries(handlers)) {
+    app.route({ method: method as HTTPMethods, url, handler: handler! });
+  }
+  const others = ALL_METHODS.filter((method) => !(method in handlers));
+  if (others.length > 0) {
+    const allowed = Object.keys(handlers).join(', ');
+    app.route({
+      method: others,
+      url,
+      handler: async (_request, reply) =>
+        reply.status(405).header('allow', allowed).send({ message: `Method not allowed; ${url} accepts ${allowed}`, error_code: 'GH-ADMIN-METHOD' }),
+    });
+  }
+}
+
+/** Reads Kong's `size` and `offset` query arguments. */
+export function pageRequest(request: FastifyRequest): PageRequest {
+  const query = request.query as Record<string, unknown>;
+  const page: PageRequest = {};
+  const size = first(query.size);
+  if (size !== undefined) {
+    if (!/^\d+$/.test(size)) throw new InvalidSizeError();
+    page.size = Number(size);
+  }
+  const offset = first(query.offset);
+  if (offset !== undefined) page.offset = offset;
+  return page;
+}
+
+export function first(value: unknown): string | undefined {
+  if (Array.isArray(value)) return first(value[0]);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Kong's list body: `{data, next, offset}`; `next` is the path of the following page
+ * (null on the last one) and `offset` appears only when there is one.
+ */
+export function listBody<T>(request: FastifyRequest, page: Page<T>): Record<string, unknown> {
+  if (page.offset === null) return { data: page.data, next: null };
+  const path = request.url.split('?')[0];
+  const size = first((request.query as Record<string, unknown>).size);
+  const next = `${path}?offset=${encodeURIComponent(page.offset)}${size !== undefined ? `&size=${encodeURIComponent(size)}` : ''}`;
+  return { data: page.data, next, offset: page.offset };
+}
+
+/** The body of a write request; a bodiless POST means "no fields", as with Kong. */
+export function bodyOf(request: FastifyRequest): unknown {
+  return request.body === undefined || request.body === null ? {} : request.body;
+}
+
+/** Forces a reference field (the parent in a nested path) into a body object. */
+export function withField(body: unknown, field: string, value: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return { ...(body as Record<string, unknown>), [field]: value };
+}

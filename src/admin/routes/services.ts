@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { NOT_FOUND_BODY } from '../errors.js';
+import { bodyOf, endpoint, listBody, pageRequest, withField, type AdminContext } from '../context.js';
+import { registerScopedPlugins } from './scoped-plugins.js';
+
+type Params = { service: string; route: string };
+
+/** `/services`, `/services/{id or name}`, and the routes and plugins nested under a service. */
+export function registerServiceRoutes(app: FastifyInstance, ctx: AdminContext): void {
+  endpoint(app, '/services', {
+    GET: async (request) => listBody(request, await ctx.services.list(pageRequest(request))),
+    POST: async (request, reply) => {
+      const service = await ctx.services.insert(bodyOf(request));
+      await ctx.changed();
+      return reply.status(201).send(service);
+    },
+  });
+
+  endpoint(app, '/services/:service', {
+    GET: async (request, reply) => {
+      const service = await ctx.services.get((request.params as Params).service);
+      return service ?? reply.status(404).send(NOT_FOUND_BODY);
+    },
+    PATCH: async (request, reply) => {
+      const service = await ctx.services.update((request.params as Params).service, bodyOf(request));
+      if (!service) return reply.status(404).send(NOT_FOUND_BODY);
+      await ctx.changed();
+      return service;
+    },
+    PUT: async (request) => {
+      const { entity } = await ctx.services.upsert((request.params as Params).service, bodyOf(request));
+      await ctx.changed();
+      return entity;
+    },
+    DELETE: async (request, reply) => {
+      // Kong answers 204 whether or not the service existed: DELETE is idempotent.
+      if (await ctx.services.delete((request.params as Params).service)) await ctx.changed();
+      return reply.status(204).send();
+    },
+  });
+
+  endpoint(app, '/services/:service/routes', {
+    GET: async (request, reply) => {
+      const service = await ctx.services.get((request.params as Params).service);
+      if (!service) return reply.status(404).send(NOT_FOUND_BODY);
+      return listBody(request, await ctx.routes.list(pageRequest(request), { serviceId: service.id }));
+    },
+    POST: async (request, reply) => {
+      const service = await ctx.services.get((request.params as Params).service);
+      if (!service) return reply.status(404).send(NOT_FOUND_BODY);
+      const route = await ctx.routes.insert(withField(bodyOf(request), 'service', { id: service.id }));
+      await ctx.changed();
+      return reply.status(201).send(route);
+    },
+  });
+
+  /** The route, when it exists and belongs to the service in the path. */
+  const scopedRoute = async (params: Params) => {
+    const service = await ctx.services.get(params.service);
+    if (!service) return undefined;
+    const route = await ctx.routes.get(params.route);
+    if (!route || route.service?.id !== service.id) return { service, route: undefined };
+    return { service, route };
+  };
+
+  endpoint(app, '/services/:service/routes/:route', {
+    GET: async (request, reply) => {
+      const found = await scopedRoute(request.params as Params);
+      return found?.route ?? reply.status(404).send(NOT_FOUND_BODY);
+    },
+    PATCH: async (request, reply) => {
+      const found = await scopedRoute(request.params as Params);
+      if (!found?.route) return reply.status(404).send(NOT_FOUND_BODY);
+      const route = await ctx.routes.update(found.route.id, bodyOf(request));
+      if (!route) return reply.status(404).send(NOT_FOUND_BODY);
+      await ctx.changed();
+      return route;
+    },
+    PUT: async (request, reply) => {
+      const params = request.params as Params;
+      const service = await ctx.services.get(params.service);
+      if (!service) return reply.status(404).send(NOT_FOUND_BODY);
+      const { entity } = await ctx.routes.upsert(params.route, withField(bodyOf(request), 'service', { id: service.id }));
+      await ctx.changed();
+      return entity;
+    },
+    DELETE: async (request, reply) => {
+      const found = await scopedRoute(request.params as Params);
+      if (!found?.route) return reply.status(404).send(NOT_FOUND_BODY);
+      if (await ctx.routes.delete(found.route.id)) await ctx.changed();
+      return reply.status(204).send();
+    },
+  });
+
+  registerScopedPlugins(app, ctx, {
+    prefix: '/services/:service',
+    field: 'service',
+    resolve: async (params) => (await ctx.services.get(params.service!))?.id,
+  });
+}

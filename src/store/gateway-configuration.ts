@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { GatewayConfiguration } from '../gateway/entities.js';
+import { pluginRegistry } from '../gateway/plugins/index.js';
+import { consumerFromRow } from './repositories/consumers.js';
+import { PluginRepository } from './repositories/plugins.js';
+import { routeFromRow } from './repositories/routes.js';
+import { serviceFromRow } from './repositories/services.js';
+import type { Database } from './schema.js';
+import type { PluginRegistry } from './schemas/plugin.js';
+
+/**
+ * Everything the data plane needs, read in one transaction so the snapshot is
+ * consistent (no route pointing at a service deleted halfway through the read).
+ * Plugin secrets are decrypted here, in memory only; the result must never be
+ * returned by an API or logged whole.
+ */
+export async function loadGatewayConfiguration(
+  db: Kysely<Database>,
+  keyRing: KeyRing,
+  registry: PluginRegistry = pluginRegistry,
+): Promise<GatewayConfiguration> {
+  const plugins = new PluginRepository(db, keyRing, registry);
+  return db.transaction().execute(async (trx) => {
+    const services = await trx.selectFrom('services').selectAll().orderBy('created_at').orderBy('id').execute();
+    const routes = await trx.selectFrom('routes').selectAll().orderBy('created_at').orderBy('id').execute();
+    const consumers = await trx.selectFrom('consumers').selectAll().orderBy('created_at').orderBy('id').execute();
+    return {
+      services: services.map(serviceFromRow),
+      routes: routes.map(routeFromRow),
+      plugins: await plugins.listDecrypted(trx),
+      consumers: consumers.map(consumerFromRow),
+    };
+  });
+}

@@ -1,0 +1,237 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { KeyRing } from '../../crypto/keyring.js';
+import type { PluginEntity } from '../../gateway/entities.js';
+import { pluginRegistry } from '../../gateway/plugins/index.js';
+import { PrimaryKeyViolationError, SchemaViolationError, UniqueViolationError } from '../errors.js';
+import { decryptSecrets, encryptSecrets, redactSecrets } from '../plugin-secrets.js';
+import type { Database, PluginsTable } from '../schema.js';
+import { isPlainObject, isUuid } from '../schemas/common.js';
+import { parsePlugin, type PluginFields, type PluginRegistry } from '../schemas/plugin.js';
+import { resolveConsumerRef } from './consumers.js';
+import { resolveRouteRef, resolveServiceRef } from './routes.js';
+import {
+  fromBool,
+  fromJsonColumn,
+  keyMismatch,
+  mergePatch,
+  newId,
+  nowSeconds,
+  pageQuery,
+  toBool,
+  toJsonColumn,
+  toPage,
+  translateConstraintError,
+  type Page,
+  type PageRequest,
+} from './shared.js';
+
+type Row = Selectable<PluginsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The entity with `config` exactly as stored (secrets still encrypted). */
+function storedPluginFromRow(row: Row): PluginEntity {
+  return {
+    id: row.id,
+    name: row.name,
+    config: JSON.parse(row.config) as Record<string, unknown>,
+    enabled: toBool(row.enabled),
+    route: row.route_id === null ? null : { id: row.route_id },
+    service: row.service_id === null ? null : { id: row.service_id },
+    consumer: row.consumer_id === null ? null : { id: row.consumer_id },
+    protocols: JSON.parse(row.protocols) as PluginEntity['protocols'],
+    tags: fromJsonColumn<string[]>(row.tags),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/**
+ * Deep merge for PATCH of `config`: nested objects merge, lists and scalars replace,
+ * so `config.client_id=x` changes one field and keeps the rest (Kong's behaviour).
+ */
+function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(value) && isPlainObject(current) ? deepMerge(current, value) : value;
+  }
+  return merged;
+}
+
+function scopeKey(route: string | null, service: string | null, consumer: string | null, name: string) {
+  return {
+    key: `plugins:${name}:${route ?? ''}:${service ?? ''}:${consumer ?? ''}`,
+    // Kong's message names the whole scope: UNIQUE violation detected on '{consumer=null,name="acl",route={id="..."},service=null}'.
+    fields: {
+      consumer: consumer === null ? null : { id: consumer },
+      name,
+      route: route === null ? null : { id: route },
+      service: service === null ? null : { id: service },
+    },
+  };
+}
+
+export interface PluginScope {
+  routeId?: string;
+  serviceId?: string;
+  consumerId?: string;
+}
+
+/**
+ * Plugins: configuration validated by each plugin's own schema, secret fields
+ * encrypted with the key ring before they reach the database. Everything this
+ * class returns has `[redacted]` in place of secrets; only `listDecrypted`, for the
+ * data plane, returns them in clear.
+ */
+export class PluginRepository {
+  readonly #db: Kysely<Database>;
+  readonly #keyRing: KeyRing;
+  readonly #registry: PluginRegistry;
+
+  constructor(db: Kysely<Database>, keyRing: KeyRing, registry: PluginRegistry = pluginRegistry) {
+    this.#db = db;
+    this.#keyRing = keyRing;
+    this.#registry = registry;
+  }
+
+  #secretFields(name: string): readonly string[] {
+    return this.#registry.get(name)?.secretFields ?? [];
+  }
+
+  #redacted(row: Row): PluginEntity {
+    const entity = storedPluginFromRow(row);
+    return { ...entity, config: redactSecrets(entity.config, this.#secretFields(entity.name)) };
+  }
+
+  async #decrypted(row: Row): Promise<PluginEntity> {
+    const entity = storedPluginFromRow(row);
+    const definition = this.#registry.get(entity.name);
+    // A plugin no longer installed keeps its stored form: nothing can run it anyway.
+    if (!definition) return entity;
+    return { ...entity, config: await decryptSecrets(entity.config, definition.secretFields, this.#keyRing) };
+  }
+
+  async list(request: PageRequest = {}, scope: PluginScope = {}): Promise<Page<PluginEntity>> {
+    const { size, after } = pageQuery(request);
+    let query = this.#db.selectFrom('plugins').selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
+    if (after) query = query.where(after);
+    if (scope.routeId) query = query.where('route_id', '=', scope.routeId);
+    if (scope.serviceId) query = query.where('service_id', '=', scope.serviceId);
+    if (scope.consumerId) query = query.where('consumer_id', '=', scope.consumerId);
+    return toPage(await query.execute(), size, (row) => this.#redacted(row));
+  }
+
+  /** Every plugin with secrets decrypted, for building the data plane's snapshot. */
+  async listDecrypted(db: Db = this.#db): Promise<PluginEntity[]> {
+    const rows = await db.selectFrom('plugins').selectAll().orderBy('created_at').orderBy('id').execute();
+    return Promise.all(rows.map((row) => this.#decrypted(row)));
+  }
+
+  /** Names of the plugins configured at least once (Kong's `enabled_in_cluster`). */
+  async configuredNames(): Promise<string[]> {
+    const rows = await this.#db.selectFrom('plugins').select('name').distinct().orderBy('name').execute();
+    return rows.map((row) => row.name);
+  }
+
+  async get(id: string): Promise<PluginEntity | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.#db.selectFrom('plugins').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+    return row ? this.#redacted(row) : undefined;
+  }
+
+  async insert(input: unknown): Promise<PluginEntity> {
+    const fields = this.#parse(input, undefined);
+    return this.#db.transaction().execute(async (trx) => {
+      const id = fields.id?.toLowerCase() ?? newId();
+      if (fields.id && (await trx.selectFrom('plugins').select('id').where('id', '=', id).executeTakeFirst())) {
+        throw new PrimaryKeyViolationError(id);
+      }
+      const now = nowSeconds();
+      const row = await this.#toRow(trx, id, fields, now, now);
+      await trx.insertInto('plugins').values(row).execute().catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      return this.#redacted(row);
+    });
+  }
+
+  /** PATCH: merges onto the stored plugin (config merged field by field); undefined when missing. */
+  async update(id: string, patch: unknown): Promise<PluginEntity | undefined> {
+    if (!isUuid(id)) return undefined;
+    return this.#db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('plugins').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+      if (!existing) return undefined;
+      const current = await this.#decrypted(existing);
+      const { created_at: _c, updated_at: _u, ...currentInput } = current;
+      const merged = mergePatch(currentInput, patch);
+      if (isPlainObject(patch) && isPlainObject(patch.config) && (patch.name === undefined || patch.name === current.name)) {
+        merged.config = deepMerge(current.config, patch.config);
+      }
+      const idIssues = keyMismatch(merged, 'id', existing.id);
+      if (idIssues.length > 0) throw new SchemaViolationError(idIssues);
+      const fields = this.#parse(merged, current);
+      const row = await this.#toRow(trx, existing.id, fields, existing.created_at, nowSeconds());
+      await trx.updateTable('plugins').set(row).where('id', '=', existing.id).execute()
+        .catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      return this.#redacted(row);
+    });
+  }
+
+  /** PUT: creates or replaces the plugin with this id. */
+  async upsert(id: string, input: unknown): Promise<{ entity: PluginEntity; created: boolean }> {
+    if (!isUuid(id)) {
+      throw new SchemaViolationError([{ path: ['id'], message: 'expected a valid UUID in the URL (plugins are addressed by id)' }]);
+    }
+    const key = id.toLowerCase();
+    const issues = keyMismatch(input, 'id', key);
+    if (issues.length > 0) throw new SchemaViolationError(issues);
+    return this.#db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('plugins').selectAll().where('id', '=', key).executeTakeFirst();
+      const current = existing ? await this.#decrypted(existing) : undefined;
+      const fields = this.#parse(isPlainObject(input) ? { ...input, id: key } : input, current);
+      const now = nowSeconds();
+      const row = await this.#toRow(trx, key, fields, existing?.created_at ?? now, now);
+      const write = existing
+        ? trx.updateTable('plugins').set(row).where('id', '=', key).execute()
+        : trx.insertInto('plugins').values(row).execute();
+      await write.catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      return { entity: this.#redacted(row), created: !existing };
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const result = await this.#db.deleteFrom('plugins').where('id', '=', id.toLowerCase()).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  #parse(input: unknown, current: PluginEntity | undefined): PluginFields {
+    // Stored secrets stand in for `[redacted]` only for the same plugin type.
+    const storedConfig = current && isPlainObject(input) && input.name === current.name ? current.config : undefined;
+    const result = parsePlugin(input, this.#registry, storedConfig);
+    if (!result.data) throw new SchemaViolationError(result.issues);
+    return result.data;
+  }
+
+  async #toRow(trx: Transaction<Database>, id: string, fields: PluginFields, createdAt: number, updatedAt: number): Promise<Row> {
+    const routeId = await resolveRouteRef(trx, fields.route);
+    const serviceId = await resolveServiceRef(trx, fields.service);
+    const consumerId = await resolveConsumerRef(trx, fields.consumer);
+    const scope = scopeKey(routeId, serviceId, consumerId, fields.name);
+    const taken = await trx.selectFrom('plugins').select('id').where('cache_key', '=', scope.key).where('id', '<>', id).executeTakeFirst();
+    if (taken) throw new UniqueViolationError(scope.fields);
+    const config = await encryptSecrets(fields.config, fields.definition.secretFields, this.#keyRing);
+    return {
+      id,
+      name: fields.name,
+      config: JSON.stringify(config),
+      enabled: fromBool(fields.enabled),
+      route_id: routeId,
+      service_id: serviceId,
+      consumer_id: consumerId,
+      protocols: JSON.stringify(fields.protocols),
+      tags: toJsonColumn(fields.tags),
+      cache_key: scope.key,
+      created_at: createdAt,
+      updated_at: updatedAt,
+    };
+  }
+}
