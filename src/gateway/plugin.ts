@@ -1,0 +1,109 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { ProviderCache } from '../oidc/provider-cache.js';
+import type { Logger } from '../log.js';
+import type { SessionStore } from '../sessions/store.js';
+import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from './entities.js';
+
+/**
+ * The contract every gateway plugin implements, in Kong's shape: a declarative
+ * configuration schema and handlers that run in fixed phases. Adding a plugin means
+ * adding a folder under `plugins/` and one line in `plugins/index.ts`; the core never
+ * changes.
+ */
+export interface PluginDefinition<Config = any> {
+  name: string;
+  /** Higher runs first, as in Kong (openid-connect 1050 before acl 950). */
+  priority: number;
+  /**
+   * Validates a configuration and fills in defaults. Must accept the output of
+   * form bodies too (strings for numbers and booleans, one value for a list).
+   */
+  configSchema: z.ZodType<Config>;
+  /** Dotted paths inside `config` that hold secrets: encrypted at rest, never returned in clear. */
+  secretFields: readonly string[];
+  /** Builds the handler for one plugin entity; called when a configuration snapshot is built. */
+  create(config: Config, context: PluginCreateContext): PluginHandler;
+}
+
+export interface PluginCreateContext {
+  plugin: PluginEntity;
+  keyRing: KeyRing;
+  sessions: SessionStore;
+  /** OpenID providers by issuer, shared by every plugin of the process. */
+  providers: ProviderCache;
+  log: Logger;
+  /**
+   * A handler from the previous snapshot for the same plugin id and an identical
+   * configuration, so caches (introspection results, providers) survive reloads.
+   */
+  previous: PluginHandler | undefined;
+}
+
+export interface PluginHandler {
+  /** Runs before the request goes upstream. Return a response to answer the client without proxying. */
+  access?(ctx: RequestContext): Promise<PluginResponse | void> | PluginResponse | void;
+  /** Runs after the upstream answered, before the response headers go to the client. */
+  response?(ctx: RequestContext, upstream: UpstreamResponseInfo): Promise<void> | void;
+  /** Releases timers and caches when a snapshot drops this handler. */
+  close?(): void;
+}
+
+export interface GatewayRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  /** Path only, percent-decoding left as sent. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** The scheme the client used, `http` or `https`, after trusted X-Forwarded-Proto. */
+  scheme: 'http' | 'https';
+  /** The host (with port, if any) the client addressed. */
+  host: string;
+  remoteAddress: string;
+  raw: IncomingMessage;
+}
+
+export interface UpstreamResponseInfo {
+  status: number;
+  headers: Record<string, string | string[]>;
+}
+
+/** A response a plugin sends instead of proxying. */
+export interface PluginResponse {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  /** Objects are sent as JSON. */
+  body?: string | Buffer | Record<string, unknown>;
+}
+
+export interface RequestContext {
+  request: GatewayRequest;
+  route: RouteEntity;
+  service: ServiceEntity | null;
+  /** Consumer identified by an authentication plugin, as in Kong's `kong.client.authenticate`. */
+  consumer: ConsumerEntity | null;
+  /** Credential identifier (`X-Credential-Identifier`). */
+  credential: string | null;
+  /** Groups for the `acl` plugin, set by `authenticated_groups_claim`. */
+  authenticatedGroups: string[] | null;
+  /** Headers to set on the upstream request; a `null` value removes the header. */
+  upstreamHeaders: Map<string, string | null>;
+  /** Headers to add to the client response (e.g. Set-Cookie), whether proxied or short-circuited. */
+  responseHeaders: Map<string, string[]>;
+  /** Finds a consumer in the current configuration snapshot (no database query). */
+  findConsumer(by: 'id' | 'username' | 'custom_id', value: string): ConsumerEntity | undefined;
+  /** Per-request scratch space for plugins, keyed by plugin name. */
+  shared: Map<string, unknown>;
+  log: Logger;
+}
+
+/** Adds a response header without dropping earlier values of the same name. */
+export function addResponseHeader(ctx: RequestContext, name: string, value: string): void {
+  const key = name.toLowerCase();
+  const list = ctx.responseHeaders.get(key);
+  if (list) list.push(value);
+  else ctx.responseHeaders.set(key, [value]);
+}

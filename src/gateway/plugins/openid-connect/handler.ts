@@ -1,0 +1,653 @@
+import * as client from 'openid-client';
+import type { KeyRing } from '../../../crypto/keyring.js';
+import type { Logger } from '../../../log.js';
+import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
+import type { SessionStore } from '../../../sessions/store.js';
+import { setAuthenticatedConsumer } from '../../authentication.js';
+import type { ConsumerEntity } from '../../entities.js';
+import {
+  addResponseHeader,
+  type PluginCreateContext,
+  type PluginDefinition,
+  type PluginHandler,
+  type PluginResponse,
+  type RequestContext,
+} from '../../plugin.js';
+import {
+  beginAuthorization,
+  callbackUrl,
+  isAuthorizationResponse,
+  newId,
+  redirectUriFor,
+  takePendingAuthorization,
+} from './authorization-flow.js';
+import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
+import { clearCookieHeader, cookieHeaderWithout, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
+import { errorResponse, isApiClient, redirect } from './responses.js';
+import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
+import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
+import {
+  TokenRejected,
+  VerifiedTokenCache,
+  checkIssuedAt,
+  decodeIfJwt,
+  introspect,
+  looksLikeJwt,
+  verifyProviderJwt,
+} from './token-verification.js';
+
+const SESSION_PREFIX = 'sess:';
+
+/** Who the request is, once a method has authenticated it. */
+interface Identity {
+  method: AuthMethod;
+  /**
+   * Where claims are looked up, in order: the access token's claims (or the
+   * introspection answer), then the ID token's, then userinfo, as Kong reads them.
+   */
+  sources: ClaimSources;
+  accessToken: string;
+  tokenType: string;
+  idToken?: string | undefined;
+  userinfo?: Record<string, unknown> | undefined;
+}
+
+/** A failed attempt: why, and whether a token was presented (for `WWW-Authenticate`). */
+interface Failure {
+  reason: string;
+  invalidToken: boolean;
+}
+
+/**
+ * Kong's `openid-connect` plugin: authorization code flow with server-side sessions,
+ * bearer JWTs, introspection and client refresh tokens, then the same claim checks,
+ * consumer mapping and upstream headers for every method.
+ */
+export class OpenIdConnectHandler implements PluginHandler {
+  readonly #config: OpenIdConnectConfig;
+  readonly #methods: ReadonlySet<AuthMethod>;
+  readonly #keyRing: KeyRing;
+  readonly #sessions: SessionStore;
+  readonly #providers: ProviderCache;
+  readonly #log: Logger;
+  readonly #cookie: CookieSettings;
+  readonly #verified = new VerifiedTokenCache();
+  /** One refresh per session at a time: concurrent requests wait for the same answer. */
+  readonly #refreshing = new Map<string, Promise<OidcSession | undefined>>();
+  readonly #clientId: string;
+  readonly #clientSecret: string | undefined;
+
+  constructor(config: OpenIdConnectConfig, context: PluginCreateContext) {
+    this.#config = config;
+    this.#methods = new Set(config.auth_methods);
+    this.#keyRing = context.keyRing;
+    this.#sessions = context.sessions;
+    this.#providers = context.providers;
+    this.#log = context.log.child({ plugin: 'openid-connect', plugin_id: context.plugin.id });
+    this.#clientId = config.client_id[0]!;
+    this.#clientSecret = config.client_secret?.[0];
+    this.#cookie = {
+      path: config.session_cookie_path,
+      domain: config.session_cookie_domain,
+      secure: config.session_cookie_secure,
+      httpOnly: config.session_cookie_http_only,
+      sameSite: config.session_cookie_same_site,
+    };
+    // Discover early so the first request does not wait; failures are retried on use.
+    this.#providers.get(config.issuer).catch(() => undefined);
+  }
+
+  async access(ctx: RequestContext): Promise<PluginResponse | void> {
+    const { request } = ctx;
+    let provider: Provider;
+    try {
+      provider = await this.#providers.get(this.#config.issuer);
+    } catch (error) {
+      this.#log.error({ err: describe(error) }, 'the OpenID provider is unreachable');
+      return errorResponse(request, 502, 'The identity provider cannot be reached; try again shortly.');
+    }
+
+    if (this.#isLogout(ctx)) return this.#logout(ctx, provider);
+
+    const interactive = this.#methods.has('authorization_code');
+    if (interactive && isAuthorizationResponse(request) && this.#isRedirectPath(ctx)) {
+      return this.#completeAuthorization(ctx, provider);
+    }
+
+    let failure: Failure | undefined;
+
+    const bearer = this.#bearerToken(ctx);
+    if (bearer !== undefined && (this.#methods.has('bearer') || this.#methods.has('introspection'))) {
+      const result = await this.#authenticateBearer(provider, bearer);
+      if ('sources' in result) return this.#admit(ctx, result);
+      failure = result;
+    }
+
+    if (!failure && this.#methods.has('refresh_token')) {
+      const refreshToken = this.#clientRefreshToken(ctx);
+      if (refreshToken !== undefined) {
+        const result = await this.#authenticateRefreshToken(provider, refreshToken);
+        if ('sources' in result) return this.#admit(ctx, result);
+        failure = result;
+      }
+    }
+
+    if (!failure && (this.#methods.has('session') || interactive)) {
+      const session = await this.#loadSession(ctx, provider);
+      if (session) {
+        return this.#admit(ctx, {
+          method: 'session',
+          sources: [session.claims, session.id_claims, session.userinfo ?? {}],
+          accessToken: session.tokens.access_token,
+          tokenType: session.tokens.token_type,
+          idToken: session.tokens.id_token,
+          userinfo: session.userinfo,
+        });
+      }
+    }
+
+    return this.#unauthenticated(ctx, provider, failure);
+  }
+
+  // ---- authentication methods -------------------------------------------------
+
+  async #authenticateBearer(provider: Provider, token: string): Promise<Identity | Failure> {
+    const key = VerifiedTokenCache.key(token);
+    const cached = this.#verified.get(key);
+    if (cached) return { method: 'bearer', sources: [cached.claims], accessToken: token, tokenType: 'Bearer' };
+    try {
+      let claims: Record<string, unknown>;
+      let method: AuthMethod;
+      if (this.#methods.has('bearer') && looksLikeJwt(token)) {
+        claims = await verifyProviderJwt(provider, token, { leeway: this.#config.leeway });
+        method = 'bearer';
+      } else if (this.#methods.has('introspection')) {
+        claims = await introspect(this.#client(provider), token);
+        method = 'introspection';
+      } else {
+        return { reason: 'the bearer token is not a JWT and introspection is not enabled', invalidToken: true };
+      }
+      const exp = typeof claims.exp === 'number' ? claims.exp : nowSeconds() + 60;
+      if (method === 'bearer' || this.#config.cache_introspection) this.#verified.set(key, { claims, expiresAt: exp });
+      return { method, sources: [claims], accessToken: token, tokenType: 'Bearer' };
+    } catch (error) {
+      const reason = error instanceof TokenRejected ? error.reason : describe(error);
+      this.#log.info({ reason }, 'bearer token rejected');
+      return { reason, invalidToken: true };
+    }
+  }
+
+  async #authenticateRefreshToken(provider: Provider, refreshToken: string): Promise<Identity | Failure> {
+    try {
+      const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
+      const idClaims = response.id_token ? await this.#verifyIdToken(provider, response.id_token) : undefined;
+      return {
+        method: 'refresh_token',
+        sources: [{ ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope) }, idClaims ?? {}],
+        accessToken: response.access_token,
+        tokenType: response.token_type ?? 'Bearer',
+        idToken: response.id_token,
+      };
+    } catch (error) {
+      this.#log.info({ reason: describe(error) }, 'refresh token rejected');
+      return { reason: 'the refresh token was not accepted by the provider', invalidToken: true };
+    }
+  }
+
+  async #loadSession(ctx: RequestContext, provider: Provider): Promise<OidcSession | undefined> {
+    const handle = readCookie(ctx.request, this.#config.session_cookie_name);
+    if (!handle) return undefined;
+    const claims = await this.#keyRing.unseal(handle);
+    if (!claims || typeof claims.sid !== 'string') return undefined;
+    const sid = claims.sid;
+    let session = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
+    // A session of another provider or client under the same cookie name is not ours.
+    if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
+
+    const expiry = sessionExpiry(session, this.#config);
+    if (expiry === 0) {
+      await this.#sessions.delete(SESSION_PREFIX + sid);
+      addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
+      return undefined;
+    }
+
+    if (needsRefresh(session.tokens)) {
+      session = await this.#refreshSession(sid, session, provider);
+      if (!session) {
+        addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
+        return undefined;
+      }
+    }
+
+    if (touchSession(session, this.#config)) {
+      await this.#storeSession(sid, session);
+    }
+    return session;
+  }
+
+  #refreshSession(sid: string, session: OidcSession, provider: Provider): Promise<OidcSession | undefined> {
+    const running = this.#refreshing.get(sid);
+    if (running) return running;
+    const refresh = (async (): Promise<OidcSession | undefined> => {
+      const { refresh_token: refreshToken } = session.tokens;
+      if (!refreshToken || !this.#config.refresh_tokens) {
+        // Without a way to renew, an expired access token ends the session, as in Kong.
+        if (session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds()) {
+          await this.#sessions.delete(SESSION_PREFIX + sid);
+          return undefined;
+        }
+        return session;
+      }
+      try {
+        const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
+        let idClaims = session.id_claims;
+        if (response.id_token) {
+          idClaims = await this.#verifyIdToken(provider, response.id_token);
+          // OIDC Core 12.2: a refreshed ID token is about the same person.
+          if (idClaims.sub !== session.sub) throw new TokenRejected('the refreshed ID token names another subject');
+        }
+        const refreshed: OidcSession = {
+          ...session,
+          tokens: tokensFrom(response, session.tokens),
+          claims: { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope ?? session.tokens.scope) },
+          id_claims: idClaims,
+        };
+        await this.#storeSession(sid, refreshed);
+        this.#log.debug('session tokens refreshed');
+        return refreshed;
+      } catch (error) {
+        this.#log.info({ reason: describe(error) }, 'session refresh failed; the session ends');
+        await this.#sessions.delete(SESSION_PREFIX + sid);
+        return undefined;
+      }
+    })();
+    this.#refreshing.set(sid, refresh);
+    void refresh.finally(() => this.#refreshing.delete(sid));
+    return refresh;
+  }
+
+  async #storeSession(sid: string, session: OidcSession): Promise<void> {
+    const expiry = sessionExpiry(session, this.#config);
+    if (expiry === 0) return;
+    await this.#sessions.set(SESSION_PREFIX + sid, session, expiry, `${session.issuer}#${session.sub}`);
+  }
+
+  // ---- authorization code flow ---------------------------------------------------
+
+  #isRedirectPath(ctx: RequestContext): boolean {
+    const configured = this.#config.redirect_uri?.[0];
+    if (!configured) return true;
+    return new URL(configured).pathname === ctx.request.path;
+  }
+
+  async #startAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
+    const { request } = ctx;
+    const redirectUri = redirectUriFor(request, this.#config.redirect_uri);
+    const started = await beginAuthorization({
+      request,
+      configuration: this.#client(provider),
+      issuer: provider.issuer,
+      clientId: this.#clientId,
+      redirectUri,
+      scopes: this.#config.scopes,
+      sessions: this.#sessions,
+      keyRing: this.#keyRing,
+      lifetimeSeconds: this.#config.authorization_rolling_timeout || 600,
+    });
+    const cookie = setCookieHeader(
+      request,
+      this.#config.authorization_cookie_name,
+      started.cookieValue,
+      // The provider sends the browser back with a top-level GET: SameSite=Lax lets the cookie ride along.
+      { ...this.#cookie, sameSite: this.#cookie.sameSite === 'None' ? 'None' : 'Lax' },
+      started.expiresAt - nowSeconds(),
+    );
+    return redirect(started.location, { 'set-cookie': cookie });
+  }
+
+  async #completeAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
+    const { request } = ctx;
+    const clearAuthorization = clearCookieHeader(request, this.#config.authorization_cookie_name, this.#cookie);
+    const pending = await takePendingAuthorization(
+      readCookie(request, this.#config.authorization_cookie_name),
+      this.#sessions,
+      this.#keyRing,
+    );
+    if (!pending || pending.issuer !== provider.issuer || pending.client_id !== this.#clientId) {
+      this.#log.info('authorization response without a valid authorization cookie');
+      return errorResponse(
+        request,
+        401,
+        'Sign-in could not be completed: it took too long, was already used, or cookies are blocked. Open the page again to sign in.',
+        { 'set-cookie': clearAuthorization },
+      );
+    }
+
+    const error = request.query.get('error');
+    if (error) {
+      const description = request.query.get('error_description') ?? '';
+      this.#log.info({ error, description }, 'the provider refused the sign-in');
+      return errorResponse(request, error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}`, {
+        'set-cookie': clearAuthorization,
+      });
+    }
+
+    let session: OidcSession;
+    try {
+      const configuration = this.#client(provider);
+      const response = await client.authorizationCodeGrant(configuration, callbackUrl(pending, request), {
+        pkceCodeVerifier: pending.code_verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+      const idToken = response.id_token!;
+      // openid-client checked the claims; the signature is checked here too, for tokens
+      // straight from the token endpoint as well (OIDC Core 3.1.3.7 without the TLS shortcut).
+      const idClaims = await this.#verifyIdToken(provider, idToken);
+      const claims = { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope) };
+      let userinfo: Record<string, unknown> | undefined;
+      if (this.#wantsUserinfo([claims, idClaims]) && provider.metadata.userinfo_endpoint) {
+        // fetchUserInfo refuses an answer whose `sub` differs from the ID token's.
+        userinfo = (await client.fetchUserInfo(configuration, response.access_token, String(idClaims.sub))) as Record<string, unknown>;
+      }
+      const now = nowSeconds();
+      session = {
+        v: 1,
+        issuer: provider.issuer,
+        client_id: this.#clientId,
+        sub: String(idClaims.sub),
+        created_at: now,
+        last_seen: now,
+        persisted_seen: now,
+        rolled_at: now,
+        tokens: tokensFrom(response),
+        claims,
+        id_claims: idClaims,
+        userinfo,
+      };
+    } catch (failure) {
+      this.#log.warn({ reason: describe(failure) }, 'sign-in rejected: the authorization response or tokens failed validation');
+      return errorResponse(request, 401, 'Sign-in failed: the identity provider’s answer could not be validated.', {
+        'set-cookie': clearAuthorization,
+      });
+    }
+
+    const sid = newId();
+    await this.#storeSession(sid, session);
+    const handle = await this.#keyRing.seal({ sid }, sessionExpiry(session, this.#config));
+    const sessionCookie = setCookieHeader(
+      request,
+      this.#config.session_cookie_name,
+      handle,
+      this.#cookie,
+      this.#config.session_absolute_timeout > 0 ? this.#config.session_absolute_timeout : undefined,
+    );
+    this.#log.info({ sub: session.sub }, 'signed in');
+    // Back to where the browser wanted to go; that request is proxied with the new session.
+    return redirect(pending.target, { 'set-cookie': [clearAuthorization, sessionCookie] });
+  }
+
+  async #verifyIdToken(provider: Provider, idToken: string): Promise<Record<string, unknown>> {
+    const claims = await verifyProviderJwt(provider, idToken, { audience: this.#clientId, leeway: this.#config.leeway });
+    checkIssuedAt(claims, this.#config.leeway);
+    if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== this.#clientId) {
+      throw new TokenRejected('the ID token has several audiences and its azp is not this client');
+    }
+    if (claims.azp !== undefined && claims.azp !== this.#clientId) {
+      throw new TokenRejected('the ID token was issued to another party (azp)');
+    }
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw new TokenRejected('the ID token has no subject');
+    return claims;
+  }
+
+  /** Userinfo is fetched at sign-in when a header wants it, or when a claim the configuration reads is missing (Okta's thin ID tokens). */
+  #wantsUserinfo(sources: ClaimSources): boolean {
+    const config = this.#config;
+    if (config.upstream_user_info_header) return true;
+    const needed: Array<readonly string[] | undefined> = [
+      config.groups_required ? config.groups_claim : undefined,
+      config.roles_required ? config.roles_claim : undefined,
+      config.consumer_claim,
+      config.authenticated_groups_claim,
+      ...(config.upstream_headers_claims ?? []).map((claim) => [claim]),
+    ];
+    return needed.some((path) => path !== undefined && claimValues(sources, path) === undefined);
+  }
+
+  // ---- logout ------------------------------------------------------------------------
+
+  #isLogout(ctx: RequestContext): boolean {
+    const { request } = ctx;
+    const config = this.#config;
+    if (!config.logout_methods.includes(request.method as 'GET' | 'POST' | 'DELETE')) return false;
+    if (config.logout_uri_suffix && request.path.endsWith(config.logout_uri_suffix)) return true;
+    return config.logout_query_arg !== undefined && request.query.has(config.logout_query_arg);
+  }
+
+  async #logout(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
+    const { request } = ctx;
+    const clear = clearCookieHeader(request, this.#config.session_cookie_name, this.#cookie);
+    const handle = readCookie(request, this.#config.session_cookie_name);
+    const sealed = handle ? await this.#keyRing.unseal(handle) : null;
+    let session: OidcSession | undefined;
+    if (sealed && typeof sealed.sid === 'string') {
+      session = await this.#sessions.take<OidcSession>(SESSION_PREFIX + sealed.sid);
+    }
+    if (session && this.#config.logout_revoke && provider.metadata.revocation_endpoint) {
+      await this.#revoke(provider, session.tokens);
+    }
+    const postLogout = this.#config.logout_redirect_uri?.[0];
+    if (session?.tokens.id_token && provider.metadata.end_session_endpoint) {
+      const parameters: Record<string, string> = { id_token_hint: session.tokens.id_token };
+      if (postLogout) parameters.post_logout_redirect_uri = postLogout;
+      const location = client.buildEndSessionUrl(this.#client(provider), parameters);
+      this.#log.info({ sub: session.sub }, 'signed out; continuing at the provider');
+      return redirect(location.href, { 'set-cookie': clear });
+    }
+    if (postLogout) return redirect(postLogout, { 'set-cookie': clear });
+    return { status: 200, headers: { 'set-cookie': clear, 'cache-control': 'no-store' }, body: { message: 'Signed out' } };
+  }
+
+  async #revoke(provider: Provider, tokens: SessionTokens): Promise<void> {
+    const configuration = this.#client(provider);
+    const revocations: Array<Promise<void>> = [];
+    if (this.#config.logout_revoke_access_token) {
+      revocations.push(client.tokenRevocation(configuration, tokens.access_token, { token_type_hint: 'access_token' }));
+    }
+    if (this.#config.logout_revoke_refresh_token && tokens.refresh_token) {
+      revocations.push(client.tokenRevocation(configuration, tokens.refresh_token, { token_type_hint: 'refresh_token' }));
+    }
+    for (const result of await Promise.allSettled(revocations)) {
+      if (result.status === 'rejected') this.#log.warn({ reason: describe(result.reason) }, 'token revocation failed');
+    }
+  }
+
+  // ---- after authentication ----------------------------------------------------------------
+
+  #admit(ctx: RequestContext, identity: Identity): PluginResponse | void {
+    const config = this.#config;
+    const claims = identity.sources;
+    const denied = this.#checkRequirements(claims);
+    if (denied) return this.#forbidden(ctx, denied);
+
+    let consumer: ConsumerEntity | undefined;
+    if (config.consumer_claim) {
+      const value = claimString(claims, config.consumer_claim);
+      if (value !== undefined) {
+        for (const by of config.consumer_by) {
+          consumer = ctx.findConsumer(by, value);
+          if (consumer) break;
+        }
+      }
+      if (!consumer && !config.consumer_optional) {
+        return this.#forbidden(ctx, 'no consumer matches the token');
+      }
+    }
+
+    const credential = claimString(claims, config.credential_claim) ?? null;
+    setAuthenticatedConsumer(ctx, consumer ?? null, credential, false);
+    if (config.authenticated_groups_claim) {
+      ctx.authenticatedGroups = claimValues(claims, config.authenticated_groups_claim) ?? null;
+    }
+    this.#setUpstreamHeaders(ctx, identity);
+  }
+
+  #checkRequirements(claims: ClaimSources): string | undefined {
+    const config = this.#config;
+    const checks: Array<[readonly string[] | undefined, readonly string[], string]> = [
+      [config.audience_required, config.audience_claim, 'audience'],
+      [config.scopes_required, config.scopes_claim, 'scopes'],
+      [config.groups_required, config.groups_claim, 'groups'],
+      [config.roles_required, config.roles_claim, 'roles'],
+    ];
+    for (const [required, claim, what] of checks) {
+      if (required && required.length > 0 && !satisfiesRequirement(claimValues(claims, claim), required)) {
+        return `the token does not carry the required ${what}`;
+      }
+    }
+    return undefined;
+  }
+
+  #setUpstreamHeaders(ctx: RequestContext, identity: Identity): void {
+    const config = this.#config;
+    const headers = ctx.upstreamHeaders;
+    if (config.upstream_access_token_header) {
+      const [name, scheme] = splitHeaderSetting(config.upstream_access_token_header);
+      headers.set(name, scheme ? `${capitalize(scheme)} ${identity.accessToken}` : identity.accessToken);
+    }
+    if (config.upstream_id_token_header && identity.idToken) {
+      headers.set(config.upstream_id_token_header.toLowerCase(), identity.idToken);
+    }
+    if (config.upstream_user_info_header && identity.userinfo) {
+      headers.set(
+        config.upstream_user_info_header.toLowerCase(),
+        Buffer.from(JSON.stringify(identity.userinfo)).toString('base64url'),
+      );
+    }
+    const claimNames = config.upstream_headers_claims ?? [];
+    const headerNames = config.upstream_headers_names ?? [];
+    claimNames.forEach((claim, index) => {
+      const values = claimValues(identity.sources, [claim]);
+      const header = headerNames[index]!.toLowerCase();
+      headers.set(header, values === undefined ? null : values.join(' '));
+    });
+    // Gatehouse's own cookies stay at the gateway.
+    const cookies = cookieHeaderWithout(ctx.request, [config.session_cookie_name, config.authorization_cookie_name]);
+    if (cookies !== undefined) headers.set('cookie', cookies);
+  }
+
+  // ---- failure -----------------------------------------------------------------------------
+
+  async #unauthenticated(ctx: RequestContext, provider: Provider, failure: Failure | undefined): Promise<PluginResponse | void> {
+    const config = this.#config;
+    const { request } = ctx;
+    if (config.anonymous) {
+      const anonymous = ctx.findConsumer('id', config.anonymous) ?? ctx.findConsumer('username', config.anonymous);
+      if (!anonymous) {
+        this.#log.error({ anonymous: config.anonymous }, 'the anonymous consumer does not exist');
+        return errorResponse(request, 500, 'The gateway is misconfigured: the anonymous consumer does not exist.');
+      }
+      setAuthenticatedConsumer(ctx, anonymous, null, true);
+      return;
+    }
+    const api = isApiClient(request);
+    if (!api && !failure && this.#methods.has('authorization_code')) {
+      return this.#startAuthorization(ctx, provider);
+    }
+    const redirectTo = config.unauthorized_redirect_uri?.[0];
+    if (!api && redirectTo) return redirect(redirectTo);
+    const challenge = failure?.invalidToken
+      ? `Bearer realm="gatehouse", error="invalid_token", error_description="${failure.reason.replace(/["\\]/g, "'")}"`
+      : 'Bearer realm="gatehouse"';
+    return errorResponse(request, 401, 'Unauthorized', { 'www-authenticate': challenge });
+  }
+
+  #forbidden(ctx: RequestContext, reason: string): PluginResponse {
+    this.#log.info({ reason }, 'access forbidden');
+    const redirectTo = this.#config.forbidden_redirect_uri?.[0];
+    if (redirectTo && !isApiClient(ctx.request)) return redirect(redirectTo);
+    return errorResponse(ctx.request, 403, 'Forbidden');
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  #client(provider: Provider): client.Configuration {
+    const methods = this.#config.client_auth;
+    return provider.client({
+      clientId: this.#clientId,
+      clientSecret: this.#clientSecret,
+      authMethod: methods?.[0],
+      timeoutSeconds: Math.ceil(this.#config.timeout / 1000),
+      introspectionEndpoint: this.#config.introspection_endpoint,
+    });
+  }
+
+  #bearerToken(ctx: RequestContext): string | undefined {
+    const { request } = ctx;
+    const types = this.#config.bearer_token_param_type;
+    if (types.includes('header')) {
+      const match = /^\s*bearer\s+([^\s]+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (match) return match[1];
+    }
+    if (types.includes('query')) {
+      const token = request.query.get('access_token');
+      if (token) return token;
+    }
+    return undefined;
+  }
+
+  #clientRefreshToken(ctx: RequestContext): string | undefined {
+    const { request } = ctx;
+    const name = this.#config.refresh_token_param_name;
+    const types = this.#config.refresh_token_param_type;
+    if (types.includes('header')) {
+      const value = request.headers[name.toLowerCase().replace(/_/g, '-')];
+      if (typeof value === 'string' && value) return value;
+    }
+    if (types.includes('query')) {
+      const value = request.query.get(name);
+      if (value) return value;
+    }
+    return undefined;
+  }
+}
+
+function tokensFrom(response: client.TokenEndpointResponse, previous?: SessionTokens): SessionTokens {
+  const now = nowSeconds();
+  return {
+    access_token: response.access_token,
+    token_type: response.token_type ?? 'Bearer',
+    expires_at: typeof response.expires_in === 'number' ? now + response.expires_in : undefined,
+    obtained_at: now,
+    // Providers that do not rotate refresh tokens omit them from refresh answers.
+    refresh_token: response.refresh_token ?? previous?.refresh_token,
+    id_token: response.id_token ?? previous?.id_token,
+    scope: response.scope ?? previous?.scope,
+  };
+}
+
+function scopeClaim(scope: string | undefined): Record<string, unknown> {
+  return scope === undefined ? {} : { scope };
+}
+
+/** Kong's `name:scheme` setting (`authorization:bearer`). */
+function splitHeaderSetting(setting: string): [string, string | undefined] {
+  const index = setting.indexOf(':');
+  if (index === -1) return [setting.toLowerCase(), undefined];
+  return [setting.slice(0, index).toLowerCase(), setting.slice(index + 1) || undefined];
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
+  name: 'openid-connect',
+  priority: 1050,
+  configSchema: openIdConnectConfigSchema,
+  secretFields: ['client_secret'],
+  create(config, context) {
+    return new OpenIdConnectHandler(config, context);
+  },
+};

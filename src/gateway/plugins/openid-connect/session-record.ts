@@ -1,0 +1,78 @@
+import type { OpenIdConnectConfig } from './schema.js';
+
+/** What the session store keeps for one signed-in browser. Never sent to the client. */
+export interface OidcSession {
+  v: 1;
+  issuer: string;
+  client_id: string;
+  sub: string;
+  created_at: number;
+  last_seen: number;
+  /** When `last_seen` was last written to the persistent store. */
+  persisted_seen: number;
+  rolled_at: number;
+  tokens: SessionTokens;
+  /** Claims of the access token when it is a JWT, plus the granted `scope`. */
+  claims: Record<string, unknown>;
+  /** Claims of the (last) ID token. */
+  id_claims: Record<string, unknown>;
+  userinfo?: Record<string, unknown> | undefined;
+}
+
+export interface SessionTokens {
+  access_token: string;
+  token_type: string;
+  /** Epoch seconds; absent when the provider did not say. */
+  expires_at?: number | undefined;
+  obtained_at: number;
+  refresh_token?: string | undefined;
+  /** Kept for the provider's logout (`id_token_hint`) and `upstream_id_token_header`. */
+  id_token?: string | undefined;
+  scope?: string | undefined;
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The moment a session ends unless it is used (or rolled) again, or `0` if it already has. */
+export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): number {
+  const limits: number[] = [];
+  if (config.session_absolute_timeout > 0) limits.push(session.created_at + config.session_absolute_timeout);
+  if (config.session_idling_timeout > 0) limits.push(session.last_seen + config.session_idling_timeout);
+  if (config.session_rolling_timeout > 0) limits.push(session.rolled_at + config.session_rolling_timeout);
+  const expiry = limits.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...limits);
+  return expiry > now ? expiry : 0;
+}
+
+/**
+ * Marks a use of the session. Returns true when the change must reach the
+ * persistent store: the session rolled, or the idle clock would otherwise be stale
+ * by more than a quarter of the idling timeout (at most a minute).
+ */
+export function touchSession(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
+  session.last_seen = now;
+  let persist = false;
+  if (config.session_rolling_timeout > 0 && now - session.rolled_at >= config.session_rolling_timeout / 2) {
+    session.rolled_at = now;
+    persist = true;
+  }
+  if (config.session_idling_timeout > 0) {
+    const slack = Math.min(60, Math.floor(config.session_idling_timeout / 4));
+    if (now - session.persisted_seen >= slack) persist = true;
+  }
+  if (persist) session.persisted_seen = now;
+  return persist;
+}
+
+/**
+ * Whether the access token should be renewed now: when it has expired, or has less
+ * than half its lifetime (at most a minute) left, so requests never carry a token
+ * that expires on its way upstream.
+ */
+export function needsRefresh(tokens: SessionTokens, now = nowSeconds()): boolean {
+  if (tokens.expires_at === undefined) return false;
+  const lifetime = Math.max(0, tokens.expires_at - tokens.obtained_at);
+  const window = Math.min(60, Math.floor(lifetime / 2));
+  return now >= tokens.expires_at - window;
+}

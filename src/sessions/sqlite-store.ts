@@ -1,0 +1,89 @@
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { SessionStore } from './store.js';
+
+interface SessionDatabase {
+  sessions: {
+    id: string;
+    subject: string | null;
+    data: string;
+    expires_at: number;
+  };
+}
+
+/**
+ * Sessions in the database, so they survive restarts and are shared by every
+ * worker and node using the same store. Records hold tokens, so they are encrypted
+ * with the key ring; the id column holds a hash-free random id that is useless
+ * without the sealed cookie that names it.
+ */
+export class DatabaseSessionStore implements SessionStore {
+  readonly #db: Kysely<SessionDatabase>;
+  readonly #keyRing: KeyRing;
+
+  constructor(db: Kysely<any>, keyRing: KeyRing) {
+    this.#db = db as Kysely<SessionDatabase>;
+    this.#keyRing = keyRing;
+  }
+
+  async get<T>(id: string): Promise<T | undefined> {
+    const row = await this.#db
+      .selectFrom('sessions')
+      .select(['data', 'expires_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row || row.expires_at <= now()) return undefined;
+    return this.#open<T>(row.data);
+  }
+
+  async set(id: string, record: unknown, expiresAt: number, subject?: string): Promise<void> {
+    const data = await this.#keyRing.encrypt(JSON.stringify(record), 'session-record');
+    await this.#db
+      .insertInto('sessions')
+      .values({ id, subject: subject ?? null, data, expires_at: Math.ceil(expiresAt) })
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet({ subject: subject ?? null, data, expires_at: Math.ceil(expiresAt) }),
+      )
+      .execute();
+  }
+
+  async take<T>(id: string): Promise<T | undefined> {
+    // DELETE ... RETURNING makes the read and the removal one step: two callbacks
+    // racing with the same authorization state cannot both win.
+    const row = await this.#db
+      .deleteFrom('sessions')
+      .where('id', '=', id)
+      .returning(['data', 'expires_at'])
+      .executeTakeFirst();
+    if (!row || row.expires_at <= now()) return undefined;
+    return this.#open<T>(row.data);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#db.deleteFrom('sessions').where('id', '=', id).execute();
+  }
+
+  async deleteBySubject(subject: string): Promise<number> {
+    const result = await this.#db.deleteFrom('sessions').where('subject', '=', subject).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Removes expired records; called on a timer. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.#db.deleteFrom('sessions').where('expires_at', '<=', now()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async #open<T>(data: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await this.#keyRing.decrypt(data, 'session-record')) as T;
+    } catch {
+      // Sealed with a key that is gone: the session is simply over.
+      return undefined;
+    }
+  }
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}

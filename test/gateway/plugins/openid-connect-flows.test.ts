@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
+import { CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+
+/**
+ * The three flows of Kong's Okta guide and its four checks, end to end over loopback:
+ * blocked without sign-in, allowed after signing in at the stand-in, allowed again by
+ * cookie, refused once the session's time is up.
+ */
+
+interface Echo {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+async function echoOf(response: Response): Promise<Echo> {
+  assert.equal(response.status, 200, `expected the upstream's answer, got ${response.status}`);
+  return (await response.json()) as Echo;
+}
+
+/** Signs in through the gateway like a browser: returns the jar holding the session cookie. */
+export async function signInThroughGateway(stack: Stack, path = '/api', username = 'alice@example.com') {
+  const jar = new CookieJar();
+  const start = await browserFetch(jar, `${stack.proxy}${path}`);
+  assert.equal(start.status, 302);
+  const location = new URL(start.headers.get('location')!);
+  const { callbackUrl } = await signIn({
+    authorizeUrl: location,
+    username,
+    password: PASSWORD,
+    jar,
+    isCallback: (url) => url.origin === stack.proxy,
+  });
+  const callback = await browserFetch(jar, callbackUrl);
+  return { jar, start, location, callbackUrl, callback };
+}
+
+describe('openid-connect: the seed guide flows', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+    await protectRoute(stack, {
+      auth_methods: ['authorization_code'],
+      scopes_claim: 'scp',
+      session_absolute_timeout: 3,
+    });
+  });
+  after(() => stack.close());
+
+  it('blocks unauthorized access: browsers go to the provider, API clients get 401', async () => {
+    const jar = new CookieJar();
+    const response = await browserFetch(jar, `${stack.proxy}/api/things?x=1`);
+    assert.equal(response.status, 302);
+    const location = new URL(response.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, `${stack.idp.issuer('default')}/v1/authorize`);
+    assert.equal(location.searchParams.get('response_type'), 'code');
+    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(location.searchParams.get('state'));
+    assert.ok(location.searchParams.get('nonce'));
+    assert.equal(location.searchParams.get('redirect_uri'), `${stack.proxy}/api/callback`);
+    const cookie = response.headers.getSetCookie().find((value) => value.startsWith('authorization='));
+    assert.ok(cookie, 'an authorization cookie is set');
+    assert.match(cookie!, /HttpOnly/i);
+    assert.match(cookie!, /SameSite=Lax/i);
+    assert.doesNotMatch(cookie!, /Secure/i, 'plain http on loopback: not Secure');
+
+    const api = await fetch(`${stack.proxy}/api/things`, { headers: { accept: 'application/json' } });
+    assert.equal(api.status, 401);
+    assert.match(api.headers.get('www-authenticate') ?? '', /^Bearer realm="gatehouse"/);
+    assert.deepEqual(await api.json(), { message: 'Unauthorized' });
+  });
+
+  it('allows access after sign-in, then by cookie without the provider, and refuses it when the session ends', async () => {
+    const { jar, callback } = await signInThroughGateway(stack, '/api/things?x=1');
+    // The callback answers with the session cookie and sends the browser back to where it was going.
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.get('location'), '/api/things?x=1');
+    const sessionCookie = callback.headers.getSetCookie().find((value) => value.startsWith('session='));
+    assert.ok(sessionCookie);
+    assert.match(sessionCookie!, /HttpOnly/i);
+    assert.match(sessionCookie!, /SameSite=Lax/i);
+
+    const first = await echoOf(await browserFetch(jar, `${stack.proxy}/api/things?x=1`));
+    assert.equal(first.path, '/things');
+    assert.match(first.headers.authorization ?? '', /^Bearer ey/);
+    assert.doesNotMatch(first.headers.cookie ?? '', /(^|; )(session|authorization)=/, 'Gatehouse keeps its own cookies from the upstream');
+
+    // Later requests ride on the cookie alone: even with the provider gone they pass.
+    await stack.idp.close().catch(() => undefined);
+    const second = await echoOf(await browserFetch(jar, `${stack.proxy}/api/other`));
+    assert.equal(second.headers.authorization, first.headers.authorization);
+
+    await sleep(3200);
+    const expired = await browserFetch(jar, `${stack.proxy}/api/other`);
+    assert.notEqual(expired.status, 200);
+    const api = await fetch(`${stack.proxy}/api/other`, {
+      headers: { accept: 'application/json', cookie: jar.header(new URL(stack.proxy))! ?? '' },
+    });
+    assert.equal(api.status, 401);
+  });
+
+  it('never writes tokens, secrets or cookies to the log', () => {
+    const all = stack.logs.join('');
+    assert.ok(all.length > 0);
+    assert.ok(!all.includes(CLIENT_SECRET));
+    assert.doesNotMatch(all, /eyJ[\w-]+\.eyJ[\w-]+\./, 'no JWT in the log');
+  });
+});

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { TamperIdToken } from '../../../src/dev-idp/index.js';
+import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+
+/**
+ * OpenID Connect Core 3.1.3.7 and the rest of the security baseline, each case end to
+ * end: the stand-in issues a token with one thing wrong, and the gateway must refuse
+ * the sign-in without creating a session.
+ */
+
+async function beginSignIn(stack: Stack, path = '/api') {
+  const jar = new CookieJar();
+  const start = await browserFetch(jar, `${stack.proxy}${path}`);
+  assert.equal(start.status, 302, `expected a redirect to the provider for ${path}`);
+  const { callbackUrl } = await signIn({
+    authorizeUrl: start.headers.get('location')!,
+    username: 'alice@example.com',
+    password: PASSWORD,
+    jar,
+    isCallback: (url) => url.origin === stack.proxy,
+  });
+  return { jar, callbackUrl };
+}
+
+function sessionCookieOf(response: Response): string | undefined {
+  return response.headers.getSetCookie().find((value) => /^session=[^;]+/.test(value));
+}
+
+describe('openid-connect: ID token and authorization response validation', () => {
+  let stack: Stack;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  before(async () => {
+    stack = await startStack();
+    await protectRoute(stack, { auth_methods: ['authorization_code'] });
+  });
+  after(() => stack.close());
+  beforeEach(() => stack.idp.resetSwitches());
+
+  async function callbackWithTamperedIdToken(tamper: TamperIdToken): Promise<Response> {
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    stack.idp.switches.tamperNextIdToken = tamper;
+    const response = await browserFetch(jar, callbackUrl);
+    assert.equal(stack.idp.switches.tamperNextIdToken, undefined, 'the stand-in used the tampered token');
+    return response;
+  }
+
+  it('accepts a token re-signed with the provider key and nothing changed (the control case)', async () => {
+    const response = await callbackWithTamperedIdToken({ signWith: 'own-key' });
+    assert.equal(response.status, 302);
+    assert.ok(sessionCookieOf(response));
+  });
+
+  const cases: Array<[string, () => TamperIdToken]> = [
+    ['alg none', () => ({ signWith: 'none' })],
+    ['a key that is not in the JWKS', () => ({ signWith: 'foreign-key' })],
+    ['HS256 with the client secret (algorithm confusion)', () => ({ signWith: 'hs256-client-secret' })],
+    ['another issuer', () => ({ signWith: 'own-key', claims: { iss: 'https://evil.example/oauth2/default' } })],
+    ['another audience', () => ({ signWith: 'own-key', claims: { aud: 'someone-else' } })],
+    ['several audiences with azp of another party', () => ({ signWith: 'own-key', claims: { aud: [CLIENT_ID, 'other'], azp: 'other' } })],
+    ['an azp of another party', () => ({ signWith: 'own-key', claims: { azp: 'other' } })],
+    ['a wrong nonce', () => ({ signWith: 'own-key', claims: { nonce: 'replayed-nonce' } })],
+    ['no nonce', () => ({ signWith: 'own-key', removeClaims: ['nonce'] })],
+    ['an expired token', () => ({ signWith: 'own-key', claims: { exp: now() - 600, iat: now() - 900 } })],
+    ['iat in the future beyond the leeway', () => ({ signWith: 'own-key', claims: { iat: now() + 600, exp: now() + 1200 } })],
+    ['no subject', () => ({ signWith: 'own-key', removeClaims: ['sub'] })],
+  ];
+  for (const [name, tamper] of cases) {
+    it(`refuses an ID token with ${name}`, async () => {
+      const response = await callbackWithTamperedIdToken(tamper());
+      assert.equal(response.status, 401);
+      assert.equal(sessionCookieOf(response), undefined, 'no session is created');
+    });
+  }
+
+  it('refuses an authorization response whose RFC 9207 iss is not the provider', async () => {
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    assert.equal(callbackUrl.searchParams.get('iss'), stack.idp.issuer('default'));
+    callbackUrl.searchParams.set('iss', 'https://evil.example');
+    const response = await browserFetch(jar, callbackUrl);
+    assert.equal(response.status, 401);
+    assert.equal(sessionCookieOf(response), undefined);
+  });
+
+  it('refuses a state that does not match', async () => {
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    callbackUrl.searchParams.set('state', 'forged');
+    const response = await browserFetch(jar, callbackUrl);
+    assert.equal(response.status, 401);
+  });
+
+  it('uses the state and authorization cookie once only', async () => {
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    const authorizationCookie = jar.header(new URL(stack.proxy))!;
+    const first = await browserFetch(jar, callbackUrl);
+    assert.equal(first.status, 302);
+    assert.ok(sessionCookieOf(first));
+    // Replaying the same callback with the same authorization cookie gets nowhere.
+    const replay = await fetch(callbackUrl, { headers: { cookie: authorizationCookie, accept: 'text/html' }, redirect: 'manual' });
+    assert.equal(replay.status, 401);
+    assert.equal(sessionCookieOf(replay), undefined);
+  });
+
+  it('refuses a callback without the authorization cookie', async () => {
+    const { callbackUrl } = await beginSignIn(stack);
+    const response = await fetch(callbackUrl, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(response.status, 401);
+  });
+
+  it('refreshes the JWKS when the provider rotates its signing key', async () => {
+    const before = await browserFetch(...(await beginSignIn(stack).then(({ jar, callbackUrl }) => [jar, callbackUrl] as const)));
+    assert.ok(sessionCookieOf(before));
+    await stack.idp.rotateSigningKey();
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    const after = await browserFetch(jar, callbackUrl);
+    assert.equal(after.status, 302);
+    assert.ok(sessionCookieOf(after), 'a token signed with the new kid is accepted');
+  });
+});
+
+describe('openid-connect: cookies and redirects', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+    await protectRoute(stack, { auth_methods: ['authorization_code'], authorization_rolling_timeout: 1 }, { name: 'root', paths: ['/'] });
+  });
+  after(() => stack.close());
+
+  it('returns only to a same-origin path after sign-in, even for a request line like //evil.example', async () => {
+    const { jar, callbackUrl } = await beginSignIn(stack, '//evil.example/landing');
+    const response = await browserFetch(jar, callbackUrl);
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('location'), '/evil.example/landing');
+  });
+
+  it('lets the authorization cookie expire quickly', async () => {
+    const { jar, callbackUrl } = await beginSignIn(stack);
+    await sleep(1500);
+    const response = await browserFetch(jar, callbackUrl);
+    assert.equal(response.status, 401);
+  });
+
+  it('marks cookies Secure when the client is not on plain-http loopback', async () => {
+    // fetch() may not set Host; undici's request can, as a browser behind DNS would.
+    const response = await request(`${stack.proxy}/`, { headers: { host: 'gateway.example.com' } });
+    await response.body.dump();
+    assert.equal(response.statusCode, 302);
+    const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
+    const cookie = cookies.find((value) => value.startsWith('authorization='));
+    assert.match(cookie ?? '', /; Secure/i);
+  });
+});

@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadSettings } from '../../src/config/settings.js';
+import { demoSeed, startDevIdp, type DevIdp, type DevIdpSeed } from '../../src/dev-idp/index.js';
+import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
+import { createLogger } from '../../src/log.js';
+import { DEMO_REDIRECT_URI } from '../dev-idp/oidc-client.js';
+import { startGatehouse, type Gatehouse } from '../../src/runtime.js';
+
+export const CLIENT_ID = 'gatehouse-test';
+export const CLIENT_SECRET = 'gatehouse-test-secret-0123456789';
+export const PASSWORD = 'Passw0rd!';
+
+/**
+ * Everything an end-to-end test talks to, each a real server on a loopback port:
+ * Gatehouse (proxy and Admin API over a SQLite file in a temp folder), the Okta
+ * stand-in and an echo upstream. `logs` collects every line Gatehouse logged, so
+ * tests can prove secrets never reach them.
+ */
+export interface Stack {
+  gatehouse: Gatehouse;
+  idp: DevIdp;
+  upstream: EchoUpstream;
+  dataDir: string;
+  logs: string[];
+  /** `http://127.0.0.1:{proxy port}` */
+  proxy: string;
+  admin: string;
+  /** Sends an Admin API request with a form body (as Kong's guides do) or JSON; throws unless 2xx. */
+  adminCall(method: string, path: string, body?: Record<string, unknown>): Promise<any>;
+  /** Stops Gatehouse and starts it again over the same data folder and database. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Extra fields for the seed's client or whole seed changes. */
+  seed?: (seed: DevIdpSeed, proxy: string) => DevIdpSeed;
+  jwksCooldownMs?: number;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const log = createLogger({ level: 'debug', destination: sink });
+  const env = {
+    GATEHOUSE_PROXY_LISTEN: '127.0.0.1:0',
+    GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0',
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_DATABASE: `sqlite:${join(dataDir, 'gatehouse.db')}`,
+  };
+  const start = () =>
+    startGatehouse({
+      settings: loadSettings({ env }),
+      log,
+      jwksCooldownMs: options.jwksCooldownMs ?? 0,
+    });
+  let gatehouse = await start();
+  // Restarts must keep the port: the provider knows the redirect URI.
+  env.GATEHOUSE_PROXY_LISTEN = gatehouse.proxyUrl.replace('http://', '');
+  const proxy = gatehouse.proxyUrl;
+  const baseSeed: DevIdpSeed = {
+    ...demoSeed,
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        // The demo redirect URI lets tests get tokens for this client directly with openid-client.
+        redirect_uris: [`${proxy}/api/callback`, `${proxy}/api`, `${proxy}/other/callback`, DEMO_REDIRECT_URI],
+        post_logout_redirect_uris: [`${proxy}/signed-out`],
+        groups_claim_filter: '.*',
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+    ],
+  };
+  const idp = await startDevIdp({ port: 0, seed: options.seed ? options.seed(baseSeed, proxy) : baseSeed });
+  const upstream = await startEchoUpstream({ port: 0 });
+
+  const stack: Stack = {
+    gatehouse,
+    idp,
+    upstream,
+    dataDir,
+    logs,
+    proxy,
+    get admin() {
+      return stack.gatehouse.adminUrl;
+    },
+    async adminCall(method, path, body) {
+      const response = await fetch(`${stack.gatehouse.adminUrl}${path}`, {
+        method,
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    },
+    async restart() {
+      await stack.gatehouse.close();
+      gatehouse = await start();
+      stack.gatehouse = gatehouse;
+    },
+    async close() {
+      await Promise.allSettled([stack.gatehouse.close(), idp.close(), upstream.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Creates service `echo`, route `api` on `/api` and an openid-connect plugin with the given config. */
+export async function protectRoute(
+  stack: Stack,
+  config: Record<string, unknown>,
+  route: { name?: string; paths?: string[] } = {},
+): Promise<{ pluginId: string; routeId: string }> {
+  await stack.adminCall('PUT', '/services/echo', { url: stack.upstream.url });
+  const routeName = route.name ?? 'api';
+  const created = await stack.adminCall('PUT', `/routes/${routeName}`, {
+    paths: route.paths ?? ['/api'],
+    service: { name: 'echo' },
+  });
+  const plugin = await stack.adminCall('POST', `/routes/${routeName}/plugins`, {
+    name: 'openid-connect',
+    config: {
+      issuer: stack.idp.issuer('default'),
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      redirect_uri: `${stack.proxy}/api/callback`,
+      scopes: ['openid', 'email', 'profile'],
+      ...config,
+    },
+  });
+  return { pluginId: plugin.id, routeId: created.id };
+}
