@@ -12,6 +12,8 @@ import { startGatehouse, type Gatehouse } from '../../src/runtime.js';
 export const CLIENT_ID = 'gatehouse-test';
 export const CLIENT_SECRET = 'gatehouse-test-secret-0123456789';
 export const PASSWORD = 'Passw0rd!';
+/** Route paths whose `/callback` the stand-in accepts as a redirect URI. */
+const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other'];
 
 /**
  * Everything an end-to-end test talks to, each a real server on a loopback port:
@@ -74,7 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         // The demo redirect URI lets tests get tokens for this client directly with openid-client.
-        redirect_uris: [`${proxy}/api/callback`, `${proxy}/api`, `${proxy}/other/callback`, DEMO_REDIRECT_URI],
+        redirect_uris: [...CALLBACK_PREFIXES.map((prefix) => `${proxy}${prefix}/callback`), `${proxy}/api`, DEMO_REDIRECT_URI],
         post_logout_redirect_uris: [`${proxy}/signed-out`],
         groups_claim_filter: '.*',
         grant_types: ['authorization_code', 'refresh_token'],
@@ -134,7 +136,7 @@ export async function protectRoute(
       issuer: stack.idp.issuer('default'),
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
-      redirect_uri: `${stack.proxy}/api/callback`,
+      redirect_uri: `${stack.proxy}${(route.paths?.[0] ?? '/api').replace(/\/$/, '')}/callback`,
       scopes: ['openid', 'email', 'profile'],
       ...config,
     },

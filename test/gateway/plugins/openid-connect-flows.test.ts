@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * The three flows of Kong's Okta guide and its four checks, end to end over loopback:
@@ -108,5 +108,43 @@ describe('openid-connect: the seed guide flows', () => {
     assert.ok(all.length > 0);
     assert.ok(!all.includes(CLIENT_SECRET));
     assert.doesNotMatch(all, /eyJ[\w-]+\.eyJ[\w-]+\./, 'no JWT in the log');
+  });
+});
+
+describe('openid-connect: the Okta guide’s Admin API call, as written', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  it('configures the plugin from a form body and serves the callback at the route’s own path', async () => {
+    await stack.adminCall('PUT', '/services/echo', { url: stack.upstream.url });
+    const route = await stack.adminCall('PUT', '/routes/api', { paths: ['/api'], service: { name: 'echo' } });
+    // curl --data ... sends exactly this: repeated keys for lists, dotted keys for config.
+    const form = new URLSearchParams();
+    form.append('name', 'openid-connect');
+    form.append('config.issuer', `${stack.idp.issuer('default')}/.well-known/openid-configuration`);
+    form.append('config.client_id', CLIENT_ID);
+    form.append('config.client_secret', CLIENT_SECRET);
+    form.append('config.redirect_uri', `${stack.proxy}/api`);
+    form.append('config.scopes_claim', 'scp');
+    form.append('config.scopes', 'openid');
+    form.append('config.scopes', 'email');
+    form.append('config.scopes', 'profile');
+    form.append('config.auth_methods', 'authorization_code');
+    const created = await fetch(`${stack.admin}/routes/${route.id}/plugins`, { method: 'POST', body: form });
+    assert.equal(created.status, 201);
+    const plugin = (await created.json()) as { config: Record<string, unknown> };
+    assert.deepEqual(plugin.config.scopes, ['openid', 'email', 'profile']);
+    assert.deepEqual(plugin.config.client_secret, ['[redacted]']);
+
+    const { jar, callbackUrl, callback } = await signInThroughGateway(stack, '/api');
+    assert.equal(callbackUrl.pathname, '/api');
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.get('location'), '/api');
+    const echo = await echoOf(await browserFetch(jar, `${stack.proxy}/api`));
+    assert.match(echo.headers.authorization ?? '', /^Bearer /);
   });
 });

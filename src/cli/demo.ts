@@ -1,0 +1,86 @@
+import type { Settings } from '../config/settings.js';
+import { startDevIdp } from '../dev-idp/index.js';
+import { demoSeed } from '../dev-idp/demo-seed.js';
+import { startEchoUpstream } from '../gateway/echo-upstream.js';
+import type { Logger } from '../log.js';
+import { startGatehouse, type Gatehouse } from '../runtime.js';
+
+export const DEMO_CLIENT_ID = 'gatehouse-demo';
+export const DEMO_CLIENT_SECRET = 'gatehouse-demo-secret';
+
+/**
+ * The Admin API calls that set up the demo route, made over HTTP exactly as the
+ * README shows them with curl. Services and routes are PUT by name and the plugin is
+ * created only once, so every start can repeat them.
+ */
+export function demoAdminCalls(urls: { upstream: string; issuer: string; proxyOrigin: string }) {
+  return [
+    { method: 'PUT', path: '/services/demo', form: { url: urls.upstream } },
+    { method: 'PUT', path: '/routes/demo', form: { 'service.name': 'demo', paths: '/demo' } },
+    {
+      method: 'POST',
+      path: '/routes/demo/plugins',
+      form: {
+        name: 'openid-connect',
+        'config.issuer': `${urls.issuer}/.well-known/openid-configuration`,
+        'config.client_id': DEMO_CLIENT_ID,
+        'config.client_secret': DEMO_CLIENT_SECRET,
+        'config.redirect_uri': `${urls.proxyOrigin}/demo/callback`,
+        'config.scopes_claim': 'scp',
+        'config.scopes': ['openid', 'email', 'profile', 'offline_access'],
+        'config.auth_methods': ['authorization_code', 'session', 'bearer', 'refresh_token'],
+        'config.logout_uri_suffix': '/logout',
+        'config.logout_methods': ['GET', 'POST'],
+        'config.logout_redirect_uri': `${urls.proxyOrigin}/`,
+      },
+    },
+  ] as const;
+}
+
+async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdminCalls>[number]): Promise<void> {
+  if (call.method === 'POST') {
+    const existing = (await (await fetch(`${adminUrl}${call.path}`)).json()) as { data?: Array<{ name: string }> };
+    if (existing.data?.some((plugin) => plugin.name === call.form.name)) return;
+  }
+  const body = new URLSearchParams();
+  for (const [key, value] of Object.entries(call.form)) {
+    for (const item of Array.isArray(value) ? value : [value]) body.append(key, item);
+  }
+  const response = await fetch(`${adminUrl}${call.path}`, { method: call.method, body });
+  if (!response.ok) {
+    throw new Error(`demo set-up failed: ${call.method} ${call.path} answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+export interface Demo {
+  gatehouse: Gatehouse;
+  idpOrigin: string;
+  upstreamUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts the Okta stand-in, an echo upstream and Gatehouse, and protects `/demo` with `openid-connect`. */
+export async function startDemo(settings: Settings, log: Logger): Promise<Demo> {
+  const idp = await startDevIdp({ host: settings.dev_idp_listen.host, port: settings.dev_idp_listen.port, seed: demoSeed, log });
+  const upstream = await startEchoUpstream({ host: settings.demo_upstream_listen.host, port: settings.demo_upstream_listen.port });
+  let gatehouse: Gatehouse;
+  try {
+    gatehouse = await startGatehouse({ settings, log });
+  } catch (error) {
+    await Promise.allSettled([idp.close(), upstream.close()]);
+    throw error;
+  }
+  const proxyOrigin = `http://localhost:${settings.proxy_listen.port}`;
+  for (const call of demoAdminCalls({ upstream: upstream.url, issuer: idp.issuer('default'), proxyOrigin })) {
+    await applyAdminCall(gatehouse.adminUrl, call);
+  }
+  return {
+    gatehouse,
+    idpOrigin: idp.origin,
+    upstreamUrl: upstream.url,
+    async close() {
+      await gatehouse.close();
+      await Promise.allSettled([idp.close(), upstream.close()]);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadSettings } from '../config/settings.js';
+import { startDevIdp } from '../dev-idp/index.js';
+import { demoSeed } from '../dev-idp/demo-seed.js';
+import { loadSeedFile } from '../dev-idp/seed.js';
+import { GatehouseError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { startGatehouse } from '../runtime.js';
+import { openDatabase } from '../store/database.js';
+import { migrateToLatest } from '../store/migrations.js';
+import { startDemo } from './demo.js';
+
+const USAGE = `Usage: gatehouse <command> [--config FILE]
+
+Commands:
+  start      run the gateway (proxy ${'GATEHOUSE_PROXY_LISTEN'} and Admin API GATEHOUSE_ADMIN_LISTEN)
+  demo       run the gateway, the Okta stand-in and an echo upstream, with /demo protected by openid-connect
+  dev-idp    run the Okta stand-in alone (--seed FILE, --listen HOST:PORT)
+  migrate    bring the database up to date and exit
+  help       show this text
+
+Settings come from GATEHOUSE_* environment variables and an optional JSON file (--config or GATEHOUSE_CONFIG).`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      seed: { type: 'string' },
+      listen: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const command = values.help ? 'help' : values.version ? 'version' : (positionals[0] ?? 'help');
+  if (command === 'help') return void console.log(USAGE);
+  if (command === 'version') return void console.log(version());
+
+  const env = values.listen ? { ...process.env, GATEHOUSE_DEV_IDP_LISTEN: values.listen } : process.env;
+  const settings = loadSettings({ env, configPath: values.config });
+  const log = createLogger({ level: settings.log_level, name: 'gatehouse' });
+
+  switch (command) {
+    case 'start': {
+      const gatehouse = await startGatehouse({ settings, log });
+      onShutdown(log, () => gatehouse.close());
+      return;
+    }
+    case 'demo': {
+      const demo = await startDemo(settings, log);
+      const port = settings.proxy_listen.port;
+      console.log(`
+Gatehouse demo is running.
+  Open            http://localhost:${port}/demo   (sign in as alice@example.com / Passw0rd!)
+  Sign out        http://localhost:${port}/demo/logout
+  Admin API       ${demo.gatehouse.adminUrl}   (try: curl ${demo.gatehouse.adminUrl}/routes)
+  Okta stand-in   ${demo.idpOrigin}/oauth2/default
+  Echo upstream   ${demo.upstreamUrl}
+Press Ctrl+C to stop.`);
+      onShutdown(log, () => demo.close());
+      return;
+    }
+    case 'dev-idp': {
+      const seed = values.seed ? await loadSeedFile(values.seed) : demoSeed;
+      const idp = await startDevIdp({ host: settings.dev_idp_listen.host, port: settings.dev_idp_listen.port, seed, log });
+      console.log(`Okta stand-in at ${idp.origin} (custom authorization server: ${idp.issuer('default')}, org: ${idp.issuer('org')})`);
+      onShutdown(log, () => idp.close());
+      return;
+    }
+    case 'migrate': {
+      const db = await openDatabase(settings.database);
+      const applied = await migrateToLatest(db);
+      await db.destroy();
+      console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`);
+      return;
+    }
+    default:
+      throw new GatehouseError('GH-CLI-UNKNOWN-COMMAND', `unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+function onShutdown(log: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: String(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Configuration errors already say what to fix; anything else gets its message only.
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
