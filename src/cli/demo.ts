@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.js';
-import { startDevIdp } from '../dev-idp/index.js';
+import { startDevIdp, type DevIdpSeed } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
 import { startEchoUpstream } from '../gateway/echo-upstream.js';
 import type { Logger } from '../log.js';
@@ -52,6 +52,22 @@ async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdmi
   }
 }
 
+/** The demo seed with the demo app's redirect URIs on the proxy's actual port. */
+export function demoSeedFor(port: number): DevIdpSeed {
+  return {
+    ...demoSeed,
+    clients: (demoSeed.clients ?? []).map((app) =>
+      app.client_id === DEMO_CLIENT_ID
+        ? {
+            ...app,
+            redirect_uris: [`http://localhost:${port}/demo/callback`, `http://127.0.0.1:${port}/demo/callback`],
+            post_logout_redirect_uris: [`http://localhost:${port}/`, `http://127.0.0.1:${port}/`],
+          }
+        : app,
+    ),
+  };
+}
+
 export interface Demo {
   gatehouse: Gatehouse;
   idpOrigin: string;
@@ -61,7 +77,13 @@ export interface Demo {
 
 /** Starts the Okta stand-in, an echo upstream and Gatehouse, and protects `/demo` with `openid-connect`. */
 export async function startDemo(settings: Settings, log: Logger): Promise<Demo> {
-  const idp = await startDevIdp({ host: settings.dev_idp_listen.host, port: settings.dev_idp_listen.port, seed: demoSeed, log });
+  const port = settings.proxy_listen.port;
+  const idp = await startDevIdp({
+    host: settings.dev_idp_listen.host,
+    port: settings.dev_idp_listen.port,
+    seed: demoSeedFor(port),
+    log,
+  });
   const upstream = await startEchoUpstream({ host: settings.demo_upstream_listen.host, port: settings.demo_upstream_listen.port });
   let gatehouse: Gatehouse;
   try {
@@ -70,7 +92,7 @@ export async function startDemo(settings: Settings, log: Logger): Promise<Demo> 
     await Promise.allSettled([idp.close(), upstream.close()]);
     throw error;
   }
-  const proxyOrigin = `http://localhost:${settings.proxy_listen.port}`;
+  const proxyOrigin = `http://localhost:${port}`;
   for (const call of demoAdminCalls({ upstream: upstream.url, issuer: idp.issuer('default'), proxyOrigin })) {
     await applyAdminCall(gatehouse.adminUrl, call);
   }

@@ -52,6 +52,8 @@ export interface DevIdpSwitches {
   idTokenTtl?: number;
   /** Management API requests per minute per token, overriding the seed. */
   managementRateLimitPerMinute?: number;
+  /** Userinfo answers name this subject instead of the token's user (relying-party tests). */
+  userinfoSubject?: string;
 }
 
 export function defaultSwitches(): DevIdpSwitches {
@@ -74,6 +76,7 @@ export const switchesPatchSchema = z.strictObject({
   accessTokenTtl: z.number().int().min(1).nullable().optional(),
   idTokenTtl: z.number().int().min(1).nullable().optional(),
   managementRateLimitPerMinute: z.number().int().min(1).nullable().optional(),
+  userinfoSubject: z.string().min(1).nullable().optional(),
 });
 
 export type SwitchesPatch = z.infer<typeof switchesPatchSchema>;

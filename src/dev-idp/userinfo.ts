@@ -40,5 +40,7 @@ export async function handleUserinfo(req: IncomingMessage, res: ServerResponse, 
   const all = userClaims(server.deps, user, claims.cid, 'userinfo', claims.scp, server.kind);
   // Token-level claims (ver, idp, amr) belong to tokens, not to userinfo.
   const { ver: _ver, idp: _idp, ...profile } = maskClaims(all, claims.scp, server.kind);
-  sendJson(res, 200, profile);
+  // A relying party must refuse userinfo about someone else (OIDC Core 5.3.2); tests check it with this switch.
+  const forgedSubject = server.deps.switches.userinfoSubject;
+  sendJson(res, 200, forgedSubject === undefined ? profile : { ...profile, sub: forgedSubject });
 }

@@ -54,7 +54,7 @@ export async function beginAuthorization(options: {
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const now = nowSeconds();
-  const expiresAt = now + options.lifetimeSeconds;
+  const expiresAt = Math.ceil(now + options.lifetimeSeconds);
   const pending: PendingAuthorization = {
     issuer: options.issuer,
     client_id: options.clientId,

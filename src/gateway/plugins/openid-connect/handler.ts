@@ -375,7 +375,13 @@ export class OpenIdConnectHandler implements PluginHandler {
 
     const sid = newId();
     await this.#storeSession(sid, session);
-    const handle = await this.#keyRing.seal({ sid }, sessionExpiry(session, this.#config));
+    // The handle lives as long as the session could: idle and rolling limits are
+    // enforced on the server-side record, which every use extends.
+    const absolute = this.#config.session_absolute_timeout;
+    const handle = await this.#keyRing.seal(
+      { sid },
+      Math.ceil(absolute > 0 ? session.created_at + absolute : session.created_at + 365 * 86400),
+    );
     const sessionCookie = setCookieHeader(
       request,
       this.#config.session_cookie_name,

@@ -31,8 +31,9 @@ export interface SessionTokens {
   scope?: string | undefined;
 }
 
+/** Seconds with a fraction: whole seconds would make a 2-second idle limit anything from 1 to 2 seconds. */
 export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
+  return Date.now() / 1000;
 }
 
 /** The moment a session ends unless it is used (or rolled) again, or `0` if it already has. */

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+
+/** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve(output);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}:\n${output}`)));
+  });
+}
+
+describe('gatehouse CLI', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+    dirs.push(dir);
+    return dir;
+  };
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('refuses to start with bad settings and lists every problem in one message', async () => {
+    const result = await run(['start'], {
+      GATEHOUSE_ADMIN_LISTEN: 'localhost',
+      GATEHOUSE_KEYS: 'too-short',
+      GATEHOUSE_DATABASE: 'mysql://nope',
+      GATEHOUSE_DATA_DIR: tempDir(),
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /GATEHOUSE_ADMIN_LISTEN/);
+    assert.match(result.stderr, /GATEHOUSE_KEYS/);
+    assert.match(result.stderr, /GATEHOUSE_DATABASE/);
+  });
+
+  it('migrates a database once', async () => {
+    const dir = tempDir();
+    const env = { GATEHOUSE_DATABASE: `sqlite:${join(dir, 'g.db')}`, GATEHOUSE_DATA_DIR: dir };
+    const first = await run(['migrate'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Applied: 0001_initial/);
+    const second = await run(['migrate'], env);
+    assert.match(second.stdout, /up to date/);
+  });
+
+  it('runs the demo: sign in at the stand-in and reach the echo upstream through /demo', async () => {
+    const dir = tempDir();
+    const [proxy, admin, idp, upstream] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const child = spawn(process.execPath, [...CLI, 'demo'], {
+      env: {
+        ...process.env,
+        GATEHOUSE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+        GATEHOUSE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+        GATEHOUSE_DEV_IDP_LISTEN: `127.0.0.1:${idp}`,
+        GATEHOUSE_DEMO_UPSTREAM_LISTEN: `127.0.0.1:${upstream}`,
+        GATEHOUSE_DATA_DIR: dir,
+        GATEHOUSE_DATABASE: `sqlite:${join(dir, 'gatehouse.db')}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const output = await waitForOutput(child, /Press Ctrl\+C to stop/);
+      assert.match(output, new RegExp(`http://localhost:${proxy}/demo`));
+      assert.match(output, /generated a key into the data folder/);
+
+      const jar = new CookieJar();
+      const start = await browserFetch(jar, `http://localhost:${proxy}/demo`);
+      assert.equal(start.status, 302);
+      const { callbackUrl } = await signIn({
+        authorizeUrl: start.headers.get('location')!,
+        username: 'alice@example.com',
+        password: 'Passw0rd!',
+        jar,
+        isCallback: (url) => url.port === String(proxy),
+      });
+      const callback = await browserFetch(jar, callbackUrl);
+      assert.equal(callback.status, 302);
+      const page = await browserFetch(jar, `http://localhost:${proxy}/demo`);
+      assert.equal(page.status, 200);
+      const echo = (await page.json()) as { headers: Record<string, string> };
+      assert.match(echo.headers.authorization ?? '', /^Bearer /);
+
+      const routes = (await (await fetch(`http://127.0.0.1:${admin}/routes`)).json()) as { data: Array<{ name: string }> };
+      assert.deepEqual(routes.data.map((route) => route.name), ['demo']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+});
