@@ -6,6 +6,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { demoSeed, startDevIdp, type DevIdp, type DevIdpSeed } from '../../src/dev-idp/index.js';
 import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
 import { createLogger } from '../../src/log.js';
+import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
 import { DEMO_REDIRECT_URI } from '../dev-idp/oidc-client.js';
 import { startGatehouse, type Gatehouse } from '../../src/runtime.js';
 
@@ -142,4 +143,31 @@ export async function protectRoute(
     },
   });
   return { pluginId: plugin.id, routeId: created.id };
+}
+
+/**
+ * A browser's way into a protected path: the gateway redirects to the stand-in, the
+ * user signs in there, and the stand-in redirects back with a code. Stops before the
+ * callback reaches the gateway, so tests can tamper with it.
+ */
+export async function beginSignIn(stack: Stack, path = '/api', username = 'alice@example.com') {
+  const jar = new CookieJar();
+  const start = await browserFetch(jar, `${stack.proxy}${path}`);
+  if (start.status !== 302) throw new Error(`expected a redirect to the provider for ${path}, got ${start.status}`);
+  const location = new URL(start.headers.get('location')!);
+  const { callbackUrl } = await signIn({
+    authorizeUrl: location,
+    username,
+    password: PASSWORD,
+    jar,
+    isCallback: (url) => url.origin === stack.proxy,
+  });
+  return { jar, start, location, callbackUrl };
+}
+
+/** The whole sign-in through the gateway; `jar` then holds the session cookie (when the callback succeeded). */
+export async function signInThroughGateway(stack: Stack, path = '/api', username = 'alice@example.com') {
+  const begun = await beginSignIn(stack, path, username);
+  const callback = await browserFetch(begun.jar, begun.callbackUrl);
+  return { ...begun, callback };
 }

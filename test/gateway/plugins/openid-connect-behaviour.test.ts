@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Who gets redirects and who gets status codes, idle sessions, userinfo checks and configuration refusals. */
 
-async function browserSignIn(stack: Stack, path: string, username = 'alice@example.com') {
-  const jar = new CookieJar();
-  const start = await browserFetch(jar, `${stack.proxy}${path}`);
-  assert.equal(start.status, 302);
-  const { callbackUrl } = await signIn({
-    authorizeUrl: start.headers.get('location')!,
-    username,
-    password: PASSWORD,
-    jar,
-    isCallback: (url) => url.origin === stack.proxy,
-  });
-  return { jar, callback: await browserFetch(jar, callbackUrl) };
-}
 
 describe('openid-connect: clients, redirects and idle sessions', () => {
   let stack: Stack;
@@ -60,14 +47,14 @@ describe('openid-connect: clients, redirects and idle sessions', () => {
     const api = await fetch(`${stack.proxy}/other`, { headers: { accept: 'application/json' } });
     assert.equal(api.status, 401);
 
-    const { jar } = await browserSignIn(stack, '/team');
+    const { jar } = await signInThroughGateway(stack, '/team');
     const forbidden = await browserFetch(jar, `${stack.proxy}/team`);
     assert.equal(forbidden.status, 302);
     assert.equal(forbidden.headers.get('location'), `${stack.proxy}/not-for-you`);
   });
 
   it('ends a session that sits idle longer than session_idling_timeout', async () => {
-    const { jar } = await browserSignIn(stack, '/api');
+    const { jar } = await signInThroughGateway(stack, '/api');
     await sleep(1200);
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'used within the idle time');
     await sleep(1200);
@@ -79,7 +66,7 @@ describe('openid-connect: clients, redirects and idle sessions', () => {
   it('refuses userinfo that names another subject than the ID token', async () => {
     stack.idp.switches.userinfoSubject = '00uSOMEONEELSE0000001';
     try {
-      const { callback } = await browserSignIn(stack, '/team');
+      const { callback } = await signInThroughGateway(stack, '/team');
       assert.equal(callback.status, 401);
       assert.equal(callback.headers.getSetCookie().some((cookie) => /^session=[^;]/.test(cookie)), false);
     } finally {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * The three flows of Kong's Okta guide and its four checks, end to end over loopback:
@@ -21,22 +21,6 @@ async function echoOf(response: Response): Promise<Echo> {
   return (await response.json()) as Echo;
 }
 
-/** Signs in through the gateway like a browser: returns the jar holding the session cookie. */
-export async function signInThroughGateway(stack: Stack, path = '/api', username = 'alice@example.com') {
-  const jar = new CookieJar();
-  const start = await browserFetch(jar, `${stack.proxy}${path}`);
-  assert.equal(start.status, 302);
-  const location = new URL(start.headers.get('location')!);
-  const { callbackUrl } = await signIn({
-    authorizeUrl: location,
-    username,
-    password: PASSWORD,
-    jar,
-    isCallback: (url) => url.origin === stack.proxy,
-  });
-  const callback = await browserFetch(jar, callbackUrl);
-  return { jar, start, location, callbackUrl, callback };
-}
 
 describe('openid-connect: the seed guide flows', () => {
   let stack: Stack;

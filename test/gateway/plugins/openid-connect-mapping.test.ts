@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Consumer mapping, credentials, groups for `acl`, upstream headers, logout and restarts, end to end. */
 
@@ -18,20 +18,6 @@ async function accessToken(stack: Stack, username: string): Promise<string> {
   return tokens.access_token;
 }
 
-async function browserSignIn(stack: Stack, path: string, username: string): Promise<{ jar: CookieJar; callback: Response }> {
-  const jar = new CookieJar();
-  const start = await browserFetch(jar, `${stack.proxy}${path}`);
-  assert.equal(start.status, 302);
-  const { callbackUrl } = await signIn({
-    authorizeUrl: start.headers.get('location')!,
-    username,
-    password: PASSWORD,
-    jar,
-    isCallback: (url) => url.origin === stack.proxy,
-  });
-  const callback = await browserFetch(jar, callbackUrl);
-  return { jar, callback };
-}
 
 describe('openid-connect: consumers and credentials', () => {
   let stack: Stack;
@@ -112,7 +98,7 @@ describe('openid-connect: groups, acl and upstream headers', () => {
   after(() => stack.close());
 
   it('feeds the groups claim to acl: a member passes with X-Authenticated-Groups, others get 403', async () => {
-    const { jar } = await browserSignIn(stack, '/team', 'alice@example.com');
+    const { jar } = await signInThroughGateway(stack, '/team', 'alice@example.com');
     const response = await browserFetch(jar, `${stack.proxy}/team`);
     assert.equal(response.status, 200);
     const { headers } = (await response.json()) as Echo;
@@ -123,14 +109,14 @@ describe('openid-connect: groups, acl and upstream headers', () => {
     const userinfo = JSON.parse(Buffer.from(headers['x-userinfo']!, 'base64url').toString());
     assert.equal(userinfo.sub, '00ualice000000000001');
 
-    const bob = await browserSignIn(stack, '/team', 'bob@example.com');
+    const bob = await signInThroughGateway(stack, '/team', 'bob@example.com');
     assert.equal((await browserFetch(bob.jar, `${stack.proxy}/team`)).status, 403);
   });
 
   it('checks groups_required: entries are alternatives, spaces inside one join', async () => {
-    const alice = await browserSignIn(stack, '/grouped', 'alice@example.com');
+    const alice = await signInThroughGateway(stack, '/grouped', 'alice@example.com');
     assert.equal((await browserFetch(alice.jar, `${stack.proxy}/grouped`)).status, 200);
-    const bob = await browserSignIn(stack, '/grouped', 'bob@example.com');
+    const bob = await signInThroughGateway(stack, '/grouped', 'bob@example.com');
     const denied = await fetch(`${stack.proxy}/grouped`, { headers: { ...API, cookie: bob.jar.header(new URL(stack.proxy))! } });
     assert.equal(denied.status, 403);
   });
@@ -151,7 +137,7 @@ describe('openid-connect: logout and restarts', () => {
   after(() => stack.close());
 
   it('keeps configuration and sessions across a restart on the same database', async () => {
-    const { jar } = await browserSignIn(stack, '/api', 'alice@example.com');
+    const { jar } = await signInThroughGateway(stack, '/api', 'alice@example.com');
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200);
     await stack.restart();
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'the session survived the restart');
@@ -160,7 +146,7 @@ describe('openid-connect: logout and restarts', () => {
   });
 
   it('ends the session, revokes the tokens and continues at the provider’s end-session endpoint', async () => {
-    const { jar } = await browserSignIn(stack, '/api', 'alice@example.com');
+    const { jar } = await signInThroughGateway(stack, '/api', 'alice@example.com');
     const before = (await (await browserFetch(jar, `${stack.proxy}/api`)).json()) as Echo;
     const accessToken = before.headers.authorization!.replace('Bearer ', '');
 

@@ -3,8 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { TamperIdToken } from '../../../src/dev-idp/index.js';
-import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, beginSignIn, protectRoute, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * OpenID Connect Core 3.1.3.7 and the rest of the security baseline, each case end to
@@ -12,19 +12,6 @@ import { CLIENT_ID, PASSWORD, protectRoute, startStack, type Stack } from '../..
  * the sign-in without creating a session.
  */
 
-async function beginSignIn(stack: Stack, path = '/api') {
-  const jar = new CookieJar();
-  const start = await browserFetch(jar, `${stack.proxy}${path}`);
-  assert.equal(start.status, 302, `expected a redirect to the provider for ${path}`);
-  const { callbackUrl } = await signIn({
-    authorizeUrl: start.headers.get('location')!,
-    username: 'alice@example.com',
-    password: PASSWORD,
-    jar,
-    isCallback: (url) => url.origin === stack.proxy,
-  });
-  return { jar, callbackUrl };
-}
 
 function sessionCookieOf(response: Response): string | undefined {
   return response.headers.getSetCookie().find((value) => /^session=[^;]+/.test(value));

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { CookieJar, browserFetch, signIn } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, protectRoute, startStack, type Stack } from '../../support/stack.js';
+import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Bearer JWTs, introspection, client refresh tokens, and session refresh, end to end. */
 
@@ -136,16 +136,7 @@ describe('openid-connect: session refresh', () => {
 
   it('renews the access token before it expires, with one refresh for many concurrent requests', async () => {
     stack.idp.switches.accessTokenTtl = 4;
-    const jar = new CookieJar();
-    const start = await browserFetch(jar, `${stack.proxy}/api`);
-    const { callbackUrl } = await signIn({
-      authorizeUrl: start.headers.get('location')!,
-      username: 'alice@example.com',
-      password: PASSWORD,
-      jar,
-      isCallback: (url) => url.origin === stack.proxy,
-    });
-    await browserFetch(jar, callbackUrl);
+    const { jar } = await signInThroughGateway(stack);
     const first = (await (await browserFetch(jar, `${stack.proxy}/api`)).json()) as Echo;
     const firstToken = first.headers.authorization;
 
