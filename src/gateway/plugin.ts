@@ -25,6 +25,12 @@ export interface PluginDefinition<Config = any> {
   secretFields: readonly string[];
   /** Builds the handler for one plugin entity; called when a configuration snapshot is built. */
   create(config: Config, context: PluginCreateContext): PluginHandler;
+  /**
+   * Cookies the plugin owns (session handles). The gateway removes them from every
+   * request it forwards, on any route, and drops upstream `Set-Cookie`s for them, so
+   * no upstream can read or plant one.
+   */
+  cookieNames?(config: Config): readonly string[];
 }
 
 export interface PluginCreateContext {
@@ -93,6 +99,8 @@ export interface RequestContext {
   upstreamHeaders: Map<string, string | null>;
   /** Headers to add to the client response (e.g. Set-Cookie), whether proxied or short-circuited. */
   responseHeaders: Map<string, string[]>;
+  /** Removes a query argument (e.g. a consumed `access_token`) from the URL sent upstream. */
+  removeUpstreamQueryArgument(name: string): void;
   /** Finds a consumer in the current configuration snapshot (no database query). */
   findConsumer(by: 'id' | 'username' | 'custom_id', value: string): ConsumerEntity | undefined;
   /** Per-request scratch space for plugins, keyed by plugin name. */

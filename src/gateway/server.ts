@@ -1,3 +1,4 @@
+import { setsCookie, withoutCookies, withoutQueryArguments } from './request-filters.js';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
@@ -102,6 +103,7 @@ class ProxyContext implements RequestContext {
   #upstreamHeaders: Map<string, string | null> | undefined;
   #responseHeaders: Map<string, string[]> | undefined;
   #shared: Map<string, unknown> | undefined;
+  #queryRemovals: Set<string> | undefined;
 
   constructor(request: GatewayRequest, route: RouteEntity, service: ServiceEntity | null, snapshot: GatewaySnapshot, log: Logger) {
     this.request = request;
@@ -147,6 +149,15 @@ class ProxyContext implements RequestContext {
 
   findConsumer(by: 'id' | 'username' | 'custom_id', value: string): ConsumerEntity | undefined {
     return this.#snapshot.findConsumer(by, value);
+  }
+
+  removeUpstreamQueryArgument(name: string): void {
+    (this.#queryRemovals ??= new Set()).add(name);
+  }
+
+  /** Query arguments plugins removed, or null. */
+  upstreamQueryRemovals(): ReadonlySet<string> | null {
+    return this.#queryRemovals ?? null;
   }
 }
 
@@ -285,7 +296,26 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   let upstreamHeaders: string[];
   try {
     upstreamPath = escapePath(joinUpstreamPath(service.path, route.strip_path, match.matchedPath, path));
-    if (queryStart !== -1) upstreamPath += url.slice(queryStart);
+    if (queryStart !== -1) {
+      const removals = ctx?.upstreamQueryRemovals() ?? null;
+      if (removals === null) upstreamPath += url.slice(queryStart);
+      else {
+        const query = withoutQueryArguments(url.slice(queryStart + 1), removals);
+        if (query !== '') upstreamPath += `?${query}`;
+      }
+    }
+    let overrides = ctx?.upstreamHeaderChanges() ?? null;
+    const reserved = snapshot.reservedCookies;
+    if (reserved.size > 0) {
+      const cookie = overrides?.has('cookie') ? overrides.get('cookie') : headers.cookie;
+      if (typeof cookie === 'string') {
+        const filtered = withoutCookies(cookie, reserved);
+        if (filtered !== cookie) {
+          overrides = new Map(overrides ?? []);
+          overrides.set('cookie', filtered);
+        }
+      }
+    }
     upstreamHeaders = upstreamRequestHeaders(req, {
       host: route.preserve_host && hostHeader !== undefined ? hostHeader : null,
       xForwardedFor: forwardedFor === undefined ? clientIp : `${forwardedFor}, ${peer}`,
@@ -296,7 +326,7 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
       xForwardedPrefix: (trusted && (headers['x-forwarded-prefix'] as string | undefined)) || strippedPrefix,
       xRealIp: clientIp,
       via: rt.via ? (typeof headers.via === 'string' ? `${headers.via}, ${VIA}` : VIA) : null,
-      overrides: ctx?.upstreamHeaderChanges() ?? null,
+      overrides,
     });
   } catch (error) {
     rt.log.error({ route: route.id, err: error instanceof Error ? error.message : String(error) }, 'could not build the upstream request');
@@ -331,6 +361,15 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
 
   const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
   stripResponseHopByHop(responseHeaders);
+  const upstreamCookies = responseHeaders['set-cookie'];
+  if (upstreamCookies !== undefined && snapshot.reservedCookies.size > 0) {
+    // An upstream must not plant or overwrite a gateway session.
+    const kept = (Array.isArray(upstreamCookies) ? upstreamCookies : [upstreamCookies]).filter(
+      (line) => !setsCookie(line, snapshot.reservedCookies),
+    );
+    if (kept.length === 0) delete responseHeaders['set-cookie'];
+    else responseHeaders['set-cookie'] = kept;
+  }
 
   if (ctx !== null && chain.response.length > 0) {
     const info: UpstreamResponseInfo = { status: response.statusCode, headers: responseHeaders as Record<string, string | string[]> };

@@ -83,6 +83,8 @@ export class GatewaySnapshot {
   readonly config: GatewayConfiguration;
   /** @internal plugin id → handler, for reuse by the next snapshot and for closing */
   readonly handlers: ReadonlyMap<string, HandlerRecord>;
+  /** Cookies that plugins own: removed from every forwarded request, refused from upstream Set-Cookie. */
+  readonly reservedCookies: ReadonlySet<string>;
   readonly #consumersById: ReadonlyMap<string, ConsumerEntity>;
   readonly #consumersByUsername: ReadonlyMap<string, ConsumerEntity>;
   readonly #consumersByCustomId: ReadonlyMap<string, ConsumerEntity>;
@@ -93,8 +95,10 @@ export class GatewaySnapshot {
     routes: CompiledRoute[];
     config: GatewayConfiguration;
     handlers: Map<string, HandlerRecord>;
+    reservedCookies?: ReadonlySet<string>;
   }) {
     this.router = fields.router;
+    this.reservedCookies = fields.reservedCookies ?? new Set();
     this.routes = fields.routes;
     this.config = fields.config;
     this.handlers = fields.handlers;
@@ -196,6 +200,14 @@ export function buildSnapshot(
     log.warn({ count: consumerScoped }, 'consumer-scoped plugins are not applied by the gateway yet; they were skipped');
   }
 
+  // Every route protects every plugin's cookies: a session cookie has Path=/ and would
+  // otherwise reach upstreams of routes that never authenticate.
+  const reservedCookies = new Set<string>();
+  for (const plugin of config.plugins) {
+    if (!plugin.enabled) continue;
+    for (const name of registry.get(plugin.name)?.cookieNames?.(plugin.config) ?? []) reservedCookies.add(name);
+  }
+
   const handlers = new Map<string, HandlerRecord>();
   const instanceOf = (plugin: PluginEntity): HandlerRecord => {
     let record = handlers.get(plugin.id);
@@ -295,7 +307,7 @@ export function buildSnapshot(
     );
   }
 
-  return new GatewaySnapshot({ router, routes: compiled, config, handlers });
+  return new GatewaySnapshot({ router, routes: compiled, config, handlers, reservedCookies });
 }
 
 function createHandler(

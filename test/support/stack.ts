@@ -82,6 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         groups_claim_filter: '.*',
         grant_types: ['authorization_code', 'refresh_token'],
       },
+      // The demo app stays registered: tests use it as "another application" of the same org.
+      ...(demoSeed.clients ?? []),
     ],
   };
   const idp = await startDevIdp({ port: 0, seed: options.seed ? options.seed(baseSeed, proxy) : baseSeed });

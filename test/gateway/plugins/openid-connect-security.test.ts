@@ -115,6 +115,8 @@ describe('openid-connect: cookies and redirects', () => {
   before(async () => {
     stack = await startStack();
     await protectRoute(stack, { auth_methods: ['authorization_code'], authorization_rolling_timeout: 1 }, { name: 'root', paths: ['/'] });
+    // No redirect_uri: Kong derives it from the request, and so does the Secure decision.
+    await protectRoute(stack, { auth_methods: ['authorization_code'], redirect_uri: undefined }, { name: 'derived', paths: ['/derived'] });
   });
   after(() => stack.close());
 
@@ -132,13 +134,16 @@ describe('openid-connect: cookies and redirects', () => {
     assert.equal(response.status, 401);
   });
 
-  it('marks cookies Secure when the client is not on plain-http loopback', async () => {
+  it('marks cookies Secure unless the client is on plain-http loopback', async () => {
     // fetch() may not set Host; undici's request can, as a browser behind DNS would.
-    const response = await request(`${stack.proxy}/`, { headers: { host: 'gateway.example.com' } });
+    const response = await request(`${stack.proxy}/derived`, { headers: { host: 'gateway.example.com' } });
     await response.body.dump();
     assert.equal(response.statusCode, 302);
     const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
-    const cookie = cookies.find((value) => value.startsWith('authorization='));
-    assert.match(cookie ?? '', /; Secure/i);
+    assert.match(cookies.find((value) => value.startsWith('authorization=')) ?? '', /; Secure/i);
+    const local = await request(`${stack.proxy}/derived`);
+    await local.body.dump();
+    const localCookies = ([] as string[]).concat(local.headers['set-cookie'] ?? []);
+    assert.doesNotMatch(localCookies.find((value) => value.startsWith('authorization=')) ?? 'missing', /; Secure/i);
   });
 });

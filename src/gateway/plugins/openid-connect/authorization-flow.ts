@@ -1,18 +1,21 @@
 import * as client from 'openid-client';
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { KeyRing } from '../../../crypto/keyring.js';
-import type { SessionStore } from '../../../sessions/store.js';
 import type { GatewayRequest } from '../../plugin.js';
 import { sameOriginTarget } from './responses.js';
 import { nowSeconds } from './session-record.js';
 
 /**
- * The pending half of an authorization code flow, kept server-side between the
- * redirect to the provider and the callback. The browser holds only a sealed,
- * short-lived handle to it (the authorization cookie), and the record is taken
- * (read and deleted) on the callback, so state, nonce and verifier work once.
+ * The pending half of an authorization code flow, between the redirect to the
+ * provider and the callback. It travels in the sealed, short-lived authorization
+ * cookie (as oauth2-proxy and mod_auth_openidc keep it), so a request without a
+ * session costs no server-side write; `ConsumedAuthorizations` makes each one usable
+ * once on this node, and the provider accepts each code once anyway.
  */
 export interface PendingAuthorization {
+  /** Random id of this sign-in attempt, for single use. */
+  aid: string;
   issuer: string;
   client_id: string;
   state: string;
@@ -21,10 +24,11 @@ export interface PendingAuthorization {
   redirect_uri: string;
   /** Same-origin path and query to return to after sign-in. */
   target: string;
-  created_at: number;
+  exp: number;
 }
 
-const PENDING_PREFIX = 'authz:';
+/** Longer targets are dropped (back to `/`) so the cookie stays well under browsers' 4 KB limit. */
+const MAX_TARGET_LENGTH = 2048;
 
 export function newId(): string {
   return randomBytes(32).toString('base64url');
@@ -43,31 +47,29 @@ export async function beginAuthorization(options: {
   clientId: string;
   redirectUri: string;
   scopes: readonly string[];
-  sessions: SessionStore;
   keyRing: KeyRing;
   lifetimeSeconds: number;
   extraParameters?: Record<string, string>;
 }): Promise<{ location: string; cookieValue: string; expiresAt: number }> {
-  const { request, configuration, sessions, keyRing } = options;
+  const { request, configuration, keyRing } = options;
   const state = client.randomState();
   const nonce = client.randomNonce();
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
-  const now = nowSeconds();
-  const expiresAt = Math.ceil(now + options.lifetimeSeconds);
+  const expiresAt = Math.ceil(nowSeconds() + options.lifetimeSeconds);
+  const target = sameOriginTarget(request.url);
   const pending: PendingAuthorization = {
+    aid: newId(),
     issuer: options.issuer,
     client_id: options.clientId,
     state,
     nonce,
     code_verifier: codeVerifier,
     redirect_uri: options.redirectUri,
-    target: sameOriginTarget(request.url),
-    created_at: now,
+    target: target.length > MAX_TARGET_LENGTH ? '/' : target,
+    exp: expiresAt,
   };
-  const id = newId();
-  await sessions.set(PENDING_PREFIX + id, pending, expiresAt);
-  const cookieValue = await keyRing.seal({ aid: id }, expiresAt);
+  const cookieValue = await keyRing.seal({ ...pending }, expiresAt);
   const location = client.buildAuthorizationUrl(configuration, {
     redirect_uri: options.redirectUri,
     scope: options.scopes.join(' '),
@@ -80,16 +82,37 @@ export async function beginAuthorization(options: {
   return { location: location.href, cookieValue, expiresAt };
 }
 
-/** Opens the authorization cookie and takes its pending record; undefined when missing, forged, expired or used. */
-export async function takePendingAuthorization(
+/**
+ * Ids of sign-in attempts already completed (or failed) on this node, kept until
+ * their cookie would have expired, so a replayed authorization cookie is refused.
+ */
+export class ConsumedAuthorizations {
+  readonly #ids: LRUCache<string, true>;
+
+  constructor(max = 100_000) {
+    this.#ids = new LRUCache({ max, ttlAutopurge: false, ttl: 1 });
+  }
+
+  /** Marks the attempt used; false when it already was. */
+  consume(pending: PendingAuthorization): boolean {
+    if (this.#ids.has(pending.aid)) return false;
+    const ttl = Math.max(1, Math.ceil((pending.exp - nowSeconds()) * 1000));
+    this.#ids.set(pending.aid, true, { ttl });
+    return true;
+  }
+}
+
+/** Opens the authorization cookie; undefined when missing, forged, expired or malformed. */
+export async function openPendingAuthorization(
   cookieValue: string | undefined,
-  sessions: SessionStore,
   keyRing: KeyRing,
 ): Promise<PendingAuthorization | undefined> {
   if (!cookieValue) return undefined;
   const claims = await keyRing.unseal(cookieValue);
-  if (!claims || typeof claims.aid !== 'string') return undefined;
-  return sessions.take<PendingAuthorization>(PENDING_PREFIX + claims.aid);
+  if (!claims) return undefined;
+  const fields = ['aid', 'issuer', 'client_id', 'state', 'nonce', 'code_verifier', 'redirect_uri', 'target'] as const;
+  if (!fields.every((field) => typeof claims[field] === 'string') || typeof claims.exp !== 'number') return undefined;
+  return claims as unknown as PendingAuthorization;
 }
 
 /** Whether the request is an authorization response: `state` with `code` or `error`. */

@@ -1,4 +1,4 @@
-import { parseCookie, stringifyCookie, stringifySetCookie } from 'cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { GatewayRequest } from '../../plugin.js';
 import { isLoopbackHost } from '../../../oidc/loopback.js';
 
@@ -46,25 +46,4 @@ export function setCookieHeader(
 
 export function clearCookieHeader(request: GatewayRequest, name: string, settings: CookieSettings): string {
   return setCookieHeader(request, name, '', settings, 0);
-}
-
-/**
- * The Cookie header for the upstream without Gatehouse's own cookies: the upstream
- * has no use for them, and a sealed session handle that reaches an application's
- * logs can be replayed. `undefined` when nothing is left.
- */
-export function cookieHeaderWithout(request: GatewayRequest, names: readonly string[]): string | undefined | null {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  const cookies = parseCookie(header);
-  let removed = false;
-  for (const name of names) {
-    if (name in cookies) {
-      delete cookies[name];
-      removed = true;
-    }
-  }
-  if (!removed) return undefined;
-  const rest = Object.fromEntries(Object.entries(cookies).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  return Object.keys(rest).length === 0 ? null : stringifyCookie(rest);
 }

@@ -7,6 +7,7 @@ import { setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../entities.js';
 import {
   addResponseHeader,
+  type GatewayRequest,
   type PluginCreateContext,
   type PluginDefinition,
   type PluginHandler,
@@ -14,29 +15,25 @@ import {
   type RequestContext,
 } from '../../plugin.js';
 import {
+  ConsumedAuthorizations,
   beginAuthorization,
   callbackUrl,
   isAuthorizationResponse,
   newId,
+  openPendingAuthorization,
   redirectUriFor,
-  takePendingAuthorization,
 } from './authorization-flow.js';
 import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
-import { clearCookieHeader, cookieHeaderWithout, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
+import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
 import { errorResponse, isApiClient, redirect } from './responses.js';
 import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
+import { endsSession, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
-import {
-  TokenRejected,
-  VerifiedTokenCache,
-  checkIssuedAt,
-  decodeIfJwt,
-  introspect,
-  looksLikeJwt,
-  verifyProviderJwt,
-} from './token-verification.js';
+import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
+import { TokenRejected, checkIssuedAt, decodeIfJwt, introspect, looksLikeJwt, verifyProviderJwt } from './token-verification.js';
 
 const SESSION_PREFIX = 'sess:';
+const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
 
 /** Who the request is, once a method has authenticated it. */
 interface Identity {
@@ -52,10 +49,16 @@ interface Identity {
   userinfo?: Record<string, unknown> | undefined;
 }
 
-/** A failed attempt: why, and whether a token was presented (for `WWW-Authenticate`). */
+/** A failed attempt: why (for the log), and whether a token was presented (for `WWW-Authenticate`). */
 interface Failure {
   reason: string;
   invalidToken: boolean;
+}
+
+/** State that must outlive one configuration snapshot: caches and single-use records. */
+interface SharedState {
+  tokens: TokenAttempts;
+  consumed: ConsumedAuthorizations;
 }
 
 /**
@@ -64,6 +67,7 @@ interface Failure {
  * consumer mapping and upstream headers for every method.
  */
 export class OpenIdConnectHandler implements PluginHandler {
+  readonly shared: SharedState;
   readonly #config: OpenIdConnectConfig;
   readonly #methods: ReadonlySet<AuthMethod>;
   readonly #keyRing: KeyRing;
@@ -71,11 +75,10 @@ export class OpenIdConnectHandler implements PluginHandler {
   readonly #providers: ProviderCache;
   readonly #log: Logger;
   readonly #cookie: CookieSettings;
-  readonly #verified = new VerifiedTokenCache();
-  /** One refresh per session at a time: concurrent requests wait for the same answer. */
-  readonly #refreshing = new Map<string, Promise<OidcSession | undefined>>();
   readonly #clientId: string;
   readonly #clientSecret: string | undefined;
+  /** Every upstream header this configuration sets: cleared first, so a client can never supply one. */
+  readonly #identityHeaders: readonly string[];
 
   constructor(config: OpenIdConnectConfig, context: PluginCreateContext) {
     this.#config = config;
@@ -86,25 +89,44 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#log = context.log.child({ plugin: 'openid-connect', plugin_id: context.plugin.id });
     this.#clientId = config.client_id[0]!;
     this.#clientSecret = config.client_secret?.[0];
+    this.shared =
+      context.previous instanceof OpenIdConnectHandler
+        ? context.previous.shared
+        : { tokens: new TokenAttempts(), consumed: new ConsumedAuthorizations() };
+    const redirectUri = config.redirect_uri?.[0];
     this.#cookie = {
       path: config.session_cookie_path,
       domain: config.session_cookie_domain,
-      secure: config.session_cookie_secure,
+      // Decided by the registered redirect URI when there is one: a Host header can lie.
+      secure: config.session_cookie_secure ?? (redirectUri ? redirectUri.startsWith('https:') : undefined),
       httpOnly: config.session_cookie_http_only,
       sameSite: config.session_cookie_same_site,
     };
+    this.#identityHeaders = [
+      'x-authenticated-groups',
+      ...(config.upstream_access_token_header ? [splitHeaderSetting(config.upstream_access_token_header)[0]] : []),
+      ...[config.upstream_id_token_header, config.upstream_user_info_header, ...(config.upstream_headers_names ?? [])]
+        .filter((name): name is string => name !== undefined)
+        .map((name) => name.toLowerCase()),
+    ];
+    if ((this.#methods.has('bearer') || this.#methods.has('introspection')) && !config.audience_required) {
+      this.#log.warn(
+        'bearer or introspection is enabled without audience_required: any access token of this issuer is accepted; set audience_required (for Okta: api://default or your API audience)',
+      );
+    }
     // Discover early so the first request does not wait; failures are retried on use.
     this.#providers.get(config.issuer).catch(() => undefined);
   }
 
   async access(ctx: RequestContext): Promise<PluginResponse | void> {
     const { request } = ctx;
+    for (const name of this.#identityHeaders) ctx.upstreamHeaders.set(name, null);
     let provider: Provider;
     try {
       provider = await this.#providers.get(this.#config.issuer);
     } catch (error) {
       this.#log.error({ err: describe(error) }, 'the OpenID provider is unreachable');
-      return errorResponse(request, 502, 'The identity provider cannot be reached; try again shortly.');
+      return errorResponse(request, 502, PROVIDER_UNAVAILABLE);
     }
 
     if (this.#isLogout(ctx)) return this.#logout(ctx, provider);
@@ -133,15 +155,16 @@ export class OpenIdConnectHandler implements PluginHandler {
     }
 
     if (!failure && (this.#methods.has('session') || interactive)) {
-      const session = await this.#loadSession(ctx, provider);
-      if (session) {
+      const loaded = await this.#loadSession(ctx, provider);
+      if (loaded === 'unavailable') return errorResponse(request, 502, PROVIDER_UNAVAILABLE);
+      if (loaded) {
         return this.#admit(ctx, {
           method: 'session',
-          sources: [session.claims, session.id_claims, session.userinfo ?? {}],
-          accessToken: session.tokens.access_token,
-          tokenType: session.tokens.token_type,
-          idToken: session.tokens.id_token,
-          userinfo: session.userinfo,
+          sources: [loaded.claims, loaded.id_claims, loaded.userinfo ?? {}],
+          accessToken: loaded.tokens.access_token,
+          tokenType: loaded.tokens.token_type,
+          idToken: loaded.tokens.id_token,
+          userinfo: loaded.userinfo,
         });
       }
     }
@@ -152,34 +175,36 @@ export class OpenIdConnectHandler implements PluginHandler {
   // ---- authentication methods -------------------------------------------------
 
   async #authenticateBearer(provider: Provider, token: string): Promise<Identity | Failure> {
-    const key = VerifiedTokenCache.key(token);
-    const cached = this.#verified.get(key);
-    if (cached) return { method: 'bearer', sources: [cached.claims], accessToken: token, tokenType: 'Bearer' };
+    const useJwt = this.#methods.has('bearer') && looksLikeJwt(token);
+    if (!useJwt && !this.#methods.has('introspection')) {
+      return { reason: 'the bearer token is not a JWT and introspection is not enabled', invalidToken: true };
+    }
     try {
-      let claims: Record<string, unknown>;
-      let method: AuthMethod;
-      if (this.#methods.has('bearer') && looksLikeJwt(token)) {
-        claims = await verifyProviderJwt(provider, token, { leeway: this.#config.leeway });
-        method = 'bearer';
-      } else if (this.#methods.has('introspection')) {
-        claims = await introspect(this.#client(provider), token);
-        method = 'introspection';
-      } else {
-        return { reason: 'the bearer token is not a JWT and introspection is not enabled', invalidToken: true };
-      }
-      const exp = typeof claims.exp === 'number' ? claims.exp : nowSeconds() + 60;
-      if (method === 'bearer' || this.#config.cache_introspection) this.#verified.set(key, { claims, expiresAt: exp });
-      return { method, sources: [claims], accessToken: token, tokenType: 'Bearer' };
+      const verified = await this.shared.tokens.verify(
+        token,
+        async (): Promise<VerifiedToken> => {
+          const claims = useJwt
+            ? await verifyProviderJwt(provider, token, { leeway: this.#config.leeway, accessTokenFor: this.#clientId })
+            : await introspect(this.#client(provider), token);
+          const exp = typeof claims.exp === 'number' ? claims.exp : nowSeconds() + 60;
+          return { claims, expiresAt: exp };
+        },
+        useJwt || this.#config.cache_introspection,
+      );
+      return { method: useJwt ? 'bearer' : 'introspection', sources: [verified.claims], accessToken: token, tokenType: 'Bearer' };
     } catch (error) {
-      const reason = error instanceof TokenRejected ? error.reason : describe(error);
-      this.#log.info({ reason }, 'bearer token rejected');
-      return { reason, invalidToken: true };
+      return this.#rejected('bearer token rejected', error);
     }
   }
 
   async #authenticateRefreshToken(provider: Provider, refreshToken: string): Promise<Identity | Failure> {
+    let response: client.TokenEndpointResponse;
     try {
-      const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
+      response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
+    } catch (error) {
+      return this.#rejected('refresh token rejected', error);
+    }
+    try {
       const idClaims = response.id_token ? await this.#verifyIdToken(provider, response.id_token) : undefined;
       return {
         method: 'refresh_token',
@@ -189,54 +214,70 @@ export class OpenIdConnectHandler implements PluginHandler {
         idToken: response.id_token,
       };
     } catch (error) {
-      this.#log.info({ reason: describe(error) }, 'refresh token rejected');
-      return { reason: 'the refresh token was not accepted by the provider', invalidToken: true };
+      return this.#rejected('refreshed tokens failed validation', error);
     }
   }
 
-  async #loadSession(ctx: RequestContext, provider: Provider): Promise<OidcSession | undefined> {
-    const handle = readCookie(ctx.request, this.#config.session_cookie_name);
-    if (!handle) return undefined;
-    const claims = await this.#keyRing.unseal(handle);
-    if (!claims || typeof claims.sid !== 'string') return undefined;
-    const sid = claims.sid;
-    let session = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
-    // A session of another provider or client under the same cookie name is not ours.
-    if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
+  #rejected(message: string, error: unknown): Failure {
+    const reason = error instanceof TokenRejected ? error.reason : describe(error);
+    this.#log.info({ reason }, message);
+    return { reason, invalidToken: true };
+  }
 
-    const expiry = sessionExpiry(session, this.#config);
-    if (expiry === 0) {
-      await this.#sessions.delete(SESSION_PREFIX + sid);
-      addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
+  /** The session for the request's cookie, after its timeouts and (when due) a refresh. */
+  async #loadSession(ctx: RequestContext, provider: Provider): Promise<OidcSession | 'unavailable' | undefined> {
+    const sid = await this.#sessionId(ctx.request);
+    if (!sid) return undefined;
+    let session = await this.#ownSession(sid, provider);
+    if (!session) return undefined;
+
+    if (sessionExpiry(session, this.#config) === 0) {
+      await this.#endSession(ctx, sid);
       return undefined;
     }
 
     if (needsRefresh(session.tokens)) {
-      session = await this.#refreshSession(sid, session, provider);
-      if (!session) {
-        addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
+      const outcome = await this.#refreshSession(sid, session, provider);
+      if (outcome.kind === 'ended') {
+        await this.#endSession(ctx, sid);
         return undefined;
+      }
+      if (outcome.kind === 'refreshed') session = outcome.session;
+      else if (session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds()) {
+        // Cannot renew now and the token is spent: try again on a later request.
+        return 'unavailable';
       }
     }
 
-    if (touchSession(session, this.#config)) {
-      await this.#storeSession(sid, session);
-    }
+    if (touchSession(session, this.#config)) await this.#storeSession(sid, session);
     return session;
   }
 
-  #refreshSession(sid: string, session: OidcSession, provider: Provider): Promise<OidcSession | undefined> {
-    const running = this.#refreshing.get(sid);
-    if (running) return running;
-    const refresh = (async (): Promise<OidcSession | undefined> => {
+  async #sessionId(request: GatewayRequest): Promise<string | undefined> {
+    const handle = readCookie(request, this.#config.session_cookie_name);
+    if (!handle) return undefined;
+    const claims = await this.#keyRing.unseal(handle);
+    return claims && typeof claims.sid === 'string' ? claims.sid : undefined;
+  }
+
+  /** The session record, if it belongs to this provider and client (cookie names are shared between plugins). */
+  async #ownSession(sid: string, provider: Provider): Promise<OidcSession | undefined> {
+    const session = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
+    return session && session.issuer === provider.issuer && session.client_id === this.#clientId ? session : undefined;
+  }
+
+  async #endSession(ctx: RequestContext, sid: string): Promise<void> {
+    await this.#sessions.delete(SESSION_PREFIX + sid);
+    addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
+  }
+
+  #refreshSession(sid: string, session: OidcSession, provider: Provider): Promise<RefreshOutcome> {
+    return refreshOnce(sid, async (): Promise<RefreshOutcome> => {
       const { refresh_token: refreshToken } = session.tokens;
       if (!refreshToken || !this.#config.refresh_tokens) {
         // Without a way to renew, an expired access token ends the session, as in Kong.
-        if (session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds()) {
-          await this.#sessions.delete(SESSION_PREFIX + sid);
-          return undefined;
-        }
-        return session;
+        const spent = session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds();
+        return spent ? { kind: 'ended' } : { kind: 'refreshed', session };
       }
       try {
         const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
@@ -254,16 +295,19 @@ export class OpenIdConnectHandler implements PluginHandler {
         };
         await this.#storeSession(sid, refreshed);
         this.#log.debug('session tokens refreshed');
-        return refreshed;
+        return { kind: 'refreshed', session: refreshed };
       } catch (error) {
-        this.#log.info({ reason: describe(error) }, 'session refresh failed; the session ends');
-        await this.#sessions.delete(SESSION_PREFIX + sid);
-        return undefined;
+        // Another node (or an earlier request) may have refreshed with the same token first.
+        const stored = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
+        if (stored && stored.tokens.obtained_at > session.tokens.obtained_at) return { kind: 'refreshed', session: stored };
+        if (endsSession(error)) {
+          this.#log.info({ reason: describe(error) }, 'the provider refused the refresh; the session ends');
+          return { kind: 'ended' };
+        }
+        this.#log.warn({ reason: describe(error) }, 'session refresh failed; keeping the session and trying again later');
+        return { kind: 'unavailable' };
       }
-    })();
-    this.#refreshing.set(sid, refresh);
-    void refresh.finally(() => this.#refreshing.delete(sid));
-    return refresh;
+    });
   }
 
   async #storeSession(sid: string, session: OidcSession): Promise<void> {
@@ -282,15 +326,13 @@ export class OpenIdConnectHandler implements PluginHandler {
 
   async #startAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
-    const redirectUri = redirectUriFor(request, this.#config.redirect_uri);
     const started = await beginAuthorization({
       request,
       configuration: this.#client(provider),
       issuer: provider.issuer,
       clientId: this.#clientId,
-      redirectUri,
+      redirectUri: redirectUriFor(request, this.#config.redirect_uri),
       scopes: this.#config.scopes,
-      sessions: this.#sessions,
       keyRing: this.#keyRing,
       lifetimeSeconds: this.#config.authorization_rolling_timeout || 600,
     });
@@ -308,13 +350,9 @@ export class OpenIdConnectHandler implements PluginHandler {
   async #completeAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
     const clearAuthorization = clearCookieHeader(request, this.#config.authorization_cookie_name, this.#cookie);
-    const pending = await takePendingAuthorization(
-      readCookie(request, this.#config.authorization_cookie_name),
-      this.#sessions,
-      this.#keyRing,
-    );
-    if (!pending || pending.issuer !== provider.issuer || pending.client_id !== this.#clientId) {
-      this.#log.info('authorization response without a valid authorization cookie');
+    const pending = await openPendingAuthorization(readCookie(request, this.#config.authorization_cookie_name), this.#keyRing);
+    if (!pending || pending.issuer !== provider.issuer || pending.client_id !== this.#clientId || !this.shared.consumed.consume(pending)) {
+      this.#log.info('authorization response without a valid, unused authorization cookie');
       return errorResponse(
         request,
         401,
@@ -323,18 +361,10 @@ export class OpenIdConnectHandler implements PluginHandler {
       );
     }
 
-    const error = request.query.get('error');
-    if (error) {
-      const description = request.query.get('error_description') ?? '';
-      this.#log.info({ error, description }, 'the provider refused the sign-in');
-      return errorResponse(request, error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}`, {
-        'set-cookie': clearAuthorization,
-      });
-    }
-
     let session: OidcSession;
     try {
       const configuration = this.#client(provider);
+      // openid-client checks iss (RFC 9207) and state before anything else, error responses included.
       const response = await client.authorizationCodeGrant(configuration, callbackUrl(pending, request), {
         pkceCodeVerifier: pending.code_verifier,
         expectedState: pending.state,
@@ -367,12 +397,22 @@ export class OpenIdConnectHandler implements PluginHandler {
         userinfo,
       };
     } catch (failure) {
+      if (failure instanceof client.AuthorizationResponseError) {
+        this.#log.info({ error: failure.error, description: failure.error_description }, 'the provider refused the sign-in');
+        const description = failure.error_description ? ` (${failure.error_description})` : '';
+        return errorResponse(request, failure.error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${failure.error}${description}`, {
+          'set-cookie': clearAuthorization,
+        });
+      }
       this.#log.warn({ reason: describe(failure) }, 'sign-in rejected: the authorization response or tokens failed validation');
       return errorResponse(request, 401, 'Sign-in failed: the identity provider’s answer could not be validated.', {
         'set-cookie': clearAuthorization,
       });
     }
 
+    // A new sign-in replaces whatever session this browser had.
+    const previous = await this.#sessionId(request);
+    if (previous) await this.#sessions.delete(SESSION_PREFIX + previous);
     const sid = newId();
     await this.#storeSession(sid, session);
     // The handle lives as long as the session could: idle and rolling limits are
@@ -387,7 +427,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       this.#config.session_cookie_name,
       handle,
       this.#cookie,
-      this.#config.session_absolute_timeout > 0 ? this.#config.session_absolute_timeout : undefined,
+      absolute > 0 ? absolute : undefined,
     );
     this.#log.info({ sub: session.sub }, 'signed in');
     // Back to where the browser wanted to go; that request is proxied with the new session.
@@ -433,13 +473,15 @@ export class OpenIdConnectHandler implements PluginHandler {
 
   async #logout(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
-    const clear = clearCookieHeader(request, this.#config.session_cookie_name, this.#cookie);
-    const handle = readCookie(request, this.#config.session_cookie_name);
-    const sealed = handle ? await this.#keyRing.unseal(handle) : null;
-    let session: OidcSession | undefined;
-    if (sealed && typeof sealed.sid === 'string') {
-      session = await this.#sessions.take<OidcSession>(SESSION_PREFIX + sealed.sid);
+    if (isCrossSite(request)) {
+      // A link or form on another site must not sign people out (of Okta too, through id_token_hint).
+      return errorResponse(request, 403, 'Sign-out must start from this site.');
     }
+    const clear = clearCookieHeader(request, this.#config.session_cookie_name, this.#cookie);
+    const sid = await this.#sessionId(request);
+    // Only our own session: the cookie name may be shared with plugins of other providers.
+    const session = sid ? await this.#ownSession(sid, provider) : undefined;
+    if (sid && session) await this.#sessions.delete(SESSION_PREFIX + sid);
     if (session && this.#config.logout_revoke && provider.metadata.revocation_endpoint) {
       await this.#revoke(provider, session.tokens);
     }
@@ -538,9 +580,12 @@ export class OpenIdConnectHandler implements PluginHandler {
       const header = headerNames[index]!.toLowerCase();
       headers.set(header, values === undefined ? null : values.join(' '));
     });
-    // Gatehouse's own cookies stay at the gateway.
-    const cookies = cookieHeaderWithout(ctx.request, [config.session_cookie_name, config.authorization_cookie_name]);
-    if (cookies !== undefined) headers.set('cookie', cookies);
+    // Credentials the gateway consumed stay at the gateway.
+    if (identity.method === 'refresh_token') {
+      headers.set(refreshTokenHeader(config.refresh_token_param_name), null);
+      ctx.removeUpstreamQueryArgument(config.refresh_token_param_name);
+    }
+    if (config.bearer_token_param_type.includes('query')) ctx.removeUpstreamQueryArgument('access_token');
   }
 
   // ---- failure -----------------------------------------------------------------------------
@@ -563,9 +608,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     }
     const redirectTo = config.unauthorized_redirect_uri?.[0];
     if (!api && redirectTo) return redirect(redirectTo);
-    const challenge = failure?.invalidToken
-      ? `Bearer realm="gatehouse", error="invalid_token", error_description="${failure.reason.replace(/["\\]/g, "'")}"`
-      : 'Bearer realm="gatehouse"';
+    // The reason stays in the log: it may describe internals (which endpoint failed, and how).
+    const challenge = failure?.invalidToken ? 'Bearer realm="gatehouse", error="invalid_token"' : 'Bearer realm="gatehouse"';
     return errorResponse(request, 401, 'Unauthorized', { 'www-authenticate': challenge });
   }
 
@@ -608,7 +652,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const name = this.#config.refresh_token_param_name;
     const types = this.#config.refresh_token_param_type;
     if (types.includes('header')) {
-      const value = request.headers[name.toLowerCase().replace(/_/g, '-')];
+      const value = request.headers[refreshTokenHeader(name)];
       if (typeof value === 'string' && value) return value;
     }
     if (types.includes('query')) {
@@ -616,6 +660,27 @@ export class OpenIdConnectHandler implements PluginHandler {
       if (value) return value;
     }
     return undefined;
+  }
+}
+
+/** Kong reads a client's refresh token from `Refresh-Token` (the parameter name with dashes). */
+function refreshTokenHeader(parameterName: string): string {
+  return parameterName.toLowerCase().replace(/_/g, '-');
+}
+
+/**
+ * Fetch metadata (sent by every current browser) or, failing that, Origin tell a
+ * request started by another site.
+ */
+function isCrossSite(request: GatewayRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'cross-site';
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string' || origin === 'null') return typeof origin === 'string';
+  try {
+    return new URL(origin).host !== request.host;
+  } catch {
+    return true;
   }
 }
 
@@ -655,5 +720,8 @@ export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
   secretFields: ['client_secret'],
   create(config, context) {
     return new OpenIdConnectHandler(config, context);
+  },
+  cookieNames(config) {
+    return [config.session_cookie_name, config.authorization_cookie_name];
   },
 };

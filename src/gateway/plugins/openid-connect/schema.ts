@@ -45,8 +45,14 @@ export const openIdConnectConfigSchema = z
     authenticated_groups_claim: claimPath.optional(),
 
     session_cookie_name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'letters, digits, _ . - only' }).default('session'),
-    session_cookie_path: z.string().startsWith('/').default('/'),
-    session_cookie_domain: z.string().min(1).optional(),
+    session_cookie_path: z
+      .string()
+      .regex(/^\/[\x21-\x3A\x3C-\x7E]*$/, { error: 'a path starting with / without spaces or semicolons' })
+      .default('/'),
+    session_cookie_domain: z
+      .string()
+      .regex(/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, { error: 'a domain name such as example.com' })
+      .optional(),
     session_cookie_secure: flexBoolean.optional(),
     session_cookie_http_only: flexBoolean.default(true),
     session_cookie_same_site: z.enum(['Strict', 'Lax', 'None', 'Default']).default('Lax'),

@@ -1,7 +1,5 @@
 import * as client from 'openid-client';
 import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
-import { LRUCache } from 'lru-cache';
-import { createHash } from 'node:crypto';
 import type { Provider } from '../../../oidc/provider-cache.js';
 import { nowSeconds } from './session-record.js';
 
@@ -9,12 +7,6 @@ export class TokenRejected extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
-}
-
-export interface VerifiedToken {
-  claims: Record<string, unknown>;
-  /** Epoch seconds after which the result must not be reused. */
-  expiresAt: number;
 }
 
 /**
@@ -26,10 +18,11 @@ export interface VerifiedToken {
 export async function verifyProviderJwt(
   provider: Provider,
   token: string,
-  options: { audience?: string | undefined; leeway: number },
+  /** `accessTokenFor`: the client id when the token must be an access token (bearer), not an ID token. */
+  options: { audience?: string | undefined; leeway: number; accessTokenFor?: string | undefined },
 ): Promise<Record<string, unknown>> {
   try {
-    const { payload } = await jwtVerify(token, provider.keys, {
+    const { payload, protectedHeader } = await jwtVerify(token, provider.keys, {
       issuer: provider.issuer,
       algorithms: provider.signingAlgorithms,
       clockTolerance: options.leeway,
@@ -37,11 +30,28 @@ export async function verifyProviderJwt(
       ...(options.audience === undefined ? {} : { audience: options.audience }),
     });
     checkIssuedAt(payload, options.leeway);
+    if (options.accessTokenFor !== undefined) checkNotAnIdToken(protectedHeader, payload, options.accessTokenFor);
     return payload as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TokenRejected) throw error;
     throw new TokenRejected(error instanceof Error ? error.message : 'token verification failed');
   }
+}
+
+/**
+ * An ID token is proof of a sign-in for one client, not a credential for APIs
+ * (RFC 9068 section 4, and what oauth2-proxy enforces): bearer JWTs carrying ID token
+ * markers, or addressed to this gateway's own client, are refused.
+ */
+export function checkNotAnIdToken(header: { typ?: unknown }, claims: Record<string, unknown>, clientId: string): void {
+  if (typeof header.typ === 'string' && !/^(at\+jwt|application\/at\+jwt|jwt)$/i.test(header.typ)) {
+    throw new TokenRejected(`a token of type ${header.typ} is not an access token`);
+  }
+  if ('nonce' in claims || 'at_hash' in claims || 'c_hash' in claims) {
+    throw new TokenRejected('an ID token is not an access token');
+  }
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (audience.includes(clientId)) throw new TokenRejected('a token issued to this client itself is an ID token, not an access token');
 }
 
 export function checkIssuedAt(payload: JWTPayload, leeway: number): void {
@@ -65,34 +75,6 @@ export function decodeIfJwt(token: string): Record<string, unknown> | undefined 
   }
 }
 
-/**
- * Results of bearer verification and introspection, keyed by a hash of the token so
- * that a token is checked once and then costs a map lookup until it expires. The
- * cache holds hashes, never tokens.
- */
-export class VerifiedTokenCache {
-  readonly #cache: LRUCache<string, VerifiedToken>;
-
-  constructor(max = 10_000) {
-    this.#cache = new LRUCache({ max });
-  }
-
-  static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
-  }
-
-  get(key: string): VerifiedToken | undefined {
-    const hit = this.#cache.get(key);
-    if (hit && hit.expiresAt > nowSeconds()) return hit;
-    if (hit) this.#cache.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: VerifiedToken): void {
-    if (value.expiresAt > nowSeconds()) this.#cache.set(key, value);
-  }
-}
-
 /** RFC 7662 introspection; an inactive token is rejected. */
 export async function introspect(configuration: client.Configuration, token: string): Promise<Record<string, unknown>> {
   let response: client.IntrospectionResponse;
@@ -102,5 +84,10 @@ export async function introspect(configuration: client.Configuration, token: str
     throw new TokenRejected(`introspection failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!response.active) throw new TokenRejected('the token is not active');
+  // Okta reports ID and refresh tokens as active too: only access tokens may pass.
+  const type = response.token_type;
+  if (typeof type === 'string' && !/^(bearer|access_token|urn:ietf:params:oauth:token-type:access_token)$/i.test(type)) {
+    throw new TokenRejected(`the token is a ${type}, not an access token`);
+  }
   return response as unknown as Record<string, unknown>;
 }

@@ -1,0 +1,60 @@
+import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
+import { nowSeconds } from './session-record.js';
+import { TokenRejected } from './token-verification.js';
+
+export interface VerifiedToken {
+  claims: Record<string, unknown>;
+  /** Epoch seconds after which the answer must not be reused. */
+  expiresAt: number;
+}
+
+/**
+ * Answers about presented tokens (bearer, introspection, client refresh tokens), keyed
+ * by a hash of the token so the cache never holds a token. Accepted tokens cost a map
+ * lookup until they expire; rejected ones are remembered briefly, and identical tokens
+ * in flight share one provider call, so junk tokens cannot make the gateway hammer
+ * the provider (and burn its rate limits).
+ */
+export class TokenAttempts {
+  readonly #accepted: LRUCache<string, VerifiedToken>;
+  readonly #rejected: LRUCache<string, string>;
+  readonly #inFlight = new Map<string, Promise<VerifiedToken>>();
+
+  constructor(options: { max?: number; rejectedTtlMs?: number } = {}) {
+    this.#accepted = new LRUCache({ max: options.max ?? 10_000 });
+    this.#rejected = new LRUCache({ max: options.max ?? 10_000, ttl: options.rejectedTtlMs ?? 30_000 });
+  }
+
+  /**
+   * The cached answer for `token`, or the result of `check` (run once for concurrent
+   * callers). `cacheAccepted` false re-checks accepted tokens every time (Kong's
+   * `cache_introspection=false`); rejections are always cached briefly.
+   */
+  async verify(token: string, check: () => Promise<VerifiedToken>, cacheAccepted = true): Promise<VerifiedToken> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const accepted = this.#accepted.get(key);
+    if (accepted && accepted.expiresAt > nowSeconds()) return accepted;
+    const rejected = this.#rejected.get(key);
+    if (rejected !== undefined) throw new TokenRejected(rejected);
+    let running = this.#inFlight.get(key);
+    if (!running) {
+      running = check().then(
+        (answer) => {
+          if (cacheAccepted && answer.expiresAt > nowSeconds()) this.#accepted.set(key, answer);
+          return answer;
+        },
+        (error: unknown) => {
+          if (error instanceof TokenRejected) this.#rejected.set(key, error.reason);
+          throw error;
+        },
+      );
+      this.#inFlight.set(key, running);
+      void running.then(
+        () => this.#inFlight.delete(key),
+        () => this.#inFlight.delete(key),
+      );
+    }
+    return running;
+  }
+}
