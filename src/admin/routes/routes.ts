@@ -1,39 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { NOT_FOUND_BODY } from '../errors.js';
-import { bodyOf, endpoint, listBody, pageRequest, type AdminContext } from '../context.js';
+import { bodyOf, endpoint, type AdminContext } from '../context.js';
+import { registerCrudEndpoints } from './crud.js';
 import { registerScopedPlugins } from './scoped-plugins.js';
 
 type Params = { route: string };
 
 /** `/routes`, `/routes/{id or name}`, `/routes/{x}/service` and the route's plugins. */
 export function registerRouteRoutes(app: FastifyInstance, ctx: AdminContext): void {
-  endpoint(app, '/routes', {
-    GET: async (request) => listBody(request, await ctx.routes.list(pageRequest(request))),
-    POST: async (request, reply) => {
-      const route = await ctx.routes.insert(bodyOf(request));
-      await ctx.changed();
-      return reply.status(201).send(route);
-    },
-  });
-
-  endpoint(app, '/routes/:route', {
-    GET: async (request, reply) => (await ctx.routes.get((request.params as Params).route)) ?? reply.status(404).send(NOT_FOUND_BODY),
-    PATCH: async (request, reply) => {
-      const route = await ctx.routes.update((request.params as Params).route, bodyOf(request));
-      if (!route) return reply.status(404).send(NOT_FOUND_BODY);
-      await ctx.changed();
-      return route;
-    },
-    PUT: async (request) => {
-      const { entity } = await ctx.routes.upsert((request.params as Params).route, bodyOf(request));
-      await ctx.changed();
-      return entity;
-    },
-    DELETE: async (request, reply) => {
-      if (await ctx.routes.delete((request.params as Params).route)) await ctx.changed();
-      return reply.status(204).send();
-    },
-  });
+  registerCrudEndpoints(app, ctx, { collection: '/routes', param: 'route', repository: ctx.routes });
 
   // Kong dropped DELETE here (a route's service cannot go while the route uses it): 405.
   endpoint(app, '/routes/:route/service', {

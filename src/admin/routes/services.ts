@@ -1,43 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { NOT_FOUND_BODY } from '../errors.js';
 import { bodyOf, endpoint, listBody, pageRequest, withField, type AdminContext } from '../context.js';
+import { registerCrudEndpoints } from './crud.js';
 import { registerScopedPlugins } from './scoped-plugins.js';
 
 type Params = { service: string; route: string };
 
 /** `/services`, `/services/{id or name}`, and the routes and plugins nested under a service. */
 export function registerServiceRoutes(app: FastifyInstance, ctx: AdminContext): void {
-  endpoint(app, '/services', {
-    GET: async (request) => listBody(request, await ctx.services.list(pageRequest(request))),
-    POST: async (request, reply) => {
-      const service = await ctx.services.insert(bodyOf(request));
-      await ctx.changed();
-      return reply.status(201).send(service);
-    },
-  });
-
-  endpoint(app, '/services/:service', {
-    GET: async (request, reply) => {
-      const service = await ctx.services.get((request.params as Params).service);
-      return service ?? reply.status(404).send(NOT_FOUND_BODY);
-    },
-    PATCH: async (request, reply) => {
-      const service = await ctx.services.update((request.params as Params).service, bodyOf(request));
-      if (!service) return reply.status(404).send(NOT_FOUND_BODY);
-      await ctx.changed();
-      return service;
-    },
-    PUT: async (request) => {
-      const { entity } = await ctx.services.upsert((request.params as Params).service, bodyOf(request));
-      await ctx.changed();
-      return entity;
-    },
-    DELETE: async (request, reply) => {
-      // Kong answers 204 whether or not the service existed: DELETE is idempotent.
-      if (await ctx.services.delete((request.params as Params).service)) await ctx.changed();
-      return reply.status(204).send();
-    },
-  });
+  registerCrudEndpoints(app, ctx, { collection: '/services', param: 'service', repository: ctx.services });
 
   endpoint(app, '/services/:service/routes', {
     GET: async (request, reply) => {

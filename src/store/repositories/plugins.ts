@@ -2,31 +2,33 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { KeyRing } from '../../crypto/keyring.js';
 import type { PluginEntity } from '../../gateway/entities.js';
 import { pluginRegistry } from '../../gateway/plugins/index.js';
-import { PrimaryKeyViolationError, SchemaViolationError, UniqueViolationError } from '../errors.js';
+import { SchemaViolationError, UniqueViolationError } from '../errors.js';
 import { decryptSecrets, encryptSecrets, redactSecrets } from '../plugin-secrets.js';
 import type { Database, PluginsTable } from '../schema.js';
 import { isPlainObject, isUuid } from '../schemas/common.js';
 import { parsePlugin, type PluginFields, type PluginRegistry } from '../schemas/plugin.js';
-import { resolveConsumerRef } from './consumers.js';
-import { resolveRouteRef, resolveServiceRef } from './routes.js';
 import {
+  assertIdFree,
+  findRowById,
   fromBool,
   fromJsonColumn,
   keyMismatch,
+  listRows,
   mergePatch,
   newId,
   nowSeconds,
-  pageQuery,
+  parseOrThrow,
+  resolveRef,
+  saveRow,
   toBool,
+  toInput,
   toJsonColumn,
-  toPage,
-  translateConstraintError,
+  type Db,
   type Page,
   type PageRequest,
 } from './shared.js';
 
 type Row = Selectable<PluginsTable>;
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** The entity with `config` exactly as stored (secrets still encrypted). */
 function storedPluginFromRow(row: Row): PluginEntity {
@@ -112,13 +114,11 @@ export class PluginRepository {
   }
 
   async list(request: PageRequest = {}, scope: PluginScope = {}): Promise<Page<PluginEntity>> {
-    const { size, after } = pageQuery(request);
-    let query = this.#db.selectFrom('plugins').selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
-    if (after) query = query.where(after);
-    if (scope.routeId) query = query.where('route_id', '=', scope.routeId);
-    if (scope.serviceId) query = query.where('service_id', '=', scope.serviceId);
-    if (scope.consumerId) query = query.where('consumer_id', '=', scope.consumerId);
-    return toPage(await query.execute(), size, (row) => this.#redacted(row));
+    return listRows(this.#db, 'plugins', request, (row) => this.#redacted(row), {
+      route_id: scope.routeId || undefined,
+      service_id: scope.serviceId || undefined,
+      consumer_id: scope.consumerId || undefined,
+    });
   }
 
   /** Every plugin with secrets decrypted, for building the data plane's snapshot. */
@@ -135,7 +135,7 @@ export class PluginRepository {
 
   async get(id: string): Promise<PluginEntity | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.#db.selectFrom('plugins').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+    const row = await findRowById(this.#db, 'plugins', id);
     return row ? this.#redacted(row) : undefined;
   }
 
@@ -143,12 +143,10 @@ export class PluginRepository {
     const fields = this.#parse(input, undefined);
     return this.#db.transaction().execute(async (trx) => {
       const id = fields.id?.toLowerCase() ?? newId();
-      if (fields.id && (await trx.selectFrom('plugins').select('id').where('id', '=', id).executeTakeFirst())) {
-        throw new PrimaryKeyViolationError(id);
-      }
+      if (fields.id) await assertIdFree(trx, 'plugins', id);
       const now = nowSeconds();
       const row = await this.#toRow(trx, id, fields, now, now);
-      await trx.insertInto('plugins').values(row).execute().catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      await saveRow(trx, 'plugins', row, 'insert', { name: fields.name });
       return this.#redacted(row);
     });
   }
@@ -157,11 +155,10 @@ export class PluginRepository {
   async update(id: string, patch: unknown): Promise<PluginEntity | undefined> {
     if (!isUuid(id)) return undefined;
     return this.#db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('plugins').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+      const existing = await findRowById(trx, 'plugins', id);
       if (!existing) return undefined;
       const current = await this.#decrypted(existing);
-      const { created_at: _c, updated_at: _u, ...currentInput } = current;
-      const merged = mergePatch(currentInput, patch);
+      const merged = mergePatch(toInput(current), patch);
       if (isPlainObject(patch) && isPlainObject(patch.config) && (patch.name === undefined || patch.name === current.name)) {
         merged.config = deepMerge(current.config, patch.config);
       }
@@ -169,8 +166,7 @@ export class PluginRepository {
       if (idIssues.length > 0) throw new SchemaViolationError(idIssues);
       const fields = this.#parse(merged, current);
       const row = await this.#toRow(trx, existing.id, fields, existing.created_at, nowSeconds());
-      await trx.updateTable('plugins').set(row).where('id', '=', existing.id).execute()
-        .catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      await saveRow(trx, 'plugins', row, 'update', { name: fields.name });
       return this.#redacted(row);
     });
   }
@@ -184,15 +180,12 @@ export class PluginRepository {
     const issues = keyMismatch(input, 'id', key);
     if (issues.length > 0) throw new SchemaViolationError(issues);
     return this.#db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('plugins').selectAll().where('id', '=', key).executeTakeFirst();
+      const existing = await findRowById(trx, 'plugins', key);
       const current = existing ? await this.#decrypted(existing) : undefined;
       const fields = this.#parse(isPlainObject(input) ? { ...input, id: key } : input, current);
       const now = nowSeconds();
       const row = await this.#toRow(trx, key, fields, existing?.created_at ?? now, now);
-      const write = existing
-        ? trx.updateTable('plugins').set(row).where('id', '=', key).execute()
-        : trx.insertInto('plugins').values(row).execute();
-      await write.catch((error) => translateConstraintError(error, { name: fields.name }, 'plugin'));
+      await saveRow(trx, 'plugins', row, existing ? 'update' : 'insert', { name: fields.name });
       return { entity: this.#redacted(row), created: !existing };
     });
   }
@@ -206,15 +199,13 @@ export class PluginRepository {
   #parse(input: unknown, current: PluginEntity | undefined): PluginFields {
     // Stored secrets stand in for `[redacted]` only for the same plugin type.
     const storedConfig = current && isPlainObject(input) && input.name === current.name ? current.config : undefined;
-    const result = parsePlugin(input, this.#registry, storedConfig);
-    if (!result.data) throw new SchemaViolationError(result.issues);
-    return result.data;
+    return parseOrThrow((value) => parsePlugin(value, this.#registry, storedConfig), input);
   }
 
   async #toRow(trx: Transaction<Database>, id: string, fields: PluginFields, createdAt: number, updatedAt: number): Promise<Row> {
-    const routeId = await resolveRouteRef(trx, fields.route);
-    const serviceId = await resolveServiceRef(trx, fields.service);
-    const consumerId = await resolveConsumerRef(trx, fields.consumer);
+    const routeId = await resolveRef(trx, 'route', fields.route);
+    const serviceId = await resolveRef(trx, 'service', fields.service);
+    const consumerId = await resolveRef(trx, 'consumer', fields.consumer);
     const scope = scopeKey(routeId, serviceId, consumerId, fields.name);
     const taken = await trx.selectFrom('plugins').select('id').where('cache_key', '=', scope.key).where('id', '<>', id).executeTakeFirst();
     if (taken) throw new UniqueViolationError(scope.fields);

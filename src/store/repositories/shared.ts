@@ -1,8 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
-import { EntityError, InvalidOffsetError, InvalidSizeError, SchemaViolationError, UniqueViolationError, type FieldIssue } from '../errors.js';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
+import {
+  EntityError,
+  ForeignKeyViolationError,
+  InvalidOffsetError,
+  InvalidSizeError,
+  PrimaryKeyViolationError,
+  SchemaViolationError,
+  UniqueViolationError,
+  type FieldIssue,
+} from '../errors.js';
 import { constraintKind } from '../database.js';
-import { isPlainObject } from '../schemas/common.js';
+import type { Database } from '../schema.js';
+import { isPlainObject, isUuid, type EntityRef } from '../schemas/common.js';
+
+/** The database, or the transaction a write runs in. */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** The tables of Kong's entities: each has a text `id` and a `created_at`, the paging order. */
+export type EntityTable = 'services' | 'routes' | 'consumers' | 'plugins';
+
+/** A row of `T`; the intersection spells out, for a generic `T`, the columns every entity table has. */
+export type EntityRow<T extends EntityTable> = Selectable<Database[T]> & { id: string; created_at: number };
+
+/** The columns of `T` that hold text: what a lookup or a unique check compares with a string. */
+export type TextColumn<T extends EntityTable> = {
+  [C in keyof Database[T] & string]: Database[T][C] extends string | null ? C : never;
+}[keyof Database[T] & string];
+
+/**
+ * Kysely cannot follow a table named by a type parameter, so the helpers below query
+ * one entity table (named as a plain string) through this view and give their results
+ * that table's own row type. The queries are the same portable builder calls as
+ * everywhere else; only their static types are looser inside this module.
+ */
+type EntityTablesView = Kysely<Record<string, Record<string, string | number | null>>>;
+
+function view(db: Db): EntityTablesView {
+  return db as unknown as EntityTablesView;
+}
+
+/** Kong's name for one entity of a table, in messages. */
+const ENTITY_NAMES = { services: 'service', routes: 'route', consumers: 'consumer', plugins: 'plugin' } as const satisfies Record<EntityTable, string>;
 
 /** Kong's paging: `size` (default 100, at most 1000) and an opaque `offset` cursor. */
 export interface PageRequest {
@@ -141,4 +180,140 @@ export function assertSameId(existingId: string | undefined, bodyId: string | un
   if (existingId && bodyId && bodyId.toLowerCase() !== existingId) {
     throw new SchemaViolationError([{ path: ['id'], message: `cannot be changed (the entity's id is ${existingId}); leave it out` }]);
   }
+}
+
+/** The row whose `column` equals `value`, if any. */
+export async function findRowBy<T extends EntityTable>(db: Db, table: T, column: TextColumn<T>, value: string): Promise<EntityRow<T> | undefined> {
+  const row = await view(db).selectFrom(table as string).selectAll().where(column as string, '=', value).executeTakeFirst();
+  return row as EntityRow<T> | undefined;
+}
+
+/** The row with this id (compared in lower case, as ids are stored). */
+export function findRowById<T extends EntityTable>(db: Db, table: T, id: string): Promise<EntityRow<T> | undefined> {
+  return findRowBy(db, table, 'id' as TextColumn<T>, id.toLowerCase());
+}
+
+/**
+ * Kong's `{id or name}` keys: a UUID is looked up as an id, anything else in
+ * `nameColumn`. With `uuidMayBeName`, a UUID that is no row's id is looked up as a
+ * name too (consumers: a username may look like a UUID).
+ */
+export async function findRowByIdOrName<T extends EntityTable>(
+  db: Db,
+  table: T,
+  key: string,
+  nameColumn: TextColumn<T>,
+  uuidMayBeName = false,
+): Promise<EntityRow<T> | undefined> {
+  if (isUuid(key)) {
+    const row = await findRowById(db, table, key);
+    if (row || !uuidMayBeName) return row;
+  }
+  return findRowBy(db, table, nameColumn, key);
+}
+
+/** POST or PUT with an explicit id that another entity already has: Kong's primary key violation. */
+export async function assertIdFree(db: Db, table: EntityTable, id: string): Promise<void> {
+  if (await view(db).selectFrom(table as string).select('id').where('id', '=', id).executeTakeFirst()) throw new PrimaryKeyViolationError(id);
+}
+
+/** Refuses a unique `value` of `column` that a row other than `selfId` already holds (null is never taken). */
+export async function assertUnique<T extends EntityTable>(
+  db: Db,
+  table: T,
+  column: TextColumn<T>,
+  value: string | null,
+  selfId: string | undefined,
+): Promise<void> {
+  if (value === null) return;
+  let query = view(db).selectFrom(table as string).select('id').where(column as string, '=', value);
+  if (selfId) query = query.where('id', '<>', selfId);
+  if (await query.executeTakeFirst()) throw new UniqueViolationError({ [column]: value });
+}
+
+/**
+ * One page of `table` in creation order; `equals` narrows it to rows whose column has
+ * the value (an undefined value is no condition).
+ */
+export async function listRows<T extends EntityTable, E>(
+  db: Db,
+  table: T,
+  request: PageRequest,
+  map: (row: EntityRow<T>) => E,
+  equals: Partial<Record<TextColumn<T>, string | undefined>> = {},
+): Promise<Page<E>> {
+  const { size, after } = pageQuery(request);
+  let query = view(db).selectFrom(table as string).selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
+  if (after) query = query.where(after);
+  for (const [column, value] of Object.entries(equals) as Array<[string, string | undefined]>) {
+    if (value !== undefined) query = query.where(column, '=', value);
+  }
+  const rows = (await query.execute()) as unknown as Array<EntityRow<T>>;
+  return toPage(rows, size, map);
+}
+
+/** What the entity schemas' parse functions return. */
+export interface ParseResult<T> {
+  data: T | undefined;
+  issues: readonly FieldIssue[];
+}
+
+/** The parsed fields, or Kong's schema violation naming every issue. */
+export function parseOrThrow<T>(parse: (input: unknown) => ParseResult<T>, input: unknown): T {
+  const result = parse(input);
+  if (!result.data) throw new SchemaViolationError(result.issues);
+  return result.data;
+}
+
+/** A stored entity as input fields (without its timestamps), for PATCH to merge onto. */
+export function toInput(entity: { created_at: number; updated_at: number }): Record<string, unknown> {
+  const { created_at: _c, updated_at: _u, ...fields } = entity;
+  return fields;
+}
+
+/** The entities a reference field (`service`, `route`, `consumer`) may name, and by which keys besides `id`. */
+const REFERENCES = {
+  service: { table: 'services', nameColumn: 'name', keys: ['name'] },
+  route: { table: 'routes', nameColumn: 'name', keys: ['name'] },
+  // A consumer reference may name the username as `username` or as `name`.
+  consumer: { table: 'consumers', nameColumn: 'username', keys: ['username', 'name'] },
+} as const;
+
+/** Resolves a reference (`{"id"}`, or `{"name"}` / `{"username"}`) to an id, or reports Kong's foreign key violation. */
+export async function resolveRef(db: Db, field: keyof typeof REFERENCES, ref: EntityRef | null): Promise<string | null> {
+  if (ref === null) return null;
+  const { table, nameColumn, keys } = REFERENCES[field];
+  let query = view(db).selectFrom(table as string).select('id');
+  if ('id' in ref) query = query.where('id', '=', ref.id.toLowerCase());
+  else {
+    const key = keys.find((candidate) => candidate in ref);
+    if (key === undefined) throw new ForeignKeyViolationError(field, ref, table);
+    query = query.where(nameColumn, '=', (ref as Record<typeof key, string>)[key]);
+  }
+  const row = await query.executeTakeFirst();
+  if (!row) throw new ForeignKeyViolationError(field, ref, table);
+  return row.id as string;
+}
+
+/**
+ * Writes a prepared row: inserts it, or replaces the stored row with its id. The
+ * database's own constraint errors are reported as Kong's, naming `unique`.
+ */
+export async function saveRow<T extends EntityTable>(
+  db: Db,
+  table: T,
+  row: EntityRow<T>,
+  mode: 'insert' | 'update',
+  unique: Record<string, unknown>,
+): Promise<void> {
+  const values = row as unknown as Record<string, string | number | null> & { id: string };
+  const write =
+    mode === 'update'
+      ? view(db).updateTable(table as string).set(values).where('id', '=', values.id).execute()
+      : view(db).insertInto(table as string).values(values).execute();
+  await write.catch((error) => translateConstraintError(error, unique, ENTITY_NAMES[table]));
+}
+
+export async function deleteRowById(db: Db, table: EntityTable, id: string): Promise<void> {
+  await view(db).deleteFrom(table as string).where('id', '=', id).execute();
 }
