@@ -99,6 +99,171 @@ const migrations: Record<string, Migration> = {
       }
     },
   }),
+
+  /**
+   * Organizations that sign in with Okta (issue 3). Users are keyed by (issuer,
+   * subject) for SSO, never by email alone; roles remember the rules that granted
+   * them; secrets (client secret, API token, signing keys) are stored encrypted.
+   */
+  '0002_identity': atomic({
+    async up(db: Kysely<any>) {
+      const timestamps = (table: any) => table.addColumn('created_at', 'bigint', (c: any) => c.notNull()).addColumn('updated_at', 'bigint', (c: any) => c.notNull());
+
+      await timestamps(
+        db.schema
+          .createTable('organizations')
+          .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          // Stored lower-case: login paths are unique regardless of case.
+          .addColumn('login_path', 'text', (c) => c.notNull().unique())
+          .addColumn('owner_user_id', 'text')
+          .addColumn('sso_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('sso_enabled_at', 'bigint'),
+      ).execute();
+
+      await timestamps(
+        db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('email_lower', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('issuer', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('okta_groups', 'text')
+          .addColumn('groups_source', 'text')
+          .addColumn('last_sign_in_at', 'bigint')
+          .addColumn('deactivated_at', 'bigint')
+          .addUniqueConstraint('users_org_email_unique', ['organization_id', 'email_lower'])
+          .addUniqueConstraint('users_org_subject_unique', ['organization_id', 'issuer', 'subject']),
+      ).execute();
+
+      await timestamps(
+        db.schema
+          .createTable('roles')
+          .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('builtin', 'integer', (c) => c.notNull())
+          .addUniqueConstraint('roles_org_name_unique', ['organization_id', 'name']),
+      ).execute();
+
+      await db.schema
+        .createTable('role_mappings')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+        .addColumn('group_name', 'text', (c) => c.notNull())
+        .addColumn('role_id', 'text', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('role_mappings_unique', ['organization_id', 'group_name', 'role_id'])
+        .execute();
+
+      await db.schema
+        .createTable('user_roles')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('role_id', 'text', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        // JSON [{rule_id, group}] for roles from Okta groups; null for roles given by hand.
+        .addColumn('granted_by', 'text')
+        .addColumn('granted_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role_id'])
+        .execute();
+
+      await db.schema
+        .createTable('identity_settings')
+        .addColumn('organization_id', 'text', (c) => c.primaryKey().notNull().references('organizations.id').onDelete('cascade'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('okta_domain', 'text')
+        .addColumn('authorization_server_id', 'text')
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_secret', 'text', (c) => c.notNull())
+        .addColumn('api_token', 'text')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('groups_claim', 'text', (c) => c.notNull())
+        .addColumn('login_claim', 'text', (c) => c.notNull())
+        .addColumn('single_logout', 'integer', (c) => c.notNull())
+        .addColumn('sync_interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('tested_fingerprint', 'text', (c) => c.notNull())
+        .addColumn('tested_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      // Passing connection tests, by a keyed fingerprint of exactly the tested values.
+      await db.schema
+        .createTable('identity_tests')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('passed', 'integer', (c) => c.notNull())
+        .addColumn('checks', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('identity_tests_org_fingerprint_idx').on('identity_tests').columns(['organization_id', 'fingerprint']).execute();
+
+      await db.schema
+        .createTable('access_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        // SHA-256 of the token: a database leak gives no usable token.
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('token_hint', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('access_tokens_user_idx').on('access_tokens').column('user_id').execute();
+
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('organization_id', 'text')
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text')
+        .addColumn('actor_label', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_type', 'text')
+        .addColumn('target_id', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('details', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_log_org_created_idx').on('audit_log').columns(['organization_id', 'created_at']).execute();
+
+      // Keys Gatehouse signs assertions for upstreams with; published at /.well-known/jwks.json.
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of [
+        'signing_keys',
+        'audit_log',
+        'access_tokens',
+        'identity_tests',
+        'identity_settings',
+        'user_roles',
+        'role_mappings',
+        'roles',
+        'users',
+        'organizations',
+      ]) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

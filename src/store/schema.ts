@@ -81,10 +81,151 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  /** Lower-case. */
+  login_path: string;
+  owner_user_id: string | null;
+  sso_enabled: number;
+  sso_enabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  email_lower: string;
+  name: string | null;
+  status: 'active' | 'deactivated';
+  source: 'native' | 'sso';
+  /** scrypt hash (native accounts only). */
+  password_hash: string | null;
+  /** For SSO accounts: who the user is, as the provider says (never matched by email). */
+  issuer: string | null;
+  subject: string | null;
+  /** JSON list of Okta group names seen at the last sign-in or sync. */
+  okta_groups: string | null;
+  groups_source: string | null;
+  last_sign_in_at: number | null;
+  deactivated_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RolesTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string | null;
+  builtin: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoleMappingsTable {
+  id: string;
+  organization_id: string;
+  group_name: string;
+  role_id: string;
+  created_at: number;
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  role_id: string;
+  /** JSON `[{rule_id, group}]` when Okta groups granted the role; null when given by hand. */
+  granted_by: string | null;
+  granted_at: number;
+}
+
+export interface IdentitySettingsTable {
+  organization_id: string;
+  provider: 'okta' | 'oidc';
+  okta_domain: string | null;
+  authorization_server_id: string | null;
+  issuer: string;
+  client_id: string;
+  /** Encrypted with the key ring. */
+  client_secret: string;
+  /** Encrypted with the key ring. */
+  api_token: string | null;
+  /** JSON list. */
+  scopes: string;
+  groups_claim: string;
+  login_claim: string;
+  single_logout: number;
+  sync_interval_seconds: number;
+  tested_fingerprint: string;
+  tested_at: number;
+  updated_at: number;
+}
+
+export interface IdentityTestsTable {
+  id: string;
+  organization_id: string;
+  /** Keyed hash of exactly the tested values (secrets included), never the values. */
+  fingerprint: string;
+  passed: number;
+  /** JSON list of checks with their results. */
+  checks: string;
+  created_at: number;
+}
+
+export interface AccessTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  /** The last characters, to tell tokens apart in lists. */
+  token_hint: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  organization_id: string | null;
+  actor_type: 'user' | 'token' | 'bootstrap' | 'system';
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'success' | 'failure';
+  reason: string | null;
+  /** JSON object; never secrets. */
+  details: string | null;
+  created_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  /** Encrypted private JWK. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface Database {
   services: ServicesTable;
   routes: RoutesTable;
   consumers: ConsumersTable;
   plugins: PluginsTable;
   sessions: SessionsTable;
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  roles: RolesTable;
+  role_mappings: RoleMappingsTable;
+  user_roles: UserRolesTable;
+  identity_settings: IdentitySettingsTable;
+  identity_tests: IdentityTestsTable;
+  access_tokens: AccessTokensTable;
+  audit_log: AuditLogTable;
+  signing_keys: SigningKeysTable;
 }
