@@ -10,6 +10,8 @@ import type { Page, PageRequest } from '../store/repositories/shared.js';
 import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
 import type { PluginRegistry } from '../store/schemas/plugin.js';
+import type { IdentityServiceDeps } from '../identity/identity-settings-service.js';
+import type { SessionStore } from '../sessions/store.js';
 
 /** What every Admin API route module gets: the repositories and the change hook. */
 export interface AdminContext {
@@ -20,6 +22,11 @@ export interface AdminContext {
   plugins: PluginRepository;
   registry: PluginRegistry;
   log: Logger;
+  keyRing: KeyRing;
+  /** Identity settings, connection test, group suggestions (organization endpoints). */
+  identity: IdentityServiceDeps;
+  /** Where users' live sessions are, to end them when a user is deactivated or loses roles. */
+  sessions: SessionStore | undefined;
   /** Runs after every write that changed something, before the response goes out. */
   changed(): Promise<void>;
 }
@@ -30,8 +37,26 @@ export function createAdminContext(options: {
   log: Logger;
   registry: PluginRegistry;
   onChange: () => Promise<void> | void;
+  identity?: Omit<IdentityServiceDeps, 'db' | 'keyRing' | 'log'>;
+  sessions?: SessionStore | undefined;
 }): AdminContext {
   const { db, keyRing, log, registry, onChange } = options;
+  const identity: IdentityServiceDeps = {
+    db,
+    keyRing,
+    log,
+    publicUrl: options.identity?.publicUrl ?? (() => 'http://localhost:8000'),
+    testConnection:
+      options.identity?.testConnection ??
+      (async () => {
+        throw new Error('no connection tester configured');
+      }),
+    searchGroups:
+      options.identity?.searchGroups ??
+      (async () => {
+        throw new Error('no group search configured');
+      }),
+  };
   return {
     db,
     services: new ServiceRepository(db),
@@ -40,6 +65,9 @@ export function createAdminContext(options: {
     plugins: new PluginRepository(db, keyRing, registry),
     registry,
     log,
+    keyRing,
+    identity,
+    sessions: options.sessions,
     async changed() {
       try {
         await onChange();
@@ -105,6 +133,19 @@ export function listBody<T>(request: FastifyRequest, page: Page<T>): Record<stri
   const size = first((request.query as Record<string, unknown>).size);
   const next = `${path}?offset=${encodeURIComponent(page.offset)}${size !== undefined ? `&size=${encodeURIComponent(size)}` : ''}`;
   return { data: page.data, next, offset: page.offset };
+}
+
+/**
+ * A list body whose `next` keeps the request's filters (every query argument but
+ * `offset`), for the organization endpoints' filtered lists.
+ */
+export function filteredListBody<T>(request: FastifyRequest, page: Page<T>): Record<string, unknown> {
+  if (page.offset === null) return { data: page.data, next: null };
+  const [path, query = ''] = request.url.split('?') as [string, string?];
+  const params = new URLSearchParams(query);
+  params.delete('offset');
+  params.append('offset', page.offset);
+  return { data: page.data, next: `${path}?${params.toString()}`, offset: page.offset };
 }
 
 /** The body of a write request; a bodiless POST means "no fields", as with Kong. */

@@ -13,6 +13,20 @@ export class AdminRequestError extends GatehouseError {
   }
 }
 
+/**
+ * An Admin API refusal with extra body fields beyond `message` and `error_code`
+ * (e.g. the `permission` a 403 names).
+ */
+export class AdminApiError extends GatehouseError {
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: string, message: string, status: number, extra: Record<string, unknown> = {}, field?: string) {
+    super(code, message, { status, ...(field ? { field } : {}) });
+    this.name = 'AdminApiError';
+    this.extra = extra;
+  }
+}
+
 export const NOT_FOUND_BODY = { message: 'Not found', error_code: 'GH-ADMIN-NOT-FOUND' } as const;
 
 interface ErrorReply {
@@ -30,11 +44,22 @@ export function errorReply(error: unknown): ErrorReply {
     const body: Record<string, unknown> = { code: error.kongCode, name: error.kongName, message: error.message };
     if (error.fields !== undefined) body.fields = error.fields;
     body.error_code = error.code;
+    // Kong's own errors (GH-ADMIN-*) keep Kong's exact body; Gatehouse's organization errors also name the field.
+    if (error.field !== undefined && error.field !== '' && !error.code.startsWith('GH-ADMIN-')) body.field = error.field;
     return { status: error.status, body };
   }
   if (error instanceof GatehouseError) {
-    if (error.status >= 500) return { status: error.status, body: { message: 'An unexpected error occurred', error_code: error.code } };
-    return { status: error.status, body: { message: error.message, error_code: error.code } };
+    if (error.status >= 500) {
+      // Errors of Gatehouse's own about an upstream (Okta unreachable: 502/503) say so; anything else stays generic.
+      if ((error.status === 502 || error.status === 503) && error.code.startsWith('GH-OKTA-')) {
+        return { status: error.status, body: { message: error.message, error_code: error.code } };
+      }
+      return { status: error.status, body: { message: 'An unexpected error occurred', error_code: error.code } };
+    }
+    const body: Record<string, unknown> = { message: error.message, error_code: error.code };
+    if (error.field !== undefined) body.field = error.field;
+    if (error instanceof AdminApiError) Object.assign(body, error.extra);
+    return { status: error.status, body };
   }
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {

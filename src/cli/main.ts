@@ -10,7 +10,9 @@ import { createLogger, type Logger } from '../log.js';
 import { startGatehouse } from '../runtime.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations.js';
+import { withAdminToken } from '../admin/auth.js';
 import { startDemo } from './demo.js';
+import { runOrgCommand } from './org.js';
 
 const USAGE = `Usage: gatehouse <command> [--config FILE]
 
@@ -19,6 +21,8 @@ Commands:
   demo       run the gateway, the Okta stand-in and an echo upstream, with /demo protected by openid-connect
   dev-idp    run the Okta stand-in alone (--seed FILE, --listen HOST:PORT)
   migrate    bring the database up to date and exit
+  org create --name NAME --owner-email EMAIL [--login-path PATH] [--owner-name NAME]
+             create an organization and its owner (password from stdin, or a generated one is printed)
   help       show this text
 
 Settings come from GATEHOUSE_* environment variables and an optional JSON file (--config or GATEHOUSE_CONFIG).`;
@@ -36,6 +40,10 @@ async function main(argv: string[]): Promise<void> {
       config: { type: 'string' },
       seed: { type: 'string' },
       listen: { type: 'string' },
+      name: { type: 'string' },
+      'owner-email': { type: 'string' },
+      'owner-name': { type: 'string' },
+      'login-path': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -55,13 +63,17 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'demo': {
-      const demo = await startDemo(settings, log);
+      // The demo's Admin API needs a bootstrap token like any other: one is generated when GATEHOUSE_ADMIN_TOKEN is unset.
+      const admin = withAdminToken(settings);
+      const demo = await startDemo(admin.settings, log);
       const port = settings.proxy_listen.port;
+      const token = admin.generated ? admin.token : '$GATEHOUSE_ADMIN_TOKEN';
       console.log(`
 Gatehouse demo is running.
   Open            http://localhost:${port}/demo   (sign in as alice@example.com / Passw0rd!)
   Sign out        http://localhost:${port}/demo/logout
-  Admin API       ${demo.gatehouse.adminUrl}   (try: curl ${demo.gatehouse.adminUrl}/routes)
+  Admin API       ${demo.gatehouse.adminUrl}   (try: curl -H "Authorization: Bearer ${token}" ${demo.gatehouse.adminUrl}/routes)
+  Admin token     ${admin.generated ? `${admin.token}   (generated for this run; set GATEHOUSE_ADMIN_TOKEN to choose one)` : 'GATEHOUSE_ADMIN_TOKEN'}
   Okta stand-in   ${demo.idpOrigin}/oauth2/default
   Echo upstream   ${demo.upstreamUrl}
 Press Ctrl+C to stop.`);
@@ -80,6 +92,16 @@ Press Ctrl+C to stop.`);
       const applied = await migrateToLatest(db);
       await db.destroy();
       console.log(applied.length === 0 ? 'The database is up to date.' : `Applied: ${applied.join(', ')}`);
+      return;
+    }
+    case 'org': {
+      const output = await runOrgCommand(
+        positionals[1],
+        { name: values.name, ownerEmail: values['owner-email'], ownerName: values['owner-name'], loginPath: values['login-path'] },
+        settings,
+        log,
+      );
+      console.log(output);
       return;
     }
     default:

@@ -61,6 +61,30 @@ const trustedIps = z.string().transform((value, ctx) => {
   return list;
 });
 
+const adminToken = z
+  .string()
+  .trim()
+  .refine((value) => value.length >= 32 && /^[\x21-\x7e]+$/.test(value), {
+    message: 'the bootstrap token needs at least 32 printable characters without spaces; generate one with `openssl rand -base64 32`',
+  });
+
+const publicUrl = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an http(s) URL such as https://gateway.example.com (no query, fragment or credentials)` });
+      return z.NEVER;
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  });
+
 export const settingsSchema = z
   .object({
     proxy_listen: listen.prefault('0.0.0.0:8000'),
@@ -72,10 +96,19 @@ export const settingsSchema = z
     keys: keys.optional(),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     trusted_ips: trustedIps.prefault(''),
+    /** Bootstrap token for the Admin API (`Authorization: Bearer …`); may do everything. */
+    admin_token: adminToken.optional(),
+    /** The proxy's public URL (redirect URIs for Okta); default `http://localhost:{proxy port}`. */
+    public_url: publicUrl.optional(),
   })
   .strict();
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** The proxy's public URL: `GATEHOUSE_PUBLIC_URL`, else `http://localhost:{port}` (the port actually bound when given). */
+export function publicUrlOf(settings: Settings, boundPort?: number): string {
+  return settings.public_url ?? `http://localhost:${boundPort ?? settings.proxy_listen.port}`;
+}
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;
 

@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt, type JWTPayload } from 'jose';
 import { GatehouseError } from '../errors.js';
 
@@ -7,7 +7,7 @@ import { GatehouseError } from '../errors.js';
  * (HKDF with the purpose as `info`), so a cookie can never be replayed as a secret at
  * rest or the other way round.
  */
-export type KeyPurpose = 'cookie' | 'secret-at-rest' | 'session-record';
+export type KeyPurpose = 'cookie' | 'secret-at-rest' | 'session-record' | 'fingerprint';
 
 interface DerivedKey {
   kid: string;
@@ -34,7 +34,7 @@ export class KeyRing {
       throw new GatehouseError('GH-KEYS-EMPTY', 'GATEHOUSE_KEYS must hold at least one secret');
     }
     const keys = new Map<KeyPurpose, DerivedKey[]>();
-    for (const purpose of ['cookie', 'secret-at-rest', 'session-record'] as const) {
+    for (const purpose of ['cookie', 'secret-at-rest', 'session-record', 'fingerprint'] as const) {
       keys.set(
         purpose,
         secrets.map((secret) => {
@@ -81,6 +81,17 @@ export class KeyRing {
     }
     const { plaintext } = await compactDecrypt(sealed, key.bytes);
     return new TextDecoder().decode(plaintext);
+  }
+
+  /**
+   * A keyed fingerprint (HMAC-SHA-256 with the first key's `fingerprint` key) of `data`
+   * for `purpose` (e.g. `identity-test`): equal inputs give equal fingerprints, and
+   * without the key nothing about `data` can be learned or guessed offline, even for
+   * low-entropy secrets inside it. A key rotation changes every fingerprint.
+   */
+  fingerprint(purpose: string, data: string | Uint8Array): string {
+    const key = this.#signingKey('fingerprint');
+    return createHmac('sha256', key.bytes).update(`gatehouse:${purpose}\0`).update(data).digest('base64url');
   }
 
   /** Seals claims into an encrypted, expiring token (cookies). */

@@ -25,3 +25,5 @@ export {
   type FieldIssue,
 } from './errors.js';
 export { validate, toFieldIssues } from './validation.js';
+export * as identityRepositories from './repositories/identity/index.js';
+export { createIdentityStore } from './repositories/identity/index.js';

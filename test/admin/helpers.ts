@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { createAdminServer } from '../../src/admin/server.js';
+import { createAdminServer, type AdminServerOptions } from '../../src/admin/server.js';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import type { PluginDefinition } from '../../src/gateway/plugin.js';
 import { pluginRegistry } from '../../src/gateway/plugins/index.js';
@@ -37,6 +37,10 @@ export const testRegistry: PluginRegistry = new Map([...pluginRegistry, [secretT
 
 export const KEYS = ['test-key-0123456789abcdef0123456789'];
 
+/** The bootstrap token (`GATEHOUSE_ADMIN_TOKEN`) every test Admin API accepts; `call` sends it unless told otherwise. */
+export const ADMIN_TOKEN = 'test-admin-bootstrap-token-0123456789abcdef';
+export const BOOTSTRAP = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;
+
 export interface TestAdmin {
   url: string;
   app: FastifyInstance;
@@ -52,7 +56,9 @@ export interface TestAdmin {
 }
 
 /** A real Admin API on 127.0.0.1, port 0, over a real SQLite file in a fresh temp dir. */
-export async function startAdmin(options: { dir?: string; onChange?: () => Promise<void> | void } = {}): Promise<TestAdmin> {
+export async function startAdmin(
+  options: { dir?: string; onChange?: () => Promise<void> | void; server?: Partial<AdminServerOptions> } = {},
+): Promise<TestAdmin> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gatehouse-admin-'));
   const file = join(dir, 'gatehouse.db');
   const db = await openDatabase(`sqlite:${file}`);
@@ -64,10 +70,12 @@ export async function startAdmin(options: { dir?: string; onChange?: () => Promi
     keyRing,
     log: silentLogger(),
     plugins: testRegistry,
+    adminToken: ADMIN_TOKEN,
     onChange: async () => {
       changes += 1;
       await options.onChange?.();
     },
+    ...options.server,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const stop = async () => {
@@ -96,9 +104,14 @@ export interface Answer {
   headers: Headers;
 }
 
-/** JSON request (objects), form request (URLSearchParams or a string), or none. */
+/**
+ * JSON request (objects), form request (URLSearchParams or a string), or none. Sends
+ * the bootstrap token unless `headers` has an `authorization` (`''` sends none).
+ */
 export async function call(admin: { url: string }, method: string, path: string, body?: object | URLSearchParams | string, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const sent: Record<string, string> = { ...BOOTSTRAP, ...headers };
+  if (sent.authorization === '') delete sent.authorization;
+  const init: RequestInit = { method, headers: sent };
   if (body instanceof URLSearchParams || typeof body === 'string') {
     (init.headers as Record<string, string>)['content-type'] ??= 'application/x-www-form-urlencoded';
     init.body = body.toString();

@@ -6,7 +6,7 @@ import { KeyRing } from '../../src/crypto/keyring.js';
 import { pluginRegistry } from '../../src/gateway/plugins/index.js';
 import { silentLogger } from '../../src/log.js';
 import { migrateToLatest, openDatabase } from '../../src/store/index.js';
-import { KEYS, call, countAll, startAdmin, type TestAdmin } from './helpers.js';
+import { ADMIN_TOKEN, KEYS, call, countAll, startAdmin, type TestAdmin } from './helpers.js';
 
 describe('form body decoding', () => {
   it('builds nested objects from dotted keys and lists from repeated keys', () => {
@@ -152,7 +152,7 @@ describe('Admin API: default plugins', () => {
   it("offers the gateway's plugin registry when no other is given", async () => {
     const db = await openDatabase('sqlite::memory:');
     await migrateToLatest(db);
-    const app = createAdminServer({ db, keyRing: KeyRing.fromSecrets(KEYS), log: silentLogger(), onChange: () => undefined });
+    const app = createAdminServer({ db, keyRing: KeyRing.fromSecrets(KEYS), log: silentLogger(), onChange: () => undefined, adminToken: ADMIN_TOKEN });
     try {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       const enabled = await call({ url }, 'GET', '/plugins/enabled');

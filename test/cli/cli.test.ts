@@ -10,6 +10,8 @@ import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
 /** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+/** The demo's bootstrap token (GATEHOUSE_ADMIN_TOKEN): the demo calls its own Admin API with it. */
+const DEMO_ADMIN_TOKEN = 'cli-demo-admin-token-0123456789abcdefghij';
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -91,6 +93,7 @@ describe('gatehouse CLI', () => {
         GATEHOUSE_DEMO_UPSTREAM_LISTEN: `127.0.0.1:${upstream}`,
         GATEHOUSE_DATA_DIR: dir,
         GATEHOUSE_DATABASE: `sqlite:${join(dir, 'gatehouse.db')}`,
+        GATEHOUSE_ADMIN_TOKEN: DEMO_ADMIN_TOKEN,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -116,7 +119,11 @@ describe('gatehouse CLI', () => {
       const echo = (await page.json()) as { headers: Record<string, string> };
       assert.match(echo.headers.authorization ?? '', /^Bearer /);
 
-      const routes = (await (await fetch(`http://127.0.0.1:${admin}/routes`)).json()) as { data: Array<{ name: string }> };
+      const anonymous = await fetch(`http://127.0.0.1:${admin}/routes`);
+      assert.equal(anonymous.status, 401, 'the Admin API needs credentials');
+      const routes = (await (await fetch(`http://127.0.0.1:${admin}/routes`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKEN}` } })).json()) as {
+        data: Array<{ name: string }>;
+      };
       assert.deepEqual(routes.data.map((route) => route.name), ['demo']);
     } finally {
       child.kill('SIGTERM');

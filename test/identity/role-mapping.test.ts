@@ -65,3 +65,13 @@ describe('where groups come from', () => {
     await assert.rejects(resolveGroups({ idClaims: {}, claim: 'groups' }), GroupsUnavailableError);
   });
 });
+
+describe('Okta’s groups claim limit errors', () => {
+  it('recognises the wordings Okta and the stand-in use, and nothing else', async () => {
+    const { isGroupsLimitError } = await import('../../src/identity/group-resolution.js');
+    assert.equal(isGroupsLimitError('invalid_request', "The 'groups' claim cannot exceed 100 groups"), true);
+    assert.equal(isGroupsLimitError('invalid_request', 'The groups claim matched too many groups and must be configured to match fewer groups'), true);
+    assert.equal(isGroupsLimitError('invalid_request', 'The authentication request has an invalid state parameter.'), false);
+    assert.equal(isGroupsLimitError('access_denied', 'too many groups'), false);
+  });
+});

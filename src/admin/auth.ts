@@ -1,0 +1,245 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Settings } from '../config/settings.js';
+import { hashAccessToken, looksLikeAccessToken } from '../identity/access-tokens.js';
+import { BOOTSTRAP_ACTOR, userActor, type AuditActor } from '../identity/audit.js';
+import { BUILTIN_ROLES, type Organization, type User } from '../identity/model.js';
+import { findLiveAccessTokenByHash, findOrganization, findUserById, touchAccessToken } from '../store/repositories/identity/index.js';
+import type { Database } from '../store/schema.js';
+import { AdminApiError, NOT_FOUND_BODY } from './errors.js';
+
+/**
+ * Who is calling the Admin API, and what they may do.
+ *
+ * A caller is one of:
+ * - the bootstrap token `GATEHOUSE_ADMIN_TOKEN` (`Authorization: Bearer …`, compared
+ *   in constant time): automation, may do everything, in every organization;
+ * - a personal access token (`Authorization: Bearer ghp_…`) of an active user: acts
+ *   with that user's roles, in that user's organization;
+ * - a console or SSO session, recognised by the `adminSessionResolver` the sign-in
+ *   side provides: acts with the user's roles, in the user's organization.
+ *
+ * Permissions come from the built-in roles. The gateway (services, routes, plugins,
+ * consumers) is shared by every organization of this Gatehouse, so a Gateway Admin or
+ * Organization Admin of any organization may change it. Organization endpoints are
+ * scoped to the caller's organization: another organization answers 404, so its
+ * existence does not leak.
+ */
+
+export type AdminPermission =
+  | 'gateway:read'
+  | 'gateway:write'
+  | 'organization:read'
+  | 'organization:write'
+  | 'organizations:create'
+  | 'identity:read'
+  | 'identity:write'
+  | 'users:read'
+  | 'users:write'
+  | 'roles:read'
+  | 'roles:write'
+  | 'audit:read';
+
+const READ: AdminPermission[] = ['gateway:read', 'organization:read', 'identity:read', 'users:read', 'roles:read', 'audit:read'];
+
+/** What each built-in role allows. Custom roles allow nothing in the Admin API (they are for applications behind the gateway). */
+export const ROLE_PERMISSIONS: Readonly<Record<string, readonly AdminPermission[]>> = {
+  [BUILTIN_ROLES.organizationAdmin]: [...READ, 'gateway:write', 'organization:write', 'identity:write', 'users:write', 'roles:write'],
+  [BUILTIN_ROLES.gatewayAdmin]: [...READ, 'gateway:write'],
+  [BUILTIN_ROLES.viewer]: READ,
+};
+
+export type AdminCaller =
+  | { kind: 'bootstrap' }
+  | {
+      kind: 'token' | 'session';
+      user: User;
+      organizationId: string;
+      /** The personal access token used (kind `token`). */
+      tokenId?: string;
+      permissions: ReadonlySet<AdminPermission>;
+    };
+
+/** A signed-in console/SSO user, as the sign-in side recognises them from the request (cookie). */
+export interface AdminSession {
+  userId: string;
+  organizationId: string;
+}
+
+/** Provided by the sign-in flows: the session the request carries, if any. */
+export type AdminSessionResolver = (request: FastifyRequest) => Promise<AdminSession | undefined>;
+
+export interface AdminAuthOptions {
+  db: Kysely<Database>;
+  /** `GATEHOUSE_ADMIN_TOKEN`; without one, only tokens and sessions are accepted. */
+  adminToken?: string | undefined;
+  adminSessionResolver?: AdminSessionResolver | undefined;
+}
+
+const callers = new WeakMap<FastifyRequest, AdminCaller>();
+
+/** The authenticated caller of a request (set by the onRequest hook; every route but `GET /status` has one). */
+export function callerOf(request: FastifyRequest): AdminCaller {
+  const caller = callers.get(request);
+  if (!caller) throw new AdminApiError('GH-ADMIN-UNAUTHENTICATED', 'Unauthorized', 401);
+  return caller;
+}
+
+export function permissionsOf(user: User): Set<AdminPermission> {
+  const permissions = new Set<AdminPermission>();
+  for (const role of user.roles) for (const permission of ROLE_PERMISSIONS[role.role_name] ?? []) permissions.add(permission);
+  return permissions;
+}
+
+/** The audit log's actor for a caller. */
+export function actorOf(caller: AdminCaller): AuditActor {
+  return caller.kind === 'bootstrap' ? BOOTSTRAP_ACTOR : userActor(caller.user, caller.kind);
+}
+
+export function hasPermission(caller: AdminCaller, permission: AdminPermission): boolean {
+  if (caller.kind === 'bootstrap') return true;
+  if (permission === 'organizations:create') return false;
+  return caller.permissions.has(permission);
+}
+
+/** 403 naming the missing permission, unless the caller has it. */
+export function requirePermission(caller: AdminCaller, permission: AdminPermission): void {
+  if (hasPermission(caller, permission)) return;
+  const roles = caller.kind === 'bootstrap' ? [] : caller.user.roles.map((role) => role.role_name);
+  const hint =
+    permission === 'organizations:create'
+      ? 'organizations are created with the bootstrap token (GATEHOUSE_ADMIN_TOKEN) or `gatehouse org create`'
+      : permission === 'gateway:write'
+        ? `it comes with the ${BUILTIN_ROLES.gatewayAdmin} or ${BUILTIN_ROLES.organizationAdmin} role`
+        : permission.endsWith(':read')
+          ? `it comes with any built-in role (${BUILTIN_ROLES.viewer} and up)`
+          : `it comes with the ${BUILTIN_ROLES.organizationAdmin} role`;
+  throw new AdminApiError(
+    'GH-ADMIN-FORBIDDEN',
+    `Forbidden: this call needs the permission ${permission}, which your roles (${roles.length > 0 ? roles.join(', ') : 'none'}) do not give; ${hint}`,
+    403,
+    { permission },
+  );
+}
+
+/**
+ * The organization named in the path (id or name) as the caller may see it: another
+ * organization is "Not found" (404) exactly like a missing one; then the permission.
+ */
+export async function scopedOrganization(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  permission: AdminPermission,
+): Promise<Organization | undefined> {
+  const caller = callerOf(request);
+  const key = (request.params as Record<string, string>).org ?? '';
+  const organization = await findOrganization(db, key);
+  if (!organization || (caller.kind !== 'bootstrap' && caller.organizationId !== organization.id)) {
+    await reply.status(404).send(NOT_FOUND_BODY);
+    return undefined;
+  }
+  requirePermission(caller, permission);
+  return organization;
+}
+
+/** Compares two secrets in constant time (lengths included: both are hashed first). */
+export function secretsEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+const REALM = 'Bearer realm="gatehouse-admin"';
+
+function unauthenticated(reply: FastifyReply, invalidToken: boolean) {
+  if (invalidToken) {
+    return reply
+      .status(401)
+      .header('www-authenticate', `${REALM}, error="invalid_token"`)
+      .send({
+        message: 'Unauthorized: the bearer token is not valid (unknown, revoked or expired, or its user is deactivated); create a new token or use GATEHOUSE_ADMIN_TOKEN',
+        error_code: 'GH-ADMIN-INVALID-TOKEN',
+      });
+  }
+  return reply.status(401).header('www-authenticate', REALM).send({ message: 'Unauthorized', error_code: 'GH-ADMIN-UNAUTHENTICATED' });
+}
+
+/** The gateway's own entities: shared by every organization, guarded by gateway:read / gateway:write. */
+const GATEWAY_PATHS = /^\/(?:services|routes|plugins|consumers)(?:\/|$)/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Authenticates every request but `GET /status` and checks the gateway permissions
+ * (organization endpoints check theirs with `scopedOrganization`).
+ */
+export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): void {
+  const { db, adminToken, adminSessionResolver } = options;
+
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === '/status' && (request.method === 'GET' || request.method === 'HEAD')) return;
+
+    let caller: AdminCaller | undefined;
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i.exec(header);
+      if (!match) return unauthenticated(reply, true);
+      const token = match[1]!;
+      if (adminToken !== undefined && secretsEqual(token, adminToken)) {
+        caller = { kind: 'bootstrap' };
+      } else if (looksLikeAccessToken(token)) {
+        const record = await findLiveAccessTokenByHash(db, hashAccessToken(token));
+        const user = record ? await findUserById(db, record.user_id) : undefined;
+        if (!record || !user || user.status !== 'active') return unauthenticated(reply, true);
+        await touchAccessToken(db, record);
+        caller = { kind: 'token', user, organizationId: user.organization_id, tokenId: record.id, permissions: permissionsOf(user) };
+      } else {
+        return unauthenticated(reply, true);
+      }
+    } else if (adminSessionResolver) {
+      const session = await adminSessionResolver(request);
+      if (session) {
+        const user = await findUserById(db, session.userId);
+        if (user && user.status === 'active' && user.organization_id === session.organizationId) {
+          // A session cookie rides along with requests other sites start: writes must come from a same-site page.
+          if (!SAFE_METHODS.has(request.method) && request.headers['sec-fetch-site'] === 'cross-site') {
+            return reply.status(403).send({
+              message: 'Forbidden: a request another site started cannot change anything with your session; use the console or a token',
+              error_code: 'GH-ADMIN-CROSS-SITE',
+            });
+          }
+          caller = { kind: 'session', user, organizationId: user.organization_id, permissions: permissionsOf(user) };
+        }
+      }
+    }
+    if (!caller) return unauthenticated(reply, false);
+    callers.set(request, caller);
+
+    if (route !== undefined && (route === '/' || GATEWAY_PATHS.test(route))) {
+      requirePermission(caller, SAFE_METHODS.has(request.method) ? 'gateway:read' : 'gateway:write');
+    }
+  });
+}
+
+/** A random bootstrap token (48 characters of base64url). */
+export function generateAdminToken(): string {
+  return randomBytes(36).toString('base64url');
+}
+
+/**
+ * For `gatehouse demo`: the settings with a bootstrap token, generated when
+ * `GATEHOUSE_ADMIN_TOKEN` is unset. Print `token` when `generated` is true so the user
+ * can call the Admin API (`curl -H "Authorization: Bearer $TOKEN" …`).
+ */
+export function withAdminToken(settings: Settings): { settings: Settings; token: string; generated: boolean } {
+  if (settings.admin_token) return { settings, token: settings.admin_token, generated: false };
+  const token = generateAdminToken();
+  return { settings: { ...settings, admin_token: token }, token, generated: true };
+}
+
+/** The `Authorization` header value for a bootstrap token. */
+export function bearer(token: string): string {
+  return `Bearer ${token}`;
+}

@@ -1,0 +1,85 @@
+import type { RoleMapping } from '../../../identity/model.js';
+import { rolesFromGroups } from '../../../identity/role-mapping.js';
+import { UniqueViolationError } from '../../errors.js';
+import { constraintKind } from '../../database.js';
+import { newId, nowSeconds } from '../shared.js';
+import { replaceGrantedRoles } from './users.js';
+import type { Db } from './shared.js';
+
+/** Okta group → role rules of an organization. */
+
+export async function listRoleMappings(db: Db, organizationId: string): Promise<RoleMapping[]> {
+  const rows = await db
+    .selectFrom('role_mappings')
+    .innerJoin('roles', 'roles.id', 'role_mappings.role_id')
+    .select(['role_mappings.id', 'role_mappings.organization_id', 'role_mappings.group_name', 'role_mappings.role_id', 'roles.name', 'role_mappings.created_at'])
+    .where('role_mappings.organization_id', '=', organizationId)
+    .orderBy('role_mappings.group_name')
+    .orderBy('roles.name')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    organization_id: row.organization_id,
+    group: row.group_name,
+    role_id: row.role_id,
+    role_name: row.name,
+    created_at: row.created_at,
+  }));
+}
+
+export async function findRoleMapping(db: Db, organizationId: string, id: string): Promise<RoleMapping | undefined> {
+  return (await listRoleMappings(db, organizationId)).find((mapping) => mapping.id === id.toLowerCase());
+}
+
+/** A rule `{group, role}`; the same pair twice is a 409. */
+export async function insertRoleMapping(db: Db, organizationId: string, input: { group: string; role_id: string }): Promise<RoleMapping> {
+  const duplicate = await db
+    .selectFrom('role_mappings')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('group_name', '=', input.group)
+    .where('role_id', '=', input.role_id)
+    .executeTakeFirst();
+  if (duplicate) throw new UniqueViolationError({ group: input.group, role: { id: input.role_id } });
+  const row = { id: newId(), organization_id: organizationId, group_name: input.group, role_id: input.role_id, created_at: nowSeconds() };
+  await db
+    .insertInto('role_mappings')
+    .values(row)
+    .execute()
+    .catch((error) => {
+      if (constraintKind(error) === 'unique') throw new UniqueViolationError({ group: input.group, role: { id: input.role_id } });
+      throw error;
+    });
+  return (await findRoleMapping(db, organizationId, row.id))!;
+}
+
+export async function deleteRoleMapping(db: Db, organizationId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('role_mappings').where('organization_id', '=', organizationId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/**
+ * After a mapping change, recomputes the roles of every SSO user of the organization
+ * from the groups seen at their last sign-in or sync, with the same rules as sign-in:
+ * roles never stay stale after a mapping change. Users whose groups no longer map to
+ * anything keep their account here; the next sign-in or sync deactivates them.
+ */
+export async function recomputeSsoRoles(
+  db: Db,
+  organizationId: string,
+): Promise<Array<{ user_id: string; email: string; added: string[]; removed: string[] }>> {
+  const rules = (await listRoleMappings(db, organizationId)).map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id }));
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'okta_groups'])
+    .where('organization_id', '=', organizationId)
+    .where('source', '=', 'sso')
+    .execute();
+  const changes: Array<{ user_id: string; email: string; added: string[]; removed: string[] }> = [];
+  for (const user of users) {
+    const groups = user.okta_groups === null ? [] : (JSON.parse(user.okta_groups) as string[]);
+    const { added, removed } = await replaceGrantedRoles(db, { id: user.id, organization_id: organizationId }, rolesFromGroups(groups, rules));
+    if (added.length > 0 || removed.length > 0) changes.push({ user_id: user.id, email: user.email, added, removed });
+  }
+  return changes;
+}
