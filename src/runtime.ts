@@ -1,12 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AddressInfo } from 'node:net';
+import { parseCookie } from 'cookie';
+import type { AdminSessionResolver } from './admin/auth.js';
 import { createAdminServer } from './admin/server.js';
 import { resolveKeys } from './config/keys.js';
-import type { Listen, Settings } from './config/settings.js';
+import { publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer } from './gateway/server.js';
+import { registerSignInRoutes } from './gateway/sign-in-routes.js';
+import { AssertionSigner } from './identity/assertion-signer.js';
+import { GroupSync } from './identity/group-sync.js';
+import type { IdentityStore } from './identity/model.js';
+import { OktaDirectory } from './identity/okta-groups.js';
+import { OrganizationDirectory } from './identity/organization-directory.js';
+import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity/organization-session.js';
 import type { Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
 import { DatabaseSessionStore } from './sessions/sqlite-store.js';
@@ -14,6 +23,7 @@ import { TieredSessionStore } from './sessions/tiered-store.js';
 import { openDatabase } from './store/database.js';
 import { loadGatewayConfiguration } from './store/gateway-configuration.js';
 import { migrateToLatest } from './store/migrations.js';
+import { createIdentityStore } from './store/repositories/identity/index.js';
 import type { Database } from './store/schema.js';
 
 /** A running Gatehouse node: the proxy and Admin API listeners over one store. */
@@ -25,6 +35,9 @@ export interface Gatehouse {
   state: GatewayState;
   sessions: TieredSessionStore;
   providers: ProviderCache;
+  identityStore: IdentityStore;
+  /** The background Okta group sync (tests run it on demand). */
+  groupSync: GroupSync;
   /** Reads the configuration from the store and swaps in a new snapshot. */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +48,8 @@ export interface StartOptions {
   log: Logger;
   /** Tests shorten the JWKS refetch cool-down; production keeps the default. */
   jwksCooldownMs?: number;
+  /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
+  adminSessionResolver?: AdminSessionResolver;
 }
 
 /**
@@ -54,9 +69,27 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     log,
     ...(options.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: options.jwksCooldownMs }),
   });
-  const state = new GatewayState(await loadGatewayConfiguration(db, keyRing), { keyRing, sessions, providers, log });
+  // The proxy's public URL names the port actually bound (port 0 in tests) unless GATEHOUSE_PUBLIC_URL says otherwise.
+  let boundProxyPort: number | undefined;
+  const publicUrl = () => publicUrlOf(settings, boundProxyPort);
+
+  const identityStore = createIdentityStore(db, keyRing);
+  const organizations = new OrganizationDirectory();
+  await organizations.reload(identityStore);
+  const signer = await AssertionSigner.load(db, keyRing, publicUrl);
+  const okta = new OktaDirectory(log);
+  const groupSync = new GroupSync({ store: identityStore, sessions, okta, log });
+
+  const state = new GatewayState(await loadGatewayConfiguration(db, keyRing), {
+    keyRing,
+    sessions,
+    providers,
+    log,
+    identity: { signer, organization: (reference) => organizations.organization(reference) },
+  });
   const reload = async (): Promise<void> => {
     state.reload(await loadGatewayConfiguration(db, keyRing));
+    await organizations.reload(identityStore);
   };
 
   const purge = setInterval(() => {
@@ -64,11 +97,39 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   }, 60_000).unref();
 
   const proxy = createProxyServer({ state, log, trustedIps: settings.trusted_ips });
-  const admin = createAdminServer({ db, keyRing, log, onChange: reload });
+  registerSignInRoutes(proxy, {
+    store: identityStore,
+    sessions,
+    keyRing,
+    providers,
+    signer,
+    publicUrl,
+    log,
+    oktaGroups: (identitySettings, subject) => okta.groupsOf(identitySettings, subject),
+  });
+  // Console and SSO sessions also authenticate Admin API calls.
+  const adminSessionResolver: AdminSessionResolver =
+    options.adminSessionResolver ??
+    (async (request) => {
+      const cookies = request.headers.cookie ? parseCookie(request.headers.cookie) : {};
+      const found = await readOrganizationSession(sessions, keyRing, cookies[ORGANIZATION_SESSION_COOKIE]);
+      return found ? { userId: found.session.user_id, organizationId: found.session.organization_id } : undefined;
+    });
+  const admin = createAdminServer({
+    db,
+    keyRing,
+    log,
+    onChange: reload,
+    adminToken: settings.admin_token,
+    publicUrl,
+    sessions,
+    adminSessionResolver,
+  });
   let proxyUrl: string;
   let adminUrl: string;
   try {
     proxyUrl = await listen(proxy, settings.proxy_listen);
+    boundProxyPort = Number(new URL(proxyUrl).port);
     adminUrl = await listen(admin, settings.admin_listen);
   } catch (error) {
     clearInterval(purge);
@@ -78,6 +139,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     throw error;
   }
   log.info({ proxy: proxyUrl, admin: adminUrl }, 'Gatehouse is listening');
+  groupSync.start();
 
   return {
     proxyUrl,
@@ -87,8 +149,11 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     state,
     sessions,
     providers,
+    identityStore,
+    groupSync,
     reload,
     async close() {
+      groupSync.stop();
       clearInterval(purge);
       await Promise.allSettled([proxy.close(), admin.close()]);
       await state.close();

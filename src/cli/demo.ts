@@ -1,3 +1,4 @@
+import { withAdminToken } from '../admin/auth.js';
 import type { Settings } from '../config/settings.js';
 import { startDevIdp, type DevIdpSeed } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
@@ -37,16 +38,19 @@ export function demoAdminCalls(urls: { upstream: string; issuer: string; proxyOr
   ] as const;
 }
 
-async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdminCalls>[number]): Promise<void> {
+async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdminCalls>[number], adminToken: string): Promise<void> {
+  const authorization = `Bearer ${adminToken}`;
   if (call.method === 'POST') {
-    const existing = (await (await fetch(`${adminUrl}${call.path}`)).json()) as { data?: Array<{ name: string }> };
+    const existing = (await (await fetch(`${adminUrl}${call.path}`, { headers: { authorization } })).json()) as {
+      data?: Array<{ name: string }>;
+    };
     if (existing.data?.some((plugin) => plugin.name === call.form.name)) return;
   }
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(call.form)) {
     for (const item of Array.isArray(value) ? value : [value]) body.append(key, item);
   }
-  const response = await fetch(`${adminUrl}${call.path}`, { method: call.method, body });
+  const response = await fetch(`${adminUrl}${call.path}`, { method: call.method, body, headers: { authorization } });
   if (!response.ok) {
     throw new Error(`demo set-up failed: ${call.method} ${call.path} answered ${response.status}: ${await response.text()}`);
   }
@@ -76,7 +80,9 @@ export interface Demo {
 }
 
 /** Starts the Okta stand-in, an echo upstream and Gatehouse, and protects `/demo` with `openid-connect`. */
-export async function startDemo(settings: Settings, log: Logger): Promise<Demo> {
+export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
+  // The demo calls its own Admin API: with the configured bootstrap token, or one made up for this run.
+  const { settings, token: adminToken } = withAdminToken(input);
   const port = settings.proxy_listen.port;
   const idp = await startDevIdp({
     host: settings.dev_idp_listen.host,
@@ -94,7 +100,7 @@ export async function startDemo(settings: Settings, log: Logger): Promise<Demo> 
   }
   const proxyOrigin = `http://localhost:${port}`;
   for (const call of demoAdminCalls({ upstream: upstream.url, issuer: idp.issuer('default'), proxyOrigin })) {
-    await applyAdminCall(gatehouse.adminUrl, call);
+    await applyAdminCall(gatehouse.adminUrl, call, adminToken);
   }
   return {
     gatehouse,

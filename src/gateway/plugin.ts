@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import type { KeyRing } from '../crypto/keyring.js';
+import type { AssertionSigner } from '../identity/assertion-signer.js';
+import type { Organization } from '../identity/model.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -39,12 +41,20 @@ export interface PluginCreateContext {
   sessions: SessionStore;
   /** OpenID providers by issuer, shared by every plugin of the process. */
   providers: ProviderCache;
+  /** Organizations and Gatehouse's assertion signer, for plugins that sign people in to an organization (`sso`). */
+  identity?: IdentityServices | undefined;
   log: Logger;
   /**
    * A handler from the previous snapshot for the same plugin id and an identical
    * configuration, so caches (introspection results, providers) survive reloads.
    */
   previous: PluginHandler | undefined;
+}
+
+export interface IdentityServices {
+  signer: AssertionSigner;
+  /** An organization by id, name or login path, from memory (kept current by the Admin API). */
+  organization(reference: string): Organization | undefined;
 }
 
 export interface PluginHandler {

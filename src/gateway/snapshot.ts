@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { ConsumerEntity, GatewayConfiguration, PluginEntity, RouteEntity, ServiceEntity } from './entities.js';
-import type { PluginDefinition, PluginHandler } from './plugin.js';
+import type { IdentityServices, PluginDefinition, PluginHandler } from './plugin.js';
 import { pluginRegistry } from './plugins/index.js';
 import { UpstreamPools, type Upstream } from './proxy.js';
 import { compileRouter, type Router } from './router.js';
@@ -68,6 +68,7 @@ export interface SnapshotOptions {
   sessions: SessionStore;
   /** OpenID providers by issuer, shared by every plugin of the process. */
   providers: ProviderCache;
+  identity?: IdentityServices | undefined;
   log: Logger;
   /** Plugin definitions by name; `pluginRegistry` unless a test brings its own. */
   registry?: ReadonlyMap<string, PluginDefinition>;
@@ -331,6 +332,7 @@ function createHandler(
       keyRing: options.keyRing,
       sessions: options.sessions,
       providers: options.providers,
+      identity: options.identity,
       log: options.log,
       previous: reusable,
     });

@@ -58,5 +58,8 @@ export async function resolveGroups(sources: GroupSources): Promise<ResolvedGrou
 
 /** Whether an error from /authorize or /token is Okta refusing an over-long groups claim. */
 export function isGroupsLimitError(error: string | undefined, description: string | undefined): boolean {
-  return error === 'invalid_request' && /groups/i.test(description ?? '') && /(100|limit|exceed)/i.test(description ?? '');
+  // Okta's wording varies ("… cannot exceed 100 groups", "… matched too many groups …"): any
+  // invalid_request that names the groups claim and a limit counts.
+  const text = description ?? '';
+  return error === 'invalid_request' && /groups/i.test(text) && /(100|limit|exceed|too many)/i.test(text);
 }

@@ -126,7 +126,13 @@ export interface IdentityStore {
     profile: SsoProfile,
     grants: Array<{ role_id: string; granted_by: Array<{ rule_id: string; group: string }> }>,
     options: { create: boolean; signedIn: boolean },
-  ): Promise<{ user: User; created: boolean; rolesAdded: string[]; rolesRemoved: string[] } | undefined>;
+  ): Promise<{ user: User; created: boolean; /** role names */ rolesAdded: string[]; /** role names */ rolesRemoved: string[] } | undefined>;
   deactivateUser(organizationId: string, userId: string, reason: string): Promise<User | undefined>;
+  /** A native user's password hash (scrypt), for password sign-in; undefined for SSO users. */
+  passwordHash(organizationId: string, userId: string): Promise<string | undefined>;
+  /** Organizations with SSO enabled (for the background group sync). */
+  ssoOrganizations(): Promise<Organization[]>;
+  /** Every organization (for the in-memory directory the data plane reads). */
+  organizations(): Promise<Organization[]>;
   audit(entry: AuditEntry): Promise<void>;
 }

@@ -1,10 +1,7 @@
 import * as client from 'openid-client';
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { KeyRing } from '../../../crypto/keyring.js';
-import type { GatewayRequest } from '../../plugin.js';
-import { sameOriginTarget } from './responses.js';
-import { nowSeconds } from './session-record.js';
+import type { KeyRing } from '../crypto/keyring.js';
 
 /**
  * The pending half of an authorization code flow, between the redirect to the
@@ -25,6 +22,7 @@ export interface PendingAuthorization {
   /** Same-origin path and query to return to after sign-in. */
   target: string;
   exp: number;
+  context: Record<string, string>;
 }
 
 /** Longer targets are dropped (back to `/`) so the cookie stays well under browsers' 4 KB limit. */
@@ -34,14 +32,9 @@ export function newId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The redirect URI for a request: the configured one, else the request's own URL without its query (Kong). */
-export function redirectUriFor(request: GatewayRequest, configured: readonly string[] | undefined): string {
-  if (configured && configured.length > 0) return configured[0]!;
-  return `${request.scheme}://${request.host}${request.path}`;
-}
-
 export async function beginAuthorization(options: {
-  request: GatewayRequest;
+  /** Same-origin path and query to return to after sign-in (already checked by the caller). */
+  target: string;
   configuration: client.Configuration;
   issuer: string;
   clientId: string;
@@ -50,14 +43,16 @@ export async function beginAuthorization(options: {
   keyRing: KeyRing;
   lifetimeSeconds: number;
   extraParameters?: Record<string, string>;
+  /** Whatever else the callback needs to know (e.g. the organization); sealed with the rest. */
+  context?: Record<string, string>;
 }): Promise<{ location: string; cookieValue: string; expiresAt: number }> {
-  const { request, configuration, keyRing } = options;
+  const { configuration, keyRing } = options;
   const state = client.randomState();
   const nonce = client.randomNonce();
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const expiresAt = Math.ceil(nowSeconds() + options.lifetimeSeconds);
-  const target = sameOriginTarget(request.url);
+  const target = options.target;
   const pending: PendingAuthorization = {
     aid: newId(),
     issuer: options.issuer,
@@ -68,6 +63,7 @@ export async function beginAuthorization(options: {
     redirect_uri: options.redirectUri,
     target: target.length > MAX_TARGET_LENGTH ? '/' : target,
     exp: expiresAt,
+    context: options.context ?? {},
   };
   const cookieValue = await keyRing.seal({ ...pending }, expiresAt);
   const location = client.buildAuthorizationUrl(configuration, {
@@ -112,13 +108,8 @@ export async function openPendingAuthorization(
   if (!claims) return undefined;
   const fields = ['aid', 'issuer', 'client_id', 'state', 'nonce', 'code_verifier', 'redirect_uri', 'target'] as const;
   if (!fields.every((field) => typeof claims[field] === 'string') || typeof claims.exp !== 'number') return undefined;
-  return claims as unknown as PendingAuthorization;
-}
-
-/** Whether the request is an authorization response: `state` with `code` or `error`. */
-export function isAuthorizationResponse(request: GatewayRequest): boolean {
-  const { query } = request;
-  return query.has('state') && (query.has('code') || query.has('error'));
+  const context = claims.context && typeof claims.context === 'object' ? (claims.context as Record<string, string>) : {};
+  return { ...(claims as unknown as PendingAuthorization), context };
 }
 
 /**
@@ -126,8 +117,13 @@ export function isAuthorizationResponse(request: GatewayRequest): boolean {
  * the request's query, so scheme and host are the ones the provider knows even
  * behind another proxy.
  */
-export function callbackUrl(pending: PendingAuthorization, request: GatewayRequest): URL {
+export function callbackUrl(pending: PendingAuthorization, query: URLSearchParams): URL {
   const url = new URL(pending.redirect_uri);
-  url.search = request.query.toString();
+  url.search = query.toString();
   return url;
+}
+
+/** Seconds with a fraction, for lifetimes. */
+function nowSeconds(): number {
+  return Date.now() / 1000;
 }

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
-import type { Provider } from '../../../oidc/provider-cache.js';
-import { nowSeconds } from './session-record.js';
+import type { Provider } from './provider-cache.js';
+const nowSeconds = (): number => Date.now() / 1000;
 
 export class TokenRejected extends Error {
   constructor(readonly reason: string) {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +14,8 @@ import { startGatehouse, type Gatehouse } from '../../src/runtime.js';
 export const CLIENT_ID = 'gatehouse-test';
 export const CLIENT_SECRET = 'gatehouse-test-secret-0123456789';
 export const PASSWORD = 'Passw0rd!';
+/** The bootstrap token (`GATEHOUSE_ADMIN_TOKEN`) tests call the Admin API with. */
+export const ADMIN_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef';
 /** Route paths whose `/callback` the stand-in accepts as a redirect URI. */
 const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other'];
 
@@ -54,11 +57,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const log = createLogger({ level: 'debug', destination: sink });
+  // The proxy's port is chosen first: the public URL (redirect URIs) must name it.
+  const proxyPort = await freePort();
   const env = {
-    GATEHOUSE_PROXY_LISTEN: '127.0.0.1:0',
+    GATEHOUSE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
     GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0',
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_DATABASE: `sqlite:${join(dataDir, 'gatehouse.db')}`,
+    GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${proxyPort}`,
+    GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
   };
   const start = () =>
     startGatehouse({
@@ -67,8 +74,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwksCooldownMs: options.jwksCooldownMs ?? 0,
     });
   let gatehouse = await start();
-  // Restarts must keep the port: the provider knows the redirect URI.
-  env.GATEHOUSE_PROXY_LISTEN = gatehouse.proxyUrl.replace('http://', '');
   const proxy = gatehouse.proxyUrl;
   const baseSeed: DevIdpSeed = {
     ...demoSeed,
@@ -77,8 +82,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         // The demo redirect URI lets tests get tokens for this client directly with openid-client.
-        redirect_uris: [...CALLBACK_PREFIXES.map((prefix) => `${proxy}${prefix}/callback`), `${proxy}/api`, DEMO_REDIRECT_URI],
-        post_logout_redirect_uris: [`${proxy}/signed-out`],
+        redirect_uris: [
+          ...CALLBACK_PREFIXES.map((prefix) => `${proxy}${prefix}/callback`),
+          `${proxy}/api`,
+          `${proxy}/login/callback`,
+          DEMO_REDIRECT_URI,
+        ],
+        post_logout_redirect_uris: [`${proxy}/signed-out`, `${proxy}/login/acme`, `${proxy}/login/globex`],
         groups_claim_filter: '.*',
         grant_types: ['authorization_code', 'refresh_token'],
       },
@@ -102,7 +112,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async adminCall(method, path, body) {
       const response = await fetch(`${stack.gatehouse.adminUrl}${path}`, {
         method,
-        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
@@ -119,6 +133,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Creates service `echo`, route `api` on `/api` and an openid-connect plugin with the given config. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { browserFetch } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Who gets redirects and who gets status codes, idle sessions, userinfo checks and configuration refusals. */
 
@@ -77,7 +77,7 @@ describe('openid-connect: clients, redirects and idle sessions', () => {
   it('refuses a plain-http issuer that is not on loopback, naming the field', async () => {
     const response = await fetch(`${stack.admin}/routes/api/plugins`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({
         name: 'openid-connect',
         config: { issuer: 'http://idp.example.com/oauth2/default', client_id: CLIENT_ID, client_secret: CLIENT_SECRET },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * The three flows of Kong's Okta guide and its four checks, end to end over loopback:
@@ -118,7 +118,11 @@ describe('openid-connect: the Okta guide’s Admin API call, as written', () => 
     form.append('config.scopes', 'email');
     form.append('config.scopes', 'profile');
     form.append('config.auth_methods', 'authorization_code');
-    const created = await fetch(`${stack.admin}/routes/${route.id}/plugins`, { method: 'POST', body: form });
+    const created = await fetch(`${stack.admin}/routes/${route.id}/plugins`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     assert.equal(created.status, 201);
     const plugin = (await created.json()) as { config: Record<string, unknown> };
     assert.deepEqual(plugin.config.scopes, ['openid', 'email', 'profile']);

@@ -18,19 +18,17 @@ import {
   ConsumedAuthorizations,
   beginAuthorization,
   callbackUrl,
-  isAuthorizationResponse,
   newId,
   openPendingAuthorization,
-  redirectUriFor,
-} from './authorization-flow.js';
+} from '../../../oidc/authorization-request.js';
 import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
-import { errorResponse, isApiClient, redirect } from './responses.js';
+import { errorResponse, isApiClient, redirect, sameOriginTarget } from './responses.js';
 import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
 import { endsSession, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
-import { TokenRejected, checkIssuedAt, decodeIfJwt, introspect, looksLikeJwt, verifyProviderJwt } from './token-verification.js';
+import { TokenRejected, checkIssuedAt, decodeIfJwt, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
 const SESSION_PREFIX = 'sess:';
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
@@ -327,7 +325,7 @@ export class OpenIdConnectHandler implements PluginHandler {
   async #startAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
     const started = await beginAuthorization({
-      request,
+      target: sameOriginTarget(request.url),
       configuration: this.#client(provider),
       issuer: provider.issuer,
       clientId: this.#clientId,
@@ -365,7 +363,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     try {
       const configuration = this.#client(provider);
       // openid-client checks iss (RFC 9207) and state before anything else, error responses included.
-      const response = await client.authorizationCodeGrant(configuration, callbackUrl(pending, request), {
+      const response = await client.authorizationCodeGrant(configuration, callbackUrl(pending, request.query), {
         pkceCodeVerifier: pending.code_verifier,
         expectedState: pending.state,
         expectedNonce: pending.nonce,
@@ -662,6 +660,19 @@ export class OpenIdConnectHandler implements PluginHandler {
     return undefined;
   }
 }
+
+/** The redirect URI for a request: the configured one, else the request's own URL without its query (Kong). */
+export function redirectUriFor(request: GatewayRequest, configured: readonly string[] | undefined): string {
+  if (configured && configured.length > 0) return configured[0]!;
+  return `${request.scheme}://${request.host}${request.path}`;
+}
+
+/** Whether the request is an authorization response: `state` with `code` or `error`. */
+export function isAuthorizationResponse(request: GatewayRequest): boolean {
+  const { query } = request;
+  return query.has('state') && (query.has('code') || query.has('error'));
+}
+
 
 /** Kong reads a client's refresh token from `Refresh-Token` (the parameter name with dashes). */
 function refreshTokenHeader(parameterName: string): string {

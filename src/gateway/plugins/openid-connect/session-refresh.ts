@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import type { OidcSession } from './session-record.js';
-import { TokenRejected } from './token-verification.js';
+import { TokenRejected } from '../../../oidc/token-verification.js';
 
 export type RefreshOutcome =
   /** New tokens (or another request's new tokens), ready to use. */

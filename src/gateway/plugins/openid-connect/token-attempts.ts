@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { nowSeconds } from './session-record.js';
-import { TokenRejected } from './token-verification.js';
+import { TokenRejected } from '../../../oidc/token-verification.js';
 
 export interface VerifiedToken {
   claims: Record<string, unknown>;

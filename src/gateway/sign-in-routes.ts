@@ -1,0 +1,551 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import { LRUCache } from 'lru-cache';
+import * as client from 'openid-client';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { AssertionSigner } from '../identity/assertion-signer.js';
+import { GroupsUnavailableError, isGroupsLimitError, resolveGroups } from '../identity/group-resolution.js';
+import type { IdentitySettings, IdentityStore, Organization } from '../identity/model.js';
+import {
+  ORGANIZATION_SESSION_COOKIE,
+  SIGN_IN_COOKIE,
+  endOrganizationSession,
+  endProviderSession,
+  endUserSessions,
+  readOrganizationSession,
+  startOrganizationSession,
+} from '../identity/organization-session.js';
+import { verifyPassword } from '../identity/passwords.js';
+import { applyGroups } from '../identity/provisioning.js';
+import type { Logger } from '../log.js';
+import {
+  ConsumedAuthorizations,
+  beginAuthorization,
+  callbackUrl,
+  openPendingAuthorization,
+} from '../oidc/authorization-request.js';
+import { isLoopbackHost } from '../oidc/loopback.js';
+import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
+import { TokenRejected, checkIssuedAt, verifyProviderJwt } from '../oidc/token-verification.js';
+import type { SessionStore } from '../sessions/store.js';
+
+/** How long an organization session lasts (Konnect and Okta's defaults are of this order). */
+const SESSION_LIFETIME_SECONDS = 8 * 3600;
+const SIGN_IN_LIFETIME_SECONDS = 600;
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+export interface SignInDependencies {
+  store: IdentityStore;
+  sessions: SessionStore;
+  keyRing: KeyRing;
+  providers: ProviderCache;
+  signer: AssertionSigner;
+  /** The proxy's public URL (`GATEHOUSE_PUBLIC_URL`): redirect URIs are built from it. Read on use: the port may be bound later. */
+  publicUrl: () => string;
+  log: Logger;
+  /** A user's groups from the Okta Management API (when the organization set an API token). */
+  oktaGroups?: (settings: IdentitySettings, subject: string) => Promise<string[]>;
+}
+
+/**
+ * The organization sign-in endpoints on the proxy listener (issue 3): Okta sign-in
+ * per organization with one callback for all, Okta-initiated sign-in, password
+ * sign-in for native accounts, sign-out with optional single logout, back-channel
+ * logout, and the JWKS that upstreams verify Gatehouse's assertions with.
+ */
+export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependencies): void {
+  const consumed = new ConsumedAuthorizations();
+  const throttle = new SignInThrottle();
+  const log = deps.log.child({ component: 'sign-in' });
+  let resolved: { url: URL; secure: boolean; redirectUri: string } | undefined;
+  const site = () => {
+    if (!resolved) {
+      const url = new URL(deps.publicUrl());
+      resolved = { url, secure: url.protocol === 'https:' || !isLoopbackHost(url.hostname), redirectUri: new URL('/login/callback', url).href };
+    }
+    return resolved;
+  };
+
+  const cookie = (name: string, value: string, maxAge: number) =>
+    stringifySetCookie(name, value, { path: '/', httpOnly: true, secure: site().secure, sameSite: 'lax', maxAge: Math.max(0, Math.floor(maxAge)) });
+
+  async function loadOrganization(loginPath: string): Promise<Organization | undefined> {
+    const normalized = loginPath.replace(/^\/+/, '').toLowerCase();
+    return /^[a-z0-9_-]{3,64}$/.test(normalized) ? deps.store.organizationByLoginPath(normalized) : undefined;
+  }
+
+  async function providerFor(settings: IdentitySettings): Promise<Provider> {
+    return deps.providers.get(settings.issuer);
+  }
+
+  function clientFor(provider: Provider, settings: IdentitySettings): client.Configuration {
+    return provider.client({ clientId: settings.client_id, clientSecret: settings.client_secret });
+  }
+
+  async function startSignIn(
+    reply: FastifyReply,
+    organization: Organization,
+    settings: IdentitySettings,
+    options: { target: string; loginHint?: string | undefined; withoutGroupsScope?: boolean },
+  ) {
+    let provider: Provider;
+    try {
+      provider = await providerFor(settings);
+    } catch (error) {
+      log.error({ organization: organization.id, err: describe(error) }, 'the identity provider is unreachable');
+      return page(reply, 502, 'Sign-in is unavailable', 'The identity provider cannot be reached; try again shortly.');
+    }
+    const scopes = options.withoutGroupsScope ? settings.scopes.filter((scope) => scope !== 'groups') : settings.scopes;
+    const started = await beginAuthorization({
+      target: options.target,
+      configuration: clientFor(provider, settings),
+      issuer: provider.issuer,
+      clientId: settings.client_id,
+      redirectUri: site().redirectUri,
+      scopes,
+      keyRing: deps.keyRing,
+      lifetimeSeconds: SIGN_IN_LIFETIME_SECONDS,
+      ...(options.loginHint ? { extraParameters: { login_hint: options.loginHint } } : {}),
+      context: { organization: organization.id, ...(options.withoutGroupsScope ? { without_groups: '1' } : {}) },
+    });
+    return reply
+      .header('set-cookie', cookie(SIGN_IN_COOKIE, started.cookieValue, SIGN_IN_LIFETIME_SECONDS))
+      .header('cache-control', 'no-store')
+      .redirect(started.location, 302);
+  }
+
+  async function ssoReady(organization: Organization): Promise<IdentitySettings | undefined> {
+    if (!organization.sso_enabled) return undefined;
+    return deps.store.identitySettings(organization.id);
+  }
+
+  app.register(async (scope) => {
+    // Form posts (password sign-in, Okta-initiated sign-in, back-channel logout), parsed
+    // with URLSearchParams; only these routes see bodies, the proxy streams its own.
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    scope.get('/.well-known/jwks.json', async (_request, reply) => {
+      return reply.header('cache-control', 'public, max-age=300').send(deps.signer.jwks());
+    });
+
+    scope.get<{ Params: { loginPath: string }; Querystring: Record<string, string> }>('/login/:loginPath', async (request, reply) => {
+      const organization = await loadOrganization(request.params.loginPath);
+      if (!organization) return page(reply, 404, 'Unknown organization', 'No organization signs in at this address; check the link.');
+      const settings = await ssoReady(organization);
+      const target = sameOriginTarget(request.query.return_to);
+      if (!settings || request.query.signed_out !== undefined) {
+        return signInPage(reply, organization, { sso: settings !== undefined, signedOut: request.query.signed_out !== undefined, target });
+      }
+      return startSignIn(reply, organization, settings, { target, loginHint: request.query.login_hint });
+    });
+
+    // OpenID Connect Core section 4: Okta's dashboard tile sends the browser here.
+    const initiate = async (request: FastifyRequest<{ Params: { loginPath: string } }>, reply: FastifyReply) => {
+      const parameters = { ...(request.query as Record<string, string>), ...((request.body as Record<string, string>) ?? {}) };
+      if (parameters.id_token !== undefined) {
+        return page(reply, 400, 'Not supported', 'Sign-in with a posted ID token (implicit flow) is not supported; set the app to use the authorization code flow.');
+      }
+      const organization = await loadOrganization(request.params.loginPath);
+      if (!organization) return page(reply, 404, 'Unknown organization', 'No organization signs in at this address; check the link.');
+      const settings = await ssoReady(organization);
+      if (!settings) return page(reply, 400, 'Single sign-on is not enabled', `${organization.name} does not sign in with Okta yet.`);
+      if (!parameters.iss || !acceptedInitiatorIssuers(settings).includes(parameters.iss.replace(/\/$/, ''))) {
+        await audit(organization, 'sign_in.initiate', 'failure', 'the iss parameter does not name this organization’s identity provider');
+        return page(reply, 400, 'Sign-in refused', 'This sign-in was started by an identity provider this organization does not use.');
+      }
+      let target = '/';
+      if (parameters.target_link_uri) {
+        const checked = sameOriginUrl(parameters.target_link_uri, site().url);
+        if (checked === undefined) {
+          await audit(organization, 'sign_in.initiate', 'failure', 'target_link_uri points to another site');
+          return page(reply, 400, 'Sign-in refused', 'The page to open after sign-in is on another site.');
+        }
+        target = checked;
+      }
+      return startSignIn(reply, organization, settings, { target, loginHint: parameters.login_hint });
+    };
+    scope.get('/login/:loginPath/initiate', initiate);
+    scope.post('/login/:loginPath/initiate', initiate);
+
+    scope.get<{ Querystring: Record<string, string> }>('/login/callback', async (request, reply) => {
+      const clear = cookie(SIGN_IN_COOKIE, '', 0);
+      reply.header('set-cookie', clear).header('cache-control', 'no-store');
+      const query = new URLSearchParams(request.query);
+      const pending = await openPendingAuthorization(cookiesOf(request)[SIGN_IN_COOKIE], deps.keyRing);
+      if (!pending || !consumed.consume(pending)) {
+        return page(reply, 401, 'Sign-in could not be completed', 'It took too long, was already used, or cookies are blocked. Start again from your organization’s sign-in link.');
+      }
+      const organization = await deps.store.organization(pending.context.organization ?? '');
+      const settings = organization ? await ssoReady(organization) : undefined;
+      if (!organization || !settings) return page(reply, 400, 'Sign-in could not be completed', 'Single sign-on is not enabled for this organization.');
+
+      let provider: Provider;
+      try {
+        provider = await providerFor(settings);
+      } catch (error) {
+        log.error({ organization: organization.id, err: describe(error) }, 'the identity provider is unreachable');
+        return page(reply, 502, 'Sign-in is unavailable', 'The identity provider cannot be reached; try again shortly.');
+      }
+      if (provider.issuer !== pending.issuer || settings.client_id !== pending.client_id) {
+        return page(reply, 401, 'Sign-in could not be completed', 'The organization’s identity settings changed during the sign-in; start again.');
+      }
+      const configuration = clientFor(provider, settings);
+      let tokens: client.TokenEndpointResponse;
+      let idClaims: Record<string, unknown>;
+      try {
+        tokens = await client.authorizationCodeGrant(configuration, callbackUrl(pending, query), {
+          pkceCodeVerifier: pending.code_verifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        });
+        idClaims = await verifyProviderJwt(provider, tokens.id_token!, { audience: settings.client_id, leeway: 5 });
+        checkIssuedAt(idClaims, 5);
+        if (idClaims.azp !== undefined && idClaims.azp !== settings.client_id) throw new TokenRejected('the ID token was issued to another party');
+        if (typeof idClaims.sub !== 'string') throw new TokenRejected('the ID token has no subject');
+      } catch (error) {
+        const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error : undefined;
+        if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description) && !pending.context.without_groups && settings.api_token) {
+          // Okta refused a groups claim over its 100-group limit: ask again without the
+          // groups scope and read the groups from the API instead.
+          log.info({ organization: organization.id }, 'groups claim over Okta’s limit; signing in again without it');
+          return startSignIn(reply, organization, settings, { target: pending.target, withoutGroupsScope: true });
+        }
+        const reason = oauthError ? `${oauthError.error}${oauthError.error_description ? `: ${oauthError.error_description}` : ''}` : describe(error);
+        await audit(organization, 'sign_in', 'failure', reason);
+        log.info({ organization: organization.id, reason }, 'sign-in failed');
+        return page(reply, 401, 'Sign-in failed', oauthError ? `The identity provider refused the sign-in (${oauthError.error}).` : 'The identity provider’s answer could not be validated.');
+      }
+
+      const subject = idClaims.sub as string;
+      let userinfo: Record<string, unknown> | undefined;
+      const loadUserinfo = async () => {
+        userinfo ??= (await client.fetchUserInfo(configuration, tokens.access_token, subject)) as Record<string, unknown>;
+        return userinfo;
+      };
+      let groups: { groups: string[]; source: string };
+      try {
+        groups = await resolveGroups({
+          idClaims,
+          claim: settings.groups_claim,
+          ...(provider.metadata.userinfo_endpoint ? { userinfo: loadUserinfo } : {}),
+          ...(settings.api_token && deps.oktaGroups ? { oktaApi: () => deps.oktaGroups!(settings, subject) } : {}),
+        });
+      } catch (error) {
+        const reason = error instanceof GroupsUnavailableError ? error.message : `the groups could not be read: ${describe(error)}`;
+        await audit(organization, 'sign_in', 'failure', reason);
+        return page(reply, 502, 'Sign-in failed', reason);
+      }
+      const email = stringClaim(idClaims, settings.login_claim) ?? stringClaim(idClaims, 'email') ?? stringClaim(userinfo, settings.login_claim) ?? stringClaim(userinfo, 'email');
+      if (!email) {
+        await audit(organization, 'sign_in', 'failure', 'no email in the tokens');
+        return page(reply, 502, 'Sign-in failed', `The identity provider sent no "${settings.login_claim}" or "email" claim.`);
+      }
+      const outcome = await applyGroups(
+        deps,
+        organization,
+        {
+          issuer: provider.issuer,
+          subject,
+          email,
+          name: stringClaim(idClaims, 'name') ?? stringClaim(userinfo, 'name') ?? null,
+          groups: groups.groups,
+          groups_source: groups.source,
+        },
+        { signIn: true },
+      );
+      if (!outcome.admitted) {
+        await audit(organization, 'sign_in', 'failure', 'no Okta group of this user is mapped to a role', { email });
+        return page(reply, 403, 'No access', `Your Okta groups give you no role in ${organization.name}. Ask an administrator of ${organization.name} to add you to a mapped group.`);
+      }
+      if (outcome.user.status !== 'active') {
+        // Deactivated accounts stay so until an administrator reactivates them, even when
+        // the person is back in a mapped group.
+        await audit(organization, 'sign_in', 'failure', 'the account is deactivated', { email });
+        return page(reply, 403, 'Account deactivated', `Your account in ${organization.name} is deactivated; ask an administrator of ${organization.name} to reactivate it.`);
+      }
+      const now = Date.now() / 1000;
+      const handle = await startOrganizationSession(deps.sessions, deps.keyRing, {
+        v: 1,
+        organization_id: organization.id,
+        organization_name: organization.name,
+        login_path: organization.login_path,
+        user_id: outcome.user.id,
+        email: outcome.user.email,
+        name: outcome.user.name,
+        roles: outcome.user.roles.map((role) => role.role_name),
+        groups: groups.groups,
+        method: 'sso',
+        id_token: tokens.id_token,
+        provider_sid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined,
+        created_at: now,
+        expires_at: now + SESSION_LIFETIME_SECONDS,
+      });
+      await deps.store.audit({
+        organization_id: organization.id,
+        actor: { type: 'user', id: outcome.user.id, label: outcome.user.email },
+        action: 'sign_in',
+        target: { type: 'user', id: outcome.user.id },
+        outcome: 'success',
+        details: { method: 'sso', roles: outcome.user.roles.map((role) => role.role_name), groups_source: groups.source, created: outcome.created },
+      });
+      return reply.header('set-cookie', [clear, cookie(ORGANIZATION_SESSION_COOKIE, handle, SESSION_LIFETIME_SECONDS)]).redirect(pending.target, 302);
+    });
+
+    scope.post<{ Params: { loginPath: string }; Body: Record<string, unknown> }>('/login/:loginPath/password', async (request, reply) => {
+      const organization = await loadOrganization(request.params.loginPath);
+      if (!organization) return answer(request, reply, 404, 'GH-SIGN-IN-UNKNOWN-ORGANIZATION', 'No organization signs in at this address.');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const email = typeof body.email === 'string' ? body.email.trim() : '';
+      const password = typeof body.password === 'string' ? body.password : '';
+      const throttleKey = `${organization.id}:${email.toLowerCase()}`;
+      const wait = throttle.retryAfter(throttleKey, request.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return answer(request, reply, 429, 'GH-SIGN-IN-THROTTLED', `Too many failed sign-ins; try again in ${wait} seconds.`);
+      }
+      const user = email ? await deps.store.userByEmail(organization.id, email) : undefined;
+      const hash = user ? await deps.store.passwordHash(organization.id, user.id) : undefined;
+      // Verify even without a user, so timing does not tell which emails exist.
+      const valid = await verifyPassword(password, hash);
+      if (!user || !hash || !valid) {
+        throttle.fail(throttleKey, request.ip);
+        await audit(organization, 'sign_in', 'failure', 'wrong email or password', { email, method: 'password' });
+        return answer(request, reply, 401, 'GH-SIGN-IN-INVALID', 'Wrong email or password.');
+      }
+      if (user.status !== 'active') {
+        await audit(organization, 'sign_in', 'failure', 'the account is deactivated', { email, method: 'password' });
+        return answer(request, reply, 403, 'GH-SIGN-IN-DEACTIVATED', 'This account is deactivated; ask an administrator of your organization.');
+      }
+      if (organization.sso_enabled && organization.owner_user_id !== user.id) {
+        await audit(organization, 'sign_in', 'failure', 'password sign-in is off: the organization signs in with Okta', { email, method: 'password' });
+        const url = new URL(`/login/${organization.login_path}`, site().url).href;
+        return answer(request, reply, 403, 'GH-SIGN-IN-SSO-ONLY', `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
+      }
+      throttle.succeed(throttleKey);
+      const now = Date.now() / 1000;
+      const handle = await startOrganizationSession(deps.sessions, deps.keyRing, {
+        v: 1,
+        organization_id: organization.id,
+        organization_name: organization.name,
+        login_path: organization.login_path,
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        roles: user.roles.map((role) => role.role_name),
+        groups: [],
+        method: 'password',
+        created_at: now,
+        expires_at: now + SESSION_LIFETIME_SECONDS,
+      });
+      await deps.store.audit({
+        organization_id: organization.id,
+        actor: { type: 'user', id: user.id, label: user.email },
+        action: 'sign_in',
+        target: { type: 'user', id: user.id },
+        outcome: 'success',
+        details: { method: 'password' },
+      });
+      reply.header('set-cookie', cookie(ORGANIZATION_SESSION_COOKIE, handle, SESSION_LIFETIME_SECONDS));
+      const target = sameOriginTarget(typeof body.return_to === 'string' ? body.return_to : undefined);
+      if (wantsJson(request)) return reply.send({ message: 'Signed in', user: { id: user.id, email: user.email, roles: user.roles.map((role) => role.role_name) } });
+      return reply.redirect(target, 303);
+    });
+
+    scope.post('/logout', async (request, reply) => {
+      if (isCrossSite(request)) return answer(request, reply, 403, 'GH-SIGN-OUT-CROSS-SITE', 'Sign-out must start from this site.');
+      const current = await readOrganizationSession(deps.sessions, deps.keyRing, cookiesOf(request)[ORGANIZATION_SESSION_COOKIE]);
+      reply.header('set-cookie', cookie(ORGANIZATION_SESSION_COOKIE, '', 0)).header('cache-control', 'no-store');
+      if (!current) return reply.redirect('/', 303);
+      const session = current.session;
+      await endOrganizationSession(deps.sessions, current.sid);
+      const organization = await deps.store.organization(session.organization_id);
+      await deps.store.audit({
+        organization_id: session.organization_id,
+        actor: { type: 'user', id: session.user_id, label: session.email },
+        action: 'sign_out',
+        target: { type: 'user', id: session.user_id },
+        outcome: 'success',
+      });
+      const back = new URL(`/login/${session.login_path}?signed_out`, site().url);
+      const settings = organization ? await deps.store.identitySettings(organization.id) : undefined;
+      if (settings?.single_logout && session.id_token) {
+        try {
+          const provider = await providerFor(settings);
+          if (provider.metadata.end_session_endpoint) {
+            const location = client.buildEndSessionUrl(clientFor(provider, settings), {
+              id_token_hint: session.id_token,
+              post_logout_redirect_uri: new URL(`/login/${session.login_path}`, site().url).href,
+              state: client.randomState(),
+            });
+            return reply.redirect(location.href, 303);
+          }
+        } catch (error) {
+          log.warn({ err: describe(error) }, 'single logout skipped: the provider is unreachable');
+        }
+      }
+      return reply.redirect(back.pathname + back.search, 303);
+    });
+
+    // OpenID Connect Back-Channel Logout 1.0: the provider tells us a session ended.
+    scope.post<{ Params: { loginPath: string }; Body: Record<string, string> }>('/login/:loginPath/backchannel-logout', async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const organization = await loadOrganization(request.params.loginPath);
+      const settings = organization ? await deps.store.identitySettings(organization.id) : undefined;
+      const token = (request.body as Record<string, string> | undefined)?.logout_token;
+      if (!organization || !settings || typeof token !== 'string') {
+        return reply.code(400).send({ error: 'invalid_request', error_description: 'a logout_token is required' });
+      }
+      try {
+        const provider = await providerFor(settings);
+        const claims = await verifyProviderJwt(provider, token, { audience: settings.client_id, leeway: 5 });
+        const events = claims.events as Record<string, unknown> | undefined;
+        if (!events || typeof events !== 'object' || !(BACKCHANNEL_EVENT in events)) throw new TokenRejected('not a logout token (events)');
+        if ('nonce' in claims) throw new TokenRejected('a logout token must not carry a nonce');
+        if (typeof claims.jti !== 'string') throw new TokenRejected('a logout token needs a jti');
+        if (typeof claims.sid !== 'string' && typeof claims.sub !== 'string') throw new TokenRejected('a logout token names a sid or a sub');
+        let ended = 0;
+        if (typeof claims.sid === 'string' && (await endProviderSession(deps.sessions, organization.id, claims.sid))) ended += 1;
+        if (typeof claims.sub === 'string' && typeof claims.sid !== 'string') {
+          const user = await deps.store.userBySubject(organization.id, provider.issuer, claims.sub);
+          if (user) ended += await endUserSessions(deps.sessions, user.id);
+        }
+        await audit(organization, 'sign_out.backchannel', 'success', null, { sessions_ended: ended });
+        return reply.code(200).send();
+      } catch (error) {
+        log.info({ reason: describe(error) }, 'back-channel logout token rejected');
+        return reply.code(400).send({ error: 'invalid_request', error_description: 'the logout token is not valid' });
+      }
+    });
+  });
+
+  async function audit(organization: Organization, action: string, outcome: 'success' | 'failure', reason: string | null, details?: Record<string, unknown>) {
+    await deps.store.audit({ organization_id: organization.id, actor: { type: 'system', label: 'sign-in' }, action, outcome, reason, details: details ?? null });
+  }
+}
+
+/** The `iss` values Okta may send to the initiate login URI: the issuer, or the org URL (Okta sends the org URL even for custom servers). */
+function acceptedInitiatorIssuers(settings: IdentitySettings): string[] {
+  const issuers = [settings.issuer.replace(/\/$/, '')];
+  try {
+    issuers.push(new URL(settings.issuer).origin);
+  } catch {
+    // the issuer was validated when saved
+  }
+  return issuers;
+}
+
+function stringClaim(claims: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = claims?.[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function cookiesOf(request: FastifyRequest): Record<string, string | undefined> {
+  return request.headers.cookie ? parseCookie(request.headers.cookie) : {};
+}
+
+/** A same-origin path to return to; anything else (absolute URLs, `//host`, backslashes) becomes `/`. */
+function sameOriginTarget(value: string | undefined): string {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  return value;
+}
+
+/** `target_link_uri` must point at this Gatehouse; returns its path and query, or undefined. */
+function sameOriginUrl(value: string, origin: URL): string | undefined {
+  try {
+    const url = new URL(value, origin);
+    return url.origin === origin.origin ? sameOriginTarget(url.pathname + url.search) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isCrossSite(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'cross-site';
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string') return false;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /json/.test(accept) && !/text\/html/.test(accept) || (request.headers['content-type'] ?? '').includes('json');
+}
+
+function answer(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
+  if (wantsJson(request)) return reply.code(status).send({ message, error_code: code, ...extra });
+  return page(reply, status, status === 429 ? 'Please wait' : 'Sign-in refused', message);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function page(reply: FastifyReply, status: number, title: string, message: string) {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`,
+    );
+}
+
+function signInPage(reply: FastifyReply, organization: Organization, options: { sso: boolean; signedOut: boolean; target: string }) {
+  const name = escapeHtml(organization.name);
+  const path = escapeHtml(organization.login_path);
+  const target = escapeHtml(options.target);
+  const sso = options.sso ? `<p><a href="/login/${path}?return_to=${encodeURIComponent(options.target)}">Sign in with Okta</a></p>` : '';
+  const notice = options.signedOut ? '<p role="status">You are signed out.</p>' : '';
+  return reply
+    .code(200)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in to ${name}</title></head><body><main><h1>Sign in to ${name}</h1>${notice}${sso}` +
+        `<form method="post" action="/login/${path}/password"><input type="hidden" name="return_to" value="${target}">` +
+        `<label>Email <input type="email" name="email" autocomplete="username" required></label>` +
+        `<label>Password <input type="password" name="password" autocomplete="current-password" required></label>` +
+        `<button type="submit">Sign in</button></form></main></body></html>`,
+    );
+}
+
+/**
+ * Failed password sign-ins, per account and per client address: five failures in
+ * fifteen minutes lock further attempts for the rest of the window.
+ */
+class SignInThrottle {
+  readonly #failures = new LRUCache<string, { count: number; since: number }>({ max: 50_000, ttl: 15 * 60_000 });
+  static readonly LIMIT = 5;
+
+  retryAfter(account: string, address: string): number {
+    const now = Date.now();
+    let wait = 0;
+    for (const key of [`a:${account}`, `ip:${address}`]) {
+      const entry = this.#failures.get(key);
+      const limit = key.startsWith('ip:') ? SignInThrottle.LIMIT * 4 : SignInThrottle.LIMIT;
+      if (entry && entry.count >= limit) wait = Math.max(wait, Math.ceil((entry.since + 15 * 60_000 - now) / 1000));
+    }
+    return wait;
+  }
+
+  fail(account: string, address: string): void {
+    for (const key of [`a:${account}`, `ip:${address}`]) {
+      const entry = this.#failures.get(key);
+      if (entry) entry.count += 1;
+      else this.#failures.set(key, { count: 1, since: Date.now() });
+    }
+  }
+
+  succeed(account: string): void {
+    this.#failures.delete(`a:${account}`);
+  }
+}
+

@@ -1,0 +1,35 @@
+import type { Logger } from '../log.js';
+import { OktaManagementApi } from '../okta/management-api.js';
+import type { IdentitySettings } from './model.js';
+
+/**
+ * One Management API client per Okta org and token, kept for the life of the process
+ * so its view of Okta's rate limits carries from one call to the next.
+ */
+export class OktaDirectory {
+  readonly #clients = new Map<string, OktaManagementApi>();
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  /** The API client for an organization's settings; undefined without an Okta domain and API token. */
+  client(settings: IdentitySettings): OktaManagementApi | undefined {
+    if (settings.provider !== 'okta' || !settings.okta_domain || !settings.api_token) return undefined;
+    const key = `${settings.okta_domain}\n${settings.api_token}`;
+    let api = this.#clients.get(key);
+    if (!api) {
+      api = new OktaManagementApi({ oktaDomain: settings.okta_domain, apiToken: settings.api_token, log: this.#log });
+      this.#clients.set(key, api);
+    }
+    return api;
+  }
+
+  /** A user's group names; Okta's user id is the ID token's `sub`. */
+  async groupsOf(settings: IdentitySettings, subject: string): Promise<string[]> {
+    const api = this.client(settings);
+    if (!api) throw new Error('no Okta API token is configured for this organization');
+    return (await api.listUserGroups(subject)).map((group) => group.profile.name);
+  }
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { SessionStore } from '../sessions/store.js';
+
+/**
+ * A person signed in to an organization (through Okta or with a password). The
+ * browser holds a sealed handle in `gatehouse_session`; the record lives in the
+ * session store under the user's subject, so deactivating a user ends every one of
+ * their sessions at once.
+ */
+export interface OrganizationSession {
+  v: 1;
+  organization_id: string;
+  organization_name: string;
+  login_path: string;
+  user_id: string;
+  email: string;
+  name: string | null;
+  /** Role names at sign-in (or at the last sync that changed nothing). */
+  roles: string[];
+  groups: string[];
+  method: 'sso' | 'password';
+  /** For single logout: Okta's `id_token_hint`. */
+  id_token?: string | undefined;
+  /** The provider's session id (`sid`), for back-channel logout. */
+  provider_sid?: string | undefined;
+  created_at: number;
+  expires_at: number;
+}
+
+export const ORGANIZATION_SESSION_COOKIE = 'gatehouse_session';
+export const SIGN_IN_COOKIE = 'gatehouse_authorization';
+const PREFIX = 'org:';
+const BACKCHANNEL_PREFIX = 'org-sid:';
+
+export function userSubject(userId: string): string {
+  return `user:${userId}`;
+}
+
+export async function startOrganizationSession(
+  sessions: SessionStore,
+  keyRing: KeyRing,
+  session: OrganizationSession,
+): Promise<string> {
+  const sid = randomBytes(32).toString('base64url');
+  await sessions.set(PREFIX + sid, session, session.expires_at, userSubject(session.user_id));
+  if (session.provider_sid) {
+    // Back-channel logout names the provider's session: remember which of ours it is.
+    await sessions.set(
+      BACKCHANNEL_PREFIX + `${session.organization_id}#${session.provider_sid}`,
+      { sid },
+      session.expires_at,
+      userSubject(session.user_id),
+    );
+  }
+  return keyRing.seal({ osid: sid }, Math.ceil(session.expires_at));
+}
+
+export async function readOrganizationSession(
+  sessions: SessionStore,
+  keyRing: KeyRing,
+  cookieValue: string | undefined,
+): Promise<{ sid: string; session: OrganizationSession } | undefined> {
+  if (!cookieValue) return undefined;
+  const sealed = await keyRing.unseal(cookieValue);
+  if (!sealed || typeof sealed.osid !== 'string') return undefined;
+  const session = await sessions.get<OrganizationSession>(PREFIX + sealed.osid);
+  if (!session || session.expires_at <= Date.now() / 1000) return undefined;
+  return { sid: sealed.osid, session };
+}
+
+export async function endOrganizationSession(sessions: SessionStore, sid: string): Promise<OrganizationSession | undefined> {
+  return sessions.take<OrganizationSession>(PREFIX + sid);
+}
+
+/** Ends the session that a provider's `sid` names (OpenID Connect Back-Channel Logout). */
+export async function endProviderSession(sessions: SessionStore, organizationId: string, providerSid: string): Promise<boolean> {
+  const pointer = await sessions.take<{ sid: string }>(BACKCHANNEL_PREFIX + `${organizationId}#${providerSid}`);
+  if (!pointer) return false;
+  return (await sessions.take(PREFIX + pointer.sid)) !== undefined;
+}
+
+/** Ends every session of a user (deactivation, role changes, back-channel logout by `sub`). */
+export function endUserSessions(sessions: SessionStore, userId: string): Promise<number> {
+  return sessions.deleteBySubject(userSubject(userId));
+}

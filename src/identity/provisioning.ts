@@ -1,0 +1,77 @@
+import type { Logger } from '../log.js';
+import type { SessionStore } from '../sessions/store.js';
+import type { IdentityStore, Organization, SsoProfile, User } from './model.js';
+import { endUserSessions } from './organization-session.js';
+import { rolesFromGroups } from './role-mapping.js';
+
+export type ProvisioningOutcome =
+  | { admitted: true; user: User; created: boolean; rolesAdded: string[]; rolesRemoved: string[] }
+  /** No mapped group: refused; an existing account was deactivated and its sessions ended. */
+  | { admitted: false; reason: 'no_mapped_group'; deactivated: User | undefined };
+
+/**
+ * The one place where Okta groups become Gatehouse accounts and roles, used by
+ * sign-in (which may create the account: just-in-time provisioning) and by the
+ * background sync (which never creates). Roles are recomputed from the groups every
+ * time, so they follow group and mapping changes; losing every mapped group
+ * deactivates the account and ends its live sessions at once.
+ */
+export async function applyGroups(
+  deps: { store: IdentityStore; sessions: SessionStore; log: Logger },
+  organization: Organization,
+  profile: SsoProfile,
+  options: { signIn: boolean },
+): Promise<ProvisioningOutcome> {
+  const { store, sessions } = deps;
+  const mappings = await store.roleMappings(organization.id);
+  const grants = rolesFromGroups(
+    profile.groups,
+    mappings.map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id })),
+  );
+  const actor = { type: 'system' as const, label: options.signIn ? 'sign-in' : 'group sync' };
+
+  if (grants.length === 0) {
+    const existing = await store.userBySubject(organization.id, profile.issuer, profile.subject);
+    let deactivated: User | undefined;
+    if (existing && existing.status === 'active') {
+      deactivated = await store.deactivateUser(organization.id, existing.id, 'no mapped Okta group');
+      const ended = await endUserSessions(sessions, existing.id);
+      await store.audit({
+        organization_id: organization.id,
+        actor,
+        action: 'user.deactivate',
+        target: { type: 'user', id: existing.id },
+        outcome: 'success',
+        reason: 'the user is in no Okta group that is mapped to a role',
+        details: { groups: profile.groups, sessions_ended: ended },
+      });
+    }
+    return { admitted: false, reason: 'no_mapped_group', deactivated };
+  }
+
+  const saved = await store.saveSsoUser(organization.id, profile, grants, { create: options.signIn, signedIn: options.signIn });
+  if (!saved) {
+    // The sync only updates existing accounts; nothing to do for a stranger.
+    return { admitted: false, reason: 'no_mapped_group', deactivated: undefined };
+  }
+  if (saved.created) {
+    await store.audit({
+      organization_id: organization.id,
+      actor,
+      action: 'user.provision',
+      target: { type: 'user', id: saved.user.id },
+      outcome: 'success',
+      details: { email: saved.user.email, roles: saved.user.roles.map((role) => role.role_name), groups_source: profile.groups_source },
+    });
+  } else if (saved.rolesAdded.length > 0 || saved.rolesRemoved.length > 0) {
+    await store.audit({
+      organization_id: organization.id,
+      actor,
+      action: 'user.roles_change',
+      target: { type: 'user', id: saved.user.id },
+      outcome: 'success',
+      details: { added: saved.rolesAdded, removed: saved.rolesRemoved },
+    });
+  }
+  return { admitted: true, ...saved };
+}

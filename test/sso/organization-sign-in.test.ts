@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { browserFetch } from '../dev-idp/browser-flow.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { OWNER_PASSWORD, organizationSignIn, reactivate, setGroupMembership, setUpOrganization } from './support.js';
+
+/**
+ * Organizations that sign in with Okta, end to end against the stand-in: just-in-time
+ * accounts with roles from groups, roles that follow group changes, deactivation by
+ * sign-in and by the background sync, the groups claim missing or over Okta's limit,
+ * Okta-initiated sign-in, single logout, password sign-in rules, and the `sso` plugin.
+ */
+
+const ALICE = '00ualice000000000001';
+const BOB = '00ubob00000000000002';
+
+interface Echo {
+  headers: Record<string, string>;
+}
+
+describe('organization sign-in with Okta', () => {
+  let stack: Stack;
+  let acme: { id: string; ownerEmail: string };
+  const ACME_ID = () => acme.id;
+
+  before(async () => {
+    stack = await startStack();
+    acme = await setUpOrganization(stack, {
+      loginPath: 'acme',
+      mappings: [
+        ['service_admin', 'Gateway Admin'],
+        ['viewers', 'Viewer'],
+      ],
+      apiToken: true,
+      singleLogout: true,
+    });
+    await stack.adminCall('PUT', '/services/echo', { url: stack.upstream.url });
+    await stack.adminCall('PUT', '/routes/app', { paths: ['/app'], service: { name: 'echo' } });
+    await stack.adminCall('POST', '/routes/app/plugins', { name: 'sso', config: { organization: 'acme', roles_required: ['Gateway Admin'] } });
+  });
+  after(() => stack.close());
+  beforeEach(() => stack.idp.resetSwitches());
+
+  const users = async () => (await stack.adminCall('GET', `/organizations/${acme.id}/users`)).data as Array<Record<string, any>>;
+
+  it('provisions an account on first sign-in with the roles its groups map to, and remembers the rule', async () => {
+    const { callback } = await organizationSignIn(stack, 'acme', 'alice@example.com', '?return_to=/app/home');
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.get('location'), '/app/home');
+    const alice = (await users()).find((user) => user.email === 'alice@example.com');
+    assert.ok(alice, 'alice was provisioned');
+    assert.equal(alice.source, 'sso');
+    assert.equal(alice.status, 'active');
+    const role = alice.roles.find((candidate: any) => candidate.role_name === 'Gateway Admin');
+    assert.ok(role, 'Gateway Admin granted');
+    assert.deepEqual(role.granted_by.map((grant: any) => grant.group), ['service_admin']);
+  });
+
+  it('passes identity headers and a Gatehouse-signed assertion to the upstream, verified with the published JWKS', async () => {
+    const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
+    const response = await browserFetch(jar, `${stack.proxy}/app/x`);
+    assert.equal(response.status, 200);
+    const { headers } = (await response.json()) as Echo;
+    assert.equal(headers['x-gatehouse-email'], 'alice@example.com');
+    assert.match(headers['x-gatehouse-roles'] ?? '', /Gateway Admin/);
+    assert.match(headers['x-gatehouse-groups'] ?? '', /service_admin/);
+    const keys = createRemoteJWKSet(new URL(`${stack.proxy}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(headers['x-gatehouse-assertion']!, keys, { issuer: stack.proxy, audience: 'gatehouse-upstream' });
+    assert.equal(payload.sub, headers['x-gatehouse-user']);
+    assert.deepEqual(payload.roles, ['Gateway Admin']);
+
+    const bob = await organizationSignIn(stack, 'acme', 'bob@example.com');
+    assert.equal((await browserFetch(bob.jar, `${stack.proxy}/app/x`)).status, 403, 'Viewer lacks the required role');
+    const anonymous = await fetch(`${stack.proxy}/app/x`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(anonymous.status, 302);
+    assert.equal(anonymous.headers.get('location'), `/login/acme?return_to=${encodeURIComponent('/app/x')}`);
+  });
+
+  it('recomputes roles at every sign-in when Okta groups change', async () => {
+    await setGroupMembership(stack, BOB, 'service_admin', true);
+    try {
+      await organizationSignIn(stack, 'acme', 'bob@example.com');
+      const bob = (await users()).find((user) => user.email === 'bob@example.com')!;
+      assert.deepEqual(bob.roles.map((role: any) => role.role_name).sort(), ['Gateway Admin', 'Viewer']);
+    } finally {
+      await setGroupMembership(stack, BOB, 'service_admin', false);
+    }
+    await organizationSignIn(stack, 'acme', 'bob@example.com');
+    const bob = (await users()).find((user) => user.email === 'bob@example.com')!;
+    assert.deepEqual(bob.roles.map((role: any) => role.role_name), ['Viewer']);
+  });
+
+  it('refuses a user with no mapped group and deactivates the account, ending its live sessions', async () => {
+    const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
+    assert.equal((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);
+    await setGroupMembership(stack, ALICE, 'service_admin', false);
+    try {
+      const refused = await organizationSignIn(stack, 'acme', 'alice@example.com');
+      assert.equal(refused.callback.status, 403);
+      assert.match(await refused.callback.text(), /no role in acme Inc/);
+      const alice = (await users()).find((user) => user.email === 'alice@example.com')!;
+      assert.equal(alice.status, 'deactivated');
+      assert.notEqual((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200, 'the old session is gone');
+      await setGroupMembership(stack, ALICE, 'service_admin', true);
+      const stillOff = await organizationSignIn(stack, 'acme', 'alice@example.com');
+      assert.equal(stillOff.callback.status, 403, 'back in the group, but deactivated until an admin reactivates');
+    } finally {
+      await setGroupMembership(stack, ALICE, 'service_admin', true);
+      await reactivate(stack, ACME_ID(), 'alice@example.com');
+    }
+  });
+
+  it('refuses password sign-in for everyone but the owner once SSO is on, and names the login URL', async () => {
+    const owner = await fetch(`${stack.proxy}/login/acme/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email: acme.ownerEmail, password: OWNER_PASSWORD }),
+    });
+    assert.equal(owner.status, 200);
+    const wrong = await fetch(`${stack.proxy}/login/acme/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'x' }),
+    });
+    assert.equal(wrong.status, 401);
+  });
+
+  it('starts Okta-initiated sign-in only for its own issuer and same-origin targets', async () => {
+    const orgUrl = stack.idp.origin;
+    const ok = await fetch(
+      `${stack.proxy}/login/acme/initiate?iss=${encodeURIComponent(orgUrl)}&login_hint=alice%40example.com&target_link_uri=${encodeURIComponent(`${stack.proxy}/app/start`)}`,
+      { redirect: 'manual' },
+    );
+    assert.equal(ok.status, 302);
+    const authorize = new URL(ok.headers.get('location')!);
+    assert.equal(authorize.searchParams.get('login_hint'), 'alice@example.com');
+    const badIss = await fetch(`${stack.proxy}/login/acme/initiate?iss=${encodeURIComponent('https://evil.example')}`, { redirect: 'manual' });
+    assert.equal(badIss.status, 400);
+    const foreign = await fetch(
+      `${stack.proxy}/login/acme/initiate?iss=${encodeURIComponent(orgUrl)}&target_link_uri=${encodeURIComponent('https://evil.example/x')}`,
+      { redirect: 'manual' },
+    );
+    assert.equal(foreign.status, 400);
+    const posted = await fetch(`${stack.proxy}/login/acme/initiate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ iss: orgUrl, id_token: 'eyJ.x.y' }),
+      redirect: 'manual',
+    });
+    assert.equal(posted.status, 400, 'an ID token posted straight to the app (implicit flow) is refused');
+  });
+
+  it('signs out with single logout at Okta and comes back to the sign-in page', async () => {
+    const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
+    const logout = await browserFetch(jar, `${stack.proxy}/logout`, { method: 'POST' });
+    assert.equal(logout.status, 303);
+    const location = new URL(logout.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, `${stack.idp.issuer('default')}/v1/logout`);
+    assert.ok(location.searchParams.get('id_token_hint'));
+    assert.equal(location.searchParams.get('post_logout_redirect_uri'), `${stack.proxy}/login/acme`);
+    assert.ok(location.searchParams.get('state'));
+    const back = await browserFetch(jar, location);
+    assert.equal(back.status, 302);
+    assert.match(back.headers.get('location') ?? '', new RegExp(`^${stack.proxy}/login/acme`));
+    assert.notEqual((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);
+  });
+});
