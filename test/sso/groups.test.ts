@@ -71,6 +71,17 @@ describe('groups: missing claim, over 100 groups, background sync', () => {
     assert.equal(retry.searchParams.get('scope')?.split(' ').includes('groups'), false);
   });
 
+  it('waits out Okta’s 429 answers in the background sync instead of giving up or hammering', async () => {
+    await organizationSignIn(stack, 'acme', 'bob@example.com').catch(() => undefined);
+    stack.idp.switches.rateLimitNextManagementCalls = 1;
+    const started = Date.now();
+    const report = await stack.gatehouse.groupSync.runDue({ force: true });
+    assert.equal(report.errors, 0, JSON.stringify(report));
+    assert.ok(report.users >= 1);
+    assert.equal(stack.idp.switches.rateLimitNextManagementCalls, 0, 'the 429 was served');
+    assert.ok(Date.now() - started >= 1000, 'the sync waited for X-Rate-Limit-Reset');
+  });
+
   it('deactivates a user removed from every mapped group on the next background run, ending sessions', async () => {
     const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
     assert.equal((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);
