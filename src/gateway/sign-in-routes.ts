@@ -78,6 +78,19 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
     return deps.providers.get(settings.issuer);
   }
 
+  /** The provider, or undefined (logged) when discovery fails: the caller answers with `unavailable`. */
+  async function reachableProvider(organization: Organization, settings: IdentitySettings): Promise<Provider | undefined> {
+    try {
+      return await providerFor(settings);
+    } catch (error) {
+      log.error({ organization: organization.id, err: describe(error) }, 'the identity provider is unreachable');
+      return undefined;
+    }
+  }
+
+  const unavailable = (reply: FastifyReply) =>
+    page(reply, 502, 'Sign-in is unavailable', 'The identity provider cannot be reached; try again shortly.');
+
   function clientFor(provider: Provider, settings: IdentitySettings): client.Configuration {
     return provider.client({ clientId: settings.client_id, clientSecret: settings.client_secret });
   }
@@ -88,13 +101,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
     settings: IdentitySettings,
     options: { target: string; loginHint?: string | undefined; withoutGroupsScope?: boolean },
   ) {
-    let provider: Provider;
-    try {
-      provider = await providerFor(settings);
-    } catch (error) {
-      log.error({ organization: organization.id, err: describe(error) }, 'the identity provider is unreachable');
-      return page(reply, 502, 'Sign-in is unavailable', 'The identity provider cannot be reached; try again shortly.');
-    }
+    const provider = await reachableProvider(organization, settings);
+    if (!provider) return unavailable(reply);
     const scopes = options.withoutGroupsScope ? settings.scopes.filter((scope) => scope !== 'groups') : settings.scopes;
     const started = await beginAuthorization({
       target: options.target,
@@ -181,13 +189,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       const settings = organization ? await ssoReady(organization) : undefined;
       if (!organization || !settings) return page(reply, 400, 'Sign-in could not be completed', 'Single sign-on is not enabled for this organization.');
 
-      let provider: Provider;
-      try {
-        provider = await providerFor(settings);
-      } catch (error) {
-        log.error({ organization: organization.id, err: describe(error) }, 'the identity provider is unreachable');
-        return page(reply, 502, 'Sign-in is unavailable', 'The identity provider cannot be reached; try again shortly.');
-      }
+      const provider = await reachableProvider(organization, settings);
+      if (!provider) return unavailable(reply);
       if (provider.issuer !== pending.issuer || settings.client_id !== pending.client_id) {
         return page(reply, 401, 'Sign-in could not be completed', 'The organization’s identity settings changed during the sign-in; start again.');
       }

@@ -126,6 +126,42 @@ describe('organization sign-in with Okta', () => {
     assert.equal(wrong.status, 401);
   });
 
+  it('lets a signed-in session call the Admin API as that user, within their roles', async () => {
+    const owner = await fetch(`${stack.proxy}/login/acme/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email: acme.ownerEmail, password: OWNER_PASSWORD }),
+    });
+    const cookie = owner.headers.getSetCookie().find((value) => value.startsWith('gatehouse_session='))!.split(';')[0]!;
+    const me = await fetch(`${stack.admin}/me`, { headers: { cookie } });
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { email?: string; user?: { email: string } }).user?.email ?? '', acme.ownerEmail);
+
+    const { jar } = await organizationSignIn(stack, 'acme', 'bob@example.com');
+    const viewer = jar.header(new URL(stack.proxy))!;
+    assert.equal((await fetch(`${stack.admin}/organizations/${acme.id}/users`, { headers: { cookie: viewer } })).status, 200, 'a Viewer reads');
+    const write = await fetch(`${stack.admin}/organizations/${acme.id}/roles`, {
+      method: 'POST',
+      headers: { cookie: viewer, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Auditor' }),
+    });
+    assert.equal(write.status, 403, 'a Viewer cannot write');
+    assert.equal((await fetch(`${stack.admin}/routes`, { headers: { cookie: 'gatehouse_session=forged' } })).status, 401);
+  });
+
+  it('throttles repeated failed password sign-ins', async () => {
+    const attempt = () =>
+      fetch(`${stack.proxy}/login/acme/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email: 'victim@example.com', password: 'guess' }),
+      });
+    for (let i = 0; i < 5; i++) assert.equal((await attempt()).status, 401);
+    const locked = await attempt();
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  });
+
   it('starts Okta-initiated sign-in only for its own issuer and same-origin targets', async () => {
     const orgUrl = stack.idp.origin;
     const ok = await fetch(
