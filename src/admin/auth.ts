@@ -192,7 +192,7 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
       } else if (looksLikeAccessToken(token)) {
         const record = await findLiveAccessTokenByHash(db, hashAccessToken(token));
         const user = record ? await findUserById(db, record.user_id) : undefined;
-        if (!record || !user || user.status !== 'active') return unauthenticated(reply, true);
+        if (!record || !user || user.status !== 'active' || !(await nativeAccessAllowed(db, user))) return unauthenticated(reply, true);
         await touchAccessToken(db, record);
         caller = { kind: 'token', user, organizationId: user.organization_id, tokenId: record.id, permissions: permissionsOf(user) };
       } else {
@@ -203,13 +203,17 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
       if (session) {
         const user = await findUserById(db, session.userId);
         if (user && user.status === 'active' && user.organization_id === session.organizationId) {
-          // A session cookie rides along with requests other sites start: writes must come from a same-site page.
-          if (!SAFE_METHODS.has(request.method) && request.headers['sec-fetch-site'] === 'cross-site') {
+          // A session cookie rides along with requests other pages start, including pages of
+          // the same site on another port (every app behind the gateway): writes must prove
+          // they come from this origin — Fetch metadata, an exact Origin, or a custom header
+          // that a form cannot set and another origin cannot send without CORS.
+          if (!SAFE_METHODS.has(request.method) && !sameOriginWrite(request)) {
             return reply.status(403).send({
               message: 'Forbidden: a request another site started cannot change anything with your session; use the console or a token',
               error_code: 'GH-ADMIN-CROSS-SITE',
             });
           }
+          if (!(await nativeAccessAllowed(db, user))) return unauthenticated(reply, false);
           caller = { kind: 'session', user, organizationId: user.organization_id, permissions: permissionsOf(user) };
         }
       }
@@ -221,6 +225,37 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
       requirePermission(caller, SAFE_METHODS.has(request.method) ? 'gateway:read' : 'gateway:write');
     }
   });
+}
+
+/**
+ * Once an organization signs in with Okta, only its owner keeps native access: other
+ * native accounts' sessions and tokens stop working with the switch, not just their
+ * password sign-in.
+ */
+async function nativeAccessAllowed(db: AdminAuthOptions['db'], user: { source: string; organization_id: string; id: string }): Promise<boolean> {
+  if (user.source !== 'native') return true;
+  const organization = await db
+    .selectFrom('organizations')
+    .select(['sso_enabled', 'owner_user_id'])
+    .where('id', '=', user.organization_id)
+    .executeTakeFirst();
+  return !organization || organization.sso_enabled === 0 || organization.owner_user_id === user.id;
+}
+
+function sameOriginWrite(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site') return false;
+  if (site === 'same-origin' || site === 'none') return true;
+  if (request.headers['x-gatehouse-csrf'] !== undefined || request.headers['x-requested-with'] === 'XMLHttpRequest') return true;
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && typeof request.headers.host === 'string') {
+    try {
+      return new URL(origin).host === request.headers.host;
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** A random bootstrap token (48 characters of base64url). */

@@ -6,8 +6,10 @@ import { startEchoUpstream } from '../gateway/echo-upstream.js';
 import type { Logger } from '../log.js';
 import { startGatehouse, type Gatehouse } from '../runtime.js';
 
-export const DEMO_CLIENT_ID = 'gatehouse-demo';
-export const DEMO_CLIENT_SECRET = 'gatehouse-demo-secret';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from './demo-constants.js';
+import { setUpDemoOrganization } from './demo-organization.js';
+
+export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET };
 
 /**
  * The Admin API calls that set up the demo route, made over HTTP exactly as the
@@ -64,8 +66,19 @@ export function demoSeedFor(port: number): DevIdpSeed {
       app.client_id === DEMO_CLIENT_ID
         ? {
             ...app,
-            redirect_uris: [`http://localhost:${port}/demo/callback`, `http://127.0.0.1:${port}/demo/callback`],
-            post_logout_redirect_uris: [`http://localhost:${port}/`, `http://127.0.0.1:${port}/`],
+            redirect_uris: [
+              `http://localhost:${port}/demo/callback`,
+              `http://127.0.0.1:${port}/demo/callback`,
+              // Organization sign-in (issue 3): one callback for every organization.
+              `http://localhost:${port}/login/callback`,
+              `http://127.0.0.1:${port}/login/callback`,
+            ],
+            post_logout_redirect_uris: [
+              `http://localhost:${port}/`,
+              `http://127.0.0.1:${port}/`,
+              `http://localhost:${port}/login/acme`,
+              `http://127.0.0.1:${port}/login/acme`,
+            ],
           }
         : app,
     ),
@@ -102,6 +115,7 @@ export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
   for (const call of demoAdminCalls({ upstream: upstream.url, issuer: idp.issuer('default'), proxyOrigin })) {
     await applyAdminCall(gatehouse.adminUrl, call, adminToken);
   }
+  await setUpDemoOrganization({ adminUrl: gatehouse.adminUrl, token: adminToken, idpOrigin: idp.origin });
   return {
     gatehouse,
     idpOrigin: idp.origin,

@@ -12,6 +12,7 @@ import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { withAdminToken } from '../admin/auth.js';
 import { startDemo } from './demo.js';
+import { DEMO_ORGANIZATION } from './demo-organization.js';
 import { runOrgCommand } from './org.js';
 
 const USAGE = `Usage: gatehouse <command> [--config FILE]
@@ -74,6 +75,8 @@ Gatehouse demo is running.
   Sign out        http://localhost:${port}/demo/logout
   Admin API       ${demo.gatehouse.adminUrl}   (try: curl -H "Authorization: Bearer ${token}" ${demo.gatehouse.adminUrl}/routes)
   Admin token     ${admin.generated ? `${admin.token}   (generated for this run; set GATEHOUSE_ADMIN_TOKEN to choose one)` : 'GATEHOUSE_ADMIN_TOKEN'}
+  Organization    Acme signs in with Okta at http://localhost:${port}/login/acme, then http://localhost:${port}/app
+                  (alice: Gateway Admin, bob: Viewer; owner: ${DEMO_ORGANIZATION.owner_email} / ${DEMO_ORGANIZATION.owner_password})
   Okta stand-in   ${demo.idpOrigin}/oauth2/default
   Echo upstream   ${demo.upstreamUrl}
 Press Ctrl+C to stop.`);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextLike } from 'oidc-provider';
 import type { Logger } from '../log.js';
 import { createAccessTokenCustomizer, RevocationList } from './access-tokens.js';
+import { SessionClients, sessionSid, type EndedSession } from './backchannel-logout.js';
 import {
   createFindAccount,
   groupsClaimApplies,
@@ -89,6 +90,8 @@ export class AuthorizationServer {
   readonly deps: ServerDeps;
   readonly store = new ModelStore();
   readonly revoked = new RevocationList();
+  /** Which clients got tokens in which sign-in session (for back-channel logout). */
+  readonly sessionClients = new SessionClients(SESSION_TTL);
   #provider: Provider | undefined;
   #callback: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
@@ -148,14 +151,24 @@ export class AuthorizationServer {
     return { accountId: session.accountId, loginTs: session.loginTs, amr: session.amr };
   }
 
-  /** Ends this server's sign-in session for the browser of `req` and clears its cookie. */
-  async endBrowserSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Ends this server's sign-in session for the browser of `req` and clears its cookie;
+   * returns the session that ended, when someone was signed in to it.
+   */
+  async endBrowserSession(req: IncomingMessage, res: ServerResponse): Promise<EndedSession | undefined> {
     const ctx = this.provider.createContext(req, res);
     const name = this.provider.cookieName('session');
-    if (ctx.cookies.get(name) === undefined) return;
+    if (ctx.cookies.get(name) === undefined) return undefined;
     const session = await this.provider.Session.get(ctx);
+    const ended = session.accountId ? { uid: session.uid, accountId: session.accountId } : undefined;
     await session.destroy();
     ctx.cookies.set(name, null, SESSION_COOKIE);
+    return ended;
+  }
+
+  /** The `sid` claim of the ID tokens issued in the sign-in session with this oidc-provider `uid`. */
+  sessionSid(sessionUid: string): string {
+    return sessionSid(this.deps.cookieKeys[0] ?? this.issuer, sessionUid);
   }
 
   accessTokenVerification() {
@@ -284,6 +297,13 @@ export class AuthorizationServer {
         ctx.body = renderErrorPage(out.error ?? 'server_error', out.error_description);
       },
       clientBasedCORS: () => false,
+      // Back-Channel Logout 1.0 section 2.1. The logout tokens are the stand-in's own
+      // (backchannel-logout.ts): oidc-provider's feature stays off, its sid is per client.
+      discovery: {
+        claim_types_supported: ['normal'],
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
+      },
     };
   }
 

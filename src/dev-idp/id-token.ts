@@ -7,7 +7,9 @@ import type { TamperIdToken } from './switches.js';
  * Last touches on the ID token the token endpoint returns, after oidc-provider built it:
  * oidc-provider has no hook that sees the access token value while building the ID token,
  * so `at_hash` (and Okta's `ID.` jti) are added here, and the token is signed again with the
- * same key and kid. The same step applies the `tamperNextIdToken` switch.
+ * same key and kid. `sid` becomes the sign-in session's id, the same for every client of the
+ * session (oidc-provider's own is per client), which logout tokens name (backchannel-logout.ts).
+ * The same step applies the `tamperNextIdToken` switch.
  */
 
 /** OpenID Connect Core 3.1.3.6: left half of SHA-256 over the ASCII access token, base64url. */
@@ -19,7 +21,7 @@ export function atHash(accessToken: string): string {
 /** Okta's claim order, so decoded tokens read like Okta's; other claims follow. */
 const CLAIM_ORDER = [
   'sub', 'name', 'email', 'ver', 'iss', 'aud', 'iat', 'exp', 'jti', 'amr', 'idp', 'nonce',
-  'preferred_username', 'auth_time', 'at_hash', 'login_email', 'groups',
+  'preferred_username', 'auth_time', 'at_hash', 'sid', 'login_email', 'groups',
 ];
 
 function ordered(payload: JWTPayload): JWTPayload {
@@ -33,6 +35,8 @@ export interface FinalizeIdTokenOptions {
   /** The ID token oidc-provider issued (trusted: it comes from this process). */
   idToken: string;
   accessToken?: string;
+  /** The sign-in session's id for the `sid` claim (none when the session is unknown). */
+  sid?: string;
   signingKey: SigningKey;
   tamper?: TamperIdToken;
   /** Needed only for `hs256-client-secret` tampering. */
@@ -41,8 +45,8 @@ export interface FinalizeIdTokenOptions {
 
 export async function finalizeIdToken(options: FinalizeIdTokenOptions): Promise<string> {
   const payload: JWTPayload = decodeJwt(options.idToken);
-  // Okta ID tokens carry no session id.
-  delete payload.sid;
+  if (options.sid) payload.sid = options.sid;
+  else delete payload.sid;
   payload.jti = `ID.${randomBytes(32).toString('base64url')}`;
   if (options.accessToken) payload.at_hash = atHash(options.accessToken);
 

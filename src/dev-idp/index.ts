@@ -5,6 +5,7 @@ import { GatehouseError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { compileGroupsFilter } from './accounts.js';
 import { AuthorizationServer, type ServerDeps } from './authorization-server.js';
+import { signLogoutToken, type LogoutTokenOptions } from './backchannel-logout.js';
 import { createControlEndpoint } from './control-endpoint.js';
 import { demoSeed } from './demo-seed.js';
 import { Directory } from './directory.js';
@@ -29,6 +30,8 @@ export { loadSeedFile, parseSeed, SeedError, seedSchema } from './seed.js';
 export type { DevIdpSeed, NormalizedSeed, SeedClient, SeedGroup, SeedProblem, SeedUser } from './seed.js';
 export type { DevIdpSwitches, GroupsOverLimit, TamperIdToken, TamperSigning } from './switches.js';
 export { GROUPS_CLAIM_LIMIT, GROUPS_OVER_LIMIT_DESCRIPTION } from './accounts.js';
+export { BACKCHANNEL_LOGOUT_EVENT } from './backchannel-logout.js';
+export type { LogoutTokenOptions } from './backchannel-logout.js';
 
 export interface DevIdpOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -69,6 +72,13 @@ export interface DevIdp {
    * stand-in's own endpoints. Returns the new kid per authorization server.
    */
   rotateSigningKey(options?: RotateSigningKeyOptions): Promise<Record<string, string>>;
+  /**
+   * A Back-Channel Logout token as the stand-in POSTs it when a sign-in session ends: RS256
+   * with the server's current key and kid, `typ: logout+jwt`, `iss`, `aud` = clientId, `iat`,
+   * `exp`, `jti`, `events`, and `sub` (user id) and/or `sid` (at least one). `audience`,
+   * `claims` and `removeClaims` make the wrong tokens negative tests need.
+   */
+  logoutToken(options: LogoutTokenOptions): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -192,20 +202,30 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   orgServer = servers[0];
   handleManagementApi = createManagementApi({ directory, switches, seed, log, origin: () => origin });
 
-  const sweeper = setInterval(() => servers.forEach((server) => server.store.sweep()), SWEEP_INTERVAL_MS);
+  const sweeper = setInterval(() => servers.forEach((server) => {
+    server.store.sweep();
+    server.sessionClients.sweep();
+  }), SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   log.info({ origin, issuers: servers.map((server) => server.issuer) }, 'dev IdP listening');
+
+  const serverById = (authServer: string): AuthorizationServer => {
+    const server = servers.find((candidate) => candidate.id === authServer);
+    if (!server) {
+      throw new GatehouseError('GH-DEVIDP-UNKNOWN-AUTH-SERVER', `unknown authorization server '${authServer}'`, { status: 400, field: 'authServer' });
+    }
+    return server;
+  };
 
   let closing: Promise<void> | undefined;
   return {
     origin,
     issuer(authServer = 'default') {
-      const server = servers.find((candidate) => candidate.id === authServer);
-      if (!server) {
-        throw new GatehouseError('GH-DEVIDP-UNKNOWN-AUTH-SERVER', `unknown authorization server '${authServer}'`, { status: 400, field: 'authServer' });
-      }
-      return server.issuer;
+      return serverById(authServer).issuer;
+    },
+    async logoutToken({ authServer = 'default', ...options }) {
+      return signLogoutToken(serverById(authServer), options);
     },
     switches,
     resetSwitches: () => resetSwitches(switches),

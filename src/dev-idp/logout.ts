@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { compactVerify } from 'jose';
 import type { AuthorizationServer } from './authorization-server.js';
+import { sendBackchannelLogouts, type EndedSession } from './backchannel-logout.js';
 import { redirect, sendHtml } from './http.js';
 import { renderErrorPage } from './sign-in-page.js';
 
@@ -9,7 +10,9 @@ import { renderErrorPage } from './sign-in-page.js';
  * oidc-provider's RP-initiated logout: `id_token_hint` is required, an expired hint still
  * works, there is no confirmation page, and the browser goes straight back (302) to the
  * registered `post_logout_redirect_uri` with `state`. The Okta session is one per org, so
- * the sign-in sessions of every authorization server end together.
+ * the sign-in sessions of every authorization server end together. Before the redirect, the
+ * clients that got tokens in an ended session and registered a `backchannel_logout_uri`
+ * receive a logout token (OpenID Connect Back-Channel Logout 1.0, see backchannel-logout.ts).
  */
 export async function handleLogout(
   req: IncomingMessage,
@@ -45,7 +48,12 @@ export async function handleLogout(
     return fail("The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings.");
   }
 
-  for (const each of allServers) await each.endBrowserSession(req, res);
+  const ended: Array<[AuthorizationServer, EndedSession]> = [];
+  for (const each of allServers) {
+    const session = await each.endBrowserSession(req, res);
+    if (session) ended.push([each, session]);
+  }
+  await Promise.all(ended.map(([each, session]) => sendBackchannelLogouts(each, session)));
   server.deps.log.info({ userId: typeof claims.sub === 'string' ? claims.sub : undefined, clientId: client.client_id }, 'dev IdP sign-out');
 
   if (target === null) return redirect(res, 302, '/signed-out');

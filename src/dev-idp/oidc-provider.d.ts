@@ -95,6 +95,8 @@ declare module 'oidc-provider' {
     exp?: number;
     scope?: string;
     aud?: string | string[];
+    /** The `uid` of the sign-in session the token descends from (codes, refresh and access tokens). */
+    sessionUid?: string;
     isValid?: boolean;
     destroy(): Promise<void>;
   }

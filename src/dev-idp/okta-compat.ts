@@ -4,13 +4,16 @@ import type { Logger } from '../log.js';
 import { verifyAccessToken } from './access-tokens.js';
 import { finalizeIdToken } from './id-token.js';
 import type { AuthorizationServer } from './authorization-server.js';
+import { sendBackchannelLogouts, type EndedSession } from './backchannel-logout.js';
 
 /**
  * Koa middleware in front of oidc-provider's router that makes its JSON endpoints answer
  * like Okta's:
- * - token: the ID token gets `at_hash` and Okta's jti (and the tamper switch), see id-token.ts;
+ * - token: the ID token gets `at_hash`, Okta's jti and the session's `sid` (and the tamper
+ *   switch), see id-token.ts; the session's clients are recorded for back-channel logout;
  * - introspect/revoke: JWT access tokens (which oidc-provider refuses as "structured
  *   tokens") are handled here, after oidc-provider has authenticated the client;
+ * - logout confirmation (a user switch): the ended session's clients get back-channel logout tokens;
  * - error bodies use Okta's error descriptions (e.g. 401 invalid_client "No client
  *   credentials found.").
  */
@@ -72,6 +75,11 @@ function oktaError(endpoint: 'token' | 'introspection' | 'revocation', body: { e
   return undefined;
 }
 
+async function signedInSession(server: AuthorizationServer, ctx: KoaContextLike): Promise<EndedSession | undefined> {
+  const session = await server.provider.Session.get(ctx);
+  return session.accountId ? { uid: session.uid, accountId: session.accountId } : undefined;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -79,7 +87,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function oktaCompat(server: AuthorizationServer): Middleware {
   const { routes } = server;
   return async (ctx, next) => {
+    // oidc-provider ends a sign-in session itself when another user signs in over it (its
+    // logout confirmation, auto-submitted): that session's clients get logout tokens too.
+    const confirmingLogout = ctx.method === 'POST' && ctx.path === `${routes.end_session}/confirm` ? await signedInSession(server, ctx) : undefined;
     await next();
+    if (confirmingLogout && !(await server.store.adapterFor('Session').findByUid(confirmingLogout.uid))) {
+      await sendBackchannelLogouts(server, confirmingLogout);
+    }
     const endpoint =
       ctx.path === routes.token ? 'token'
       : ctx.path === routes.introspection ? 'introspection'
@@ -90,6 +104,10 @@ export function oktaCompat(server: AuthorizationServer): Middleware {
     if (!isObject(body)) return;
     const client = ctx.oidc?.client;
 
+    // The sign-in session the tokens descend from: its clients get back-channel logout tokens.
+    const sessionUid = endpoint === 'token' && ctx.status === 200 ? (ctx.oidc?.entities.AuthorizationCode ?? ctx.oidc?.entities.RefreshToken)?.sessionUid : undefined;
+    if (sessionUid && client) server.sessionClients.record(sessionUid, client.clientId);
+
     if (endpoint === 'token' && ctx.status === 200 && typeof body.id_token === 'string') {
       // Consumed whether or not signing succeeds, so a broken tamper spec cannot stick.
       const tamper = server.deps.switches.tamperNextIdToken;
@@ -97,6 +115,7 @@ export function oktaCompat(server: AuthorizationServer): Middleware {
       body.id_token = await finalizeIdToken({
         idToken: body.id_token,
         accessToken: typeof body.access_token === 'string' ? body.access_token : undefined,
+        sid: sessionUid ? server.sessionSid(sessionUid) : undefined,
         signingKey: server.keys.current,
         tamper,
         clientSecret: client ? server.deps.clients.get(client.clientId)?.client_secret : undefined,

@@ -55,6 +55,10 @@ export const seedClientSchema = z.object({
     .array(z.enum(['authorization_code', 'refresh_token']))
     .min(1)
     .default(['authorization_code', 'refresh_token']),
+  /** OpenID Connect Back-Channel Logout: where logout tokens are POSTed when a sign-in session ends. */
+  backchannel_logout_uri: absoluteUrl.refine((url) => !url.includes('#'), 'must not contain a fragment').optional(),
+  /** Whether the client needs `sid` in logout tokens; the stand-in always sends it (with `sub`), as Okta does. */
+  backchannel_logout_session_required: z.boolean().default(false),
 });
 
 export const seedApiTokenSchema = z.union([

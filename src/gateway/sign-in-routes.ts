@@ -246,19 +246,29 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         await audit(organization, 'sign_in', 'failure', 'no email in the tokens');
         return page(reply, 502, 'Sign-in failed', `The identity provider sent no "${settings.login_claim}" or "email" claim.`);
       }
-      const outcome = await applyGroups(
-        deps,
-        organization,
-        {
-          issuer: provider.issuer,
-          subject,
-          email,
-          name: stringClaim(idClaims, 'name') ?? stringClaim(userinfo, 'name') ?? null,
-          groups: groups.groups,
-          groups_source: groups.source,
-        },
-        { signIn: true },
-      );
+      let outcome: Awaited<ReturnType<typeof applyGroups>>;
+      try {
+        outcome = await applyGroups(
+          deps,
+          organization,
+          {
+            issuer: provider.issuer,
+            subject,
+            email,
+            name: stringClaim(idClaims, 'name') ?? stringClaim(userinfo, 'name') ?? null,
+            groups: groups.groups,
+            groups_source: groups.source,
+          },
+          { signIn: true },
+        );
+      } catch (error) {
+        if ((error as { status?: number }).status === 409) {
+          // An account with this email already exists (a native one): never merged by email.
+          await audit(organization, 'sign_in', 'failure', 'another account of this organization has the same email', { subject });
+          return page(reply, 409, 'Sign-in refused', `Another account in ${organization.name} already uses this email; ask an administrator.`);
+        }
+        throw error;
+      }
       if (!outcome.admitted) {
         await audit(organization, 'sign_in', 'failure', 'no Okta group of this user is mapped to a role', { email });
         return page(reply, 403, 'No access', `Your Okta groups give you no role in ${organization.name}. Ask an administrator of ${organization.name} to add you to a mapped group.`);
@@ -300,22 +310,26 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
     scope.post<{ Params: { loginPath: string }; Body: Record<string, unknown> }>('/login/:loginPath/password', async (request, reply) => {
       const organization = await loadOrganization(request.params.loginPath);
       if (!organization) return answer(request, reply, 404, 'GH-SIGN-IN-UNKNOWN-ORGANIZATION', 'No organization signs in at this address.');
+      if (isCrossSite(request)) return answer(request, reply, 403, 'GH-SIGN-IN-CROSS-SITE', 'Sign-in must start from this site.');
       const body = (request.body ?? {}) as Record<string, unknown>;
-      const email = typeof body.email === 'string' ? body.email.trim() : '';
-      const password = typeof body.password === 'string' ? body.password : '';
+      const email = typeof body.email === 'string' ? body.email.trim().slice(0, 320) : '';
+      const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
       const throttleKey = `${organization.id}:${email.toLowerCase()}`;
       const wait = throttle.retryAfter(throttleKey, request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         return answer(request, reply, 429, 'GH-SIGN-IN-THROTTLED', `Too many failed sign-ins; try again in ${wait} seconds.`);
       }
+      // Counted before any await, so concurrent guesses cannot all slip under the limit;
+      // a success takes it back.
+      throttle.fail(throttleKey, request.ip);
       const user = email ? await deps.store.userByEmail(organization.id, email) : undefined;
       const hash = user ? await deps.store.passwordHash(organization.id, user.id) : undefined;
       // Verify even without a user, so timing does not tell which emails exist.
       const valid = await verifyPassword(password, hash);
       if (!user || !hash || !valid) {
-        throttle.fail(throttleKey, request.ip);
-        await audit(organization, 'sign_in', 'failure', 'wrong email or password', { email, method: 'password' });
+        // Only an existing account's email goes to the audit log: a password typed into the email field must not.
+        await audit(organization, 'sign_in', 'failure', 'wrong email or password', { method: 'password', ...(user ? { email: user.email } : {}) });
         return answer(request, reply, 401, 'GH-SIGN-IN-INVALID', 'Wrong email or password.');
       }
       if (user.status !== 'active') {
@@ -327,7 +341,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         const url = new URL(`/login/${organization.login_path}`, site().url).href;
         return answer(request, reply, 403, 'GH-SIGN-IN-SSO-ONLY', `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
       }
-      throttle.succeed(throttleKey);
+      throttle.succeed(throttleKey, request.ip);
       const now = Date.now() / 1000;
       const handle = await startOrganizationSession(deps.sessions, deps.keyRing, {
         v: 1,
@@ -451,7 +465,9 @@ function cookiesOf(request: FastifyRequest): Record<string, string | undefined> 
 
 /** A same-origin path to return to; anything else (absolute URLs, `//host`, backslashes) becomes `/`. */
 function sameOriginTarget(value: string | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  // Browsers drop tabs and newlines inside URLs ("/\t/evil.example" is "//evil.example"):
+  // any control character, space or backslash makes the target unusable.
+  if (!value || !value.startsWith('/') || value.startsWith('//') || /[\x00-\x20\x7f\\]/.test(value)) return '/';
   return value;
 }
 
@@ -547,8 +563,10 @@ class SignInThrottle {
     }
   }
 
-  succeed(account: string): void {
+  succeed(account: string, address: string): void {
     this.#failures.delete(`a:${account}`);
+    const entry = this.#failures.get(`ip:${address}`);
+    if (entry && entry.count > 0) entry.count -= 1;
   }
 }
 

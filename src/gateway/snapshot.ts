@@ -1,4 +1,5 @@
 import type { KeyRing } from '../crypto/keyring.js';
+import { ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE } from '../identity/organization-session.js';
 import type { Logger } from '../log.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -203,7 +204,8 @@ export function buildSnapshot(
 
   // Every route protects every plugin's cookies: a session cookie has Path=/ and would
   // otherwise reach upstreams of routes that never authenticate.
-  const reservedCookies = new Set<string>();
+  // Gatehouse's own sign-in cookies are reserved whether or not a plugin uses them.
+  const reservedCookies = new Set<string>([ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE]);
   for (const plugin of config.plugins) {
     if (!plugin.enabled) continue;
     for (const name of registry.get(plugin.name)?.cookieNames?.(plugin.config) ?? []) reservedCookies.add(name);

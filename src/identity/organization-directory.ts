@@ -6,19 +6,29 @@ import type { IdentityStore, Organization } from './model.js';
  * changes anything, like the gateway's configuration snapshot.
  */
 export class OrganizationDirectory {
-  #byReference = new Map<string, Organization>();
+  #byId = new Map<string, Organization>();
+  #byLoginPath = new Map<string, Organization>();
+  #byName = new Map<string, Organization>();
 
   async reload(store: IdentityStore): Promise<void> {
-    const next = new Map<string, Organization>();
+    const byId = new Map<string, Organization>();
+    const byLoginPath = new Map<string, Organization>();
+    const byName = new Map<string, Organization>();
     for (const organization of await store.organizations()) {
-      next.set(organization.id, organization);
-      next.set(organization.name, organization);
-      next.set(organization.login_path, organization);
+      byId.set(organization.id, organization);
+      byLoginPath.set(organization.login_path, organization);
+      byName.set(organization.name, organization);
     }
-    this.#byReference = next;
+    this.#byId = byId;
+    this.#byLoginPath = byLoginPath;
+    this.#byName = byName;
   }
 
+  /**
+   * By id, then login path, then name, each in its own map: one organization renaming
+   * itself after another's login path must not capture the routes that name it.
+   */
   organization(reference: string): Organization | undefined {
-    return this.#byReference.get(reference) ?? this.#byReference.get(reference.toLowerCase());
+    return this.#byId.get(reference) ?? this.#byLoginPath.get(reference.toLowerCase()) ?? this.#byName.get(reference);
   }
 }

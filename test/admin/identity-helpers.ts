@@ -41,8 +41,9 @@ export async function addUser(admin: { url: string }, organizationId: string, em
   return answer.body;
 }
 
+/** A (test) console session; writes carry the console's CSRF header, as the console sends it. */
 export function sessionHeaders(user: { id: string }, organizationId: string): Record<string, string> {
-  return { authorization: '', 'x-test-session': `${user.id}:${organizationId}` };
+  return { authorization: '', 'x-test-session': `${user.id}:${organizationId}`, 'x-gatehouse-csrf': '1' };
 }
 
 /** A personal access token of the user, created through their (test) session. */

@@ -91,6 +91,7 @@ describe('gatehouse CLI', () => {
         GATEHOUSE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
         GATEHOUSE_DEV_IDP_LISTEN: `127.0.0.1:${idp}`,
         GATEHOUSE_DEMO_UPSTREAM_LISTEN: `127.0.0.1:${upstream}`,
+        GATEHOUSE_CONSOLE_LISTEN: '127.0.0.1:0',
         GATEHOUSE_DATA_DIR: dir,
         GATEHOUSE_DATABASE: `sqlite:${join(dir, 'gatehouse.db')}`,
         GATEHOUSE_ADMIN_TOKEN: DEMO_ADMIN_TOKEN,
@@ -124,7 +125,26 @@ describe('gatehouse CLI', () => {
       const routes = (await (await fetch(`http://127.0.0.1:${admin}/routes`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKEN}` } })).json()) as {
         data: Array<{ name: string }>;
       };
-      assert.deepEqual(routes.data.map((route) => route.name), ['demo']);
+      assert.deepEqual(routes.data.map((route) => route.name).sort(), ['app', 'demo']);
+
+      // The demo organization signs in with Okta and protects /app with the sso plugin.
+      const orgJar = new CookieJar();
+      const orgStart = await browserFetch(orgJar, `http://localhost:${proxy}/login/acme?return_to=/app`);
+      assert.equal(orgStart.status, 302);
+      const org = await signIn({
+        authorizeUrl: orgStart.headers.get('location')!,
+        username: 'alice@example.com',
+        password: 'Passw0rd!',
+        jar: orgJar,
+        isCallback: (url) => url.port === String(proxy),
+      });
+      const orgCallback = await browserFetch(orgJar, org.callbackUrl);
+      assert.equal(orgCallback.headers.get('location'), '/app');
+      const app = await browserFetch(orgJar, `http://localhost:${proxy}/app`);
+      assert.equal(app.status, 200);
+      const appEcho = (await app.json()) as { headers: Record<string, string> };
+      assert.equal(appEcho.headers['x-gatehouse-email'], 'alice@example.com');
+      assert.equal(appEcho.headers['x-gatehouse-roles'], 'Gateway Admin');
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

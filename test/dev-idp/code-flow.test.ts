@@ -42,7 +42,7 @@ describe('dev IdP authorization code flow', () => {
     assert.equal(typeof claims.auth_time, 'number');
     assert.equal(typeof claims.nonce, 'string');
     assert.equal(typeof claims.at_hash, 'string');
-    assert.equal(claims.sid, undefined);
+    assert.match(String(claims.sid), /^[A-Za-z0-9_-]{32}$/, 'the sign-in session id (for back-channel logout)');
 
     const { header } = decodeJwtParts(tokens.id_token ?? '');
     assert.equal(header.alg, 'RS256');

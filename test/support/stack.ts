@@ -62,6 +62,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = {
     GATEHOUSE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
     GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0',
+    GATEHOUSE_CONSOLE_LISTEN: '127.0.0.1:0',
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_DATABASE: `sqlite:${join(dataDir, 'gatehouse.db')}`,
     GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${proxyPort}`,

@@ -49,6 +49,16 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AdminConte
     DELETE: async (request, reply) => {
       const organization = await scopedOrganization(ctx.db, request, reply, 'organization:write');
       if (!organization) return reply;
+      // Deleting everything is the owner's call (or the operator's), not any Organization Admin's:
+      // one Okta group change must not be able to erase an organization.
+      const caller = callerOf(request);
+      if (caller.kind !== 'bootstrap' && caller.user.id !== organization.owner_user_id) {
+        return reply.status(403).send({
+          message: 'Forbidden: only the owner of the organization can delete it',
+          error_code: 'GH-ADMIN-FORBIDDEN',
+          permission: 'organization:delete',
+        });
+      }
       const userIds = (await ctx.db.selectFrom('users').select('id').where('organization_id', '=', organization.id).execute()).map((row) => row.id);
       await removeOrganization(ctx.db, organization, actorOf(callerOf(request)));
       await endSessions(ctx, userIds, request);

@@ -45,6 +45,7 @@ export function escapeHtml(text: string): string {
  * absolute redirect.
  */
 export function sameOriginTarget(url: string): string {
+  if (/[\x00-\x20\x7f]/.test(url)) return '/';
   const cleaned = url.replace(/[\\]/g, '/').replace(/^\/+/, '/');
   return cleaned.startsWith('/') ? cleaned : '/';
 }
