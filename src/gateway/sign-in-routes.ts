@@ -55,6 +55,8 @@ export interface SignInDependencies {
  */
 export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependencies): void {
   const consumed = new ConsumedAuthorizations();
+  /** Logout token ids seen in the last ten minutes (tokens older than that fail `exp`/`iat` anyway). */
+  const seenLogoutTokens = new LRUCache<string, true>({ max: 100_000, ttl: 10 * 60_000 });
   const throttle = new SignInThrottle();
   const log = deps.log.child({ component: 'sign-in' });
   let resolved: { url: URL; secure: boolean; redirectUri: string } | undefined;
@@ -423,8 +425,14 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         if ('nonce' in claims) throw new TokenRejected('a logout token must not carry a nonce');
         if (typeof claims.jti !== 'string') throw new TokenRejected('a logout token needs a jti');
         if (typeof claims.sid !== 'string' && typeof claims.sub !== 'string') throw new TokenRejected('a logout token names a sid or a sub');
+        if ('sid' in claims && typeof claims.sid !== 'string') throw new TokenRejected('a malformed sid must not widen the logout to every session');
+        if ('sub' in claims && typeof claims.sub !== 'string') throw new TokenRejected('a malformed sub');
+        // Each logout token is used once (the spec's optional replay check).
+        const replayKey = `${organization.id}#${claims.jti}`;
+        if (seenLogoutTokens.has(replayKey)) throw new TokenRejected('the logout token was already used');
+        seenLogoutTokens.set(replayKey, true);
         let ended = 0;
-        if (typeof claims.sid === 'string' && (await endProviderSession(deps.sessions, organization.id, claims.sid))) ended += 1;
+        if (typeof claims.sid === 'string') ended += await endProviderSession(deps.sessions, organization.id, claims.sid);
         if (typeof claims.sub === 'string' && typeof claims.sid !== 'string') {
           const user = await deps.store.userBySubject(organization.id, provider.issuer, claims.sub);
           if (user) ended += await endUserSessions(deps.sessions, user.id);

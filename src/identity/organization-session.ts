@@ -45,13 +45,12 @@ export async function startOrganizationSession(
   const sid = randomBytes(32).toString('base64url');
   await sessions.set(PREFIX + sid, session, session.expires_at, userSubject(session.user_id));
   if (session.provider_sid) {
-    // Back-channel logout names the provider's session: remember which of ours it is.
-    await sessions.set(
-      BACKCHANNEL_PREFIX + `${session.organization_id}#${session.provider_sid}`,
-      { sid },
-      session.expires_at,
-      userSubject(session.user_id),
-    );
+    // Back-channel logout names the provider's session: remember which of ours belong to
+    // it (one provider session may sign in to Gatehouse several times). No subject: the
+    // pointer is not a session, and ending a user's sessions must count only sessions.
+    const key = BACKCHANNEL_PREFIX + `${session.organization_id}#${session.provider_sid}`;
+    const known = (await sessions.get<{ sids: string[] }>(key))?.sids ?? [];
+    await sessions.set(key, { sids: [...known.slice(-20), sid] }, session.expires_at);
   }
   return keyRing.seal({ osid: sid }, Math.ceil(session.expires_at));
 }
@@ -74,10 +73,13 @@ export async function endOrganizationSession(sessions: SessionStore, sid: string
 }
 
 /** Ends the session that a provider's `sid` names (OpenID Connect Back-Channel Logout). */
-export async function endProviderSession(sessions: SessionStore, organizationId: string, providerSid: string): Promise<boolean> {
-  const pointer = await sessions.take<{ sid: string }>(BACKCHANNEL_PREFIX + `${organizationId}#${providerSid}`);
-  if (!pointer) return false;
-  return (await sessions.take(PREFIX + pointer.sid)) !== undefined;
+export async function endProviderSession(sessions: SessionStore, organizationId: string, providerSid: string): Promise<number> {
+  const pointer = await sessions.take<{ sids: string[] }>(BACKCHANNEL_PREFIX + `${organizationId}#${providerSid}`);
+  let ended = 0;
+  for (const sid of pointer?.sids ?? []) {
+    if ((await sessions.take(PREFIX + sid)) !== undefined) ended += 1;
+  }
+  return ended;
 }
 
 /** Ends every session of a user (deactivation, role changes, back-channel logout by `sub`). */
