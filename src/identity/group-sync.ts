@@ -67,15 +67,31 @@ export class GroupSync {
         if (!user.issuer || !user.subject) continue;
         let groups: string[];
         try {
-          await api.waitIfNearLimit(2);
-          groups = await okta.groupsOf(settings, user.subject);
+          await api.waitIfNearLimit(3);
+          // Okta removes people by deactivating them, and their memberships stay: check first.
+          groups = (await okta.isActive(settings, user.subject)) ? await okta.groupsOf(settings, user.subject) : [];
         } catch (error) {
           if (error instanceof OktaApiError && error.code === 'GH-OKTA-NOT-FOUND') {
             groups = []; // deleted in Okta: no groups, so no access
           } else {
             report.errors += 1;
             log.warn({ organization: organization.id, user: user.id, err: String(error) }, 'could not read a user’s Okta groups; trying again next run');
-            if (error instanceof OktaApiError && error.code === 'GH-OKTA-RATE-LIMITED') break;
+            if (error instanceof OktaApiError && (error.code === 'GH-OKTA-INVALID-TOKEN' || error.code === 'GH-OKTA-FORBIDDEN')) {
+              // One failing call per user and run would achieve nothing: stop, say so once.
+              await store.audit({
+                organization_id: organization.id,
+                actor: { type: 'system', label: 'group sync' },
+                action: 'identity.sync',
+                outcome: 'failure',
+                reason: `Okta refused the API token (${error.code}); update it in the identity settings`,
+              });
+              break;
+            }
+            if (error instanceof OktaApiError && error.code === 'GH-OKTA-RATE-LIMITED') {
+              // Try this organization again on the next tick rather than a whole interval later.
+              this.#lastRun.delete(organization.id);
+              break;
+            }
             continue;
           }
         }

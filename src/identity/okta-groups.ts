@@ -6,6 +6,8 @@ import type { IdentitySettings } from './model.js';
  * One Management API client per Okta org and token, kept for the life of the process
  * so its view of Okta's rate limits carries from one call to the next.
  */
+const ACTIVE_STATUSES = new Set(['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY']);
+
 export class OktaDirectory {
   readonly #clients = new Map<string, OktaManagementApi>();
   readonly #log: Logger;
@@ -24,6 +26,16 @@ export class OktaDirectory {
       this.#clients.set(key, api);
     }
     return api;
+  }
+
+  /**
+   * Whether Okta still lets the user in. Statuses in which a user can sign in count as
+   * active (password expired, locked out and recovery are temporary states of an active user).
+   */
+  async isActive(settings: IdentitySettings, subject: string): Promise<boolean> {
+    const api = this.client(settings);
+    if (!api) throw new Error('no Okta API token is configured for this organization');
+    return ACTIVE_STATUSES.has(await api.userStatus(subject));
   }
 
   /** A user's group names; Okta's user id is the ID token's `sub`. */

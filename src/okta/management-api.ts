@@ -215,6 +215,19 @@ export class OktaManagementApi {
    * needs) that tells a valid token from E0000011 and from a token that may not read
    * groups. Network failures and exhausted rate limits are thrown.
    */
+  /**
+   * A user's lifecycle status (`ACTIVE`, `DEPROVISIONED`, `SUSPENDED`, …) from
+   * `GET /api/v1/users/{id}`: Okta removes people by deactivating them, and a
+   * deactivated user keeps their group memberships.
+   */
+  async userStatus(userIdOrLogin: string, options: RequestOptions = {}): Promise<string> {
+    const user = argument(userIdOrLogin, 'userIdOrLogin');
+    const answer = await this.#request(this.#url(`/api/v1/users/${encodeURIComponent(user)}`, {}), `user ${user}`, options.signal);
+    const parsed = z.object({ status: z.string() }).safeParse(answer.body);
+    if (!parsed.success) throw new OktaApiError('GH-OKTA-API-ERROR', `Okta's answer for user ${user} has no status`);
+    return parsed.data.status;
+  }
+
   async checkToken(options: RequestOptions = {}): Promise<OktaTokenCheck> {
     try {
       await this.#request(this.#url('/api/v1/groups', { limit: '1' }), 'a group listing', options.signal);

@@ -82,6 +82,21 @@ describe('groups: missing claim, over 100 groups, background sync', () => {
     assert.ok(Date.now() - started >= 1000, 'the sync waited for X-Rate-Limit-Reset');
   });
 
+  it('deactivates a user whom Okta deactivated, though their group memberships remain', async () => {
+    await organizationSignIn(stack, 'acme', 'alice@example.com');
+    const lifecycle = (action: string) =>
+      fetch(`${stack.idp.origin}/api/v1/users/${ALICE}/lifecycle/${action}`, { method: 'POST', headers: { authorization: 'SSWS dev-api-token' } });
+    assert.ok((await lifecycle('deactivate')).ok);
+    try {
+      const report = await stack.gatehouse.groupSync.runDue({ force: true });
+      assert.ok(report.deactivated >= 1, JSON.stringify(report));
+      assert.equal((await user(acme, 'alice@example.com'))?.status, 'deactivated');
+    } finally {
+      assert.ok((await lifecycle('activate')).ok);
+      await reactivate(stack, ACME_ID(), 'alice@example.com');
+    }
+  });
+
   it('deactivates a user removed from every mapped group on the next background run, ending sessions', async () => {
     const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
     assert.equal((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);

@@ -56,6 +56,9 @@ export async function insertIdentityTest(
 }
 
 /** The latest passing test of exactly these values (by fingerprint), if any. */
+/** How long a passing Test Configuration allows saving exactly those values. */
+export const PASSING_TEST_VALIDITY_SECONDS = 3600;
+
 export async function findPassingIdentityTest(db: Db, organizationId: string, fingerprint: string): Promise<IdentityTestRecord | undefined> {
   const row = await db
     .selectFrom('identity_tests')
@@ -63,6 +66,8 @@ export async function findPassingIdentityTest(db: Db, organizationId: string, fi
     .where('organization_id', '=', organizationId)
     .where('fingerprint', '=', fingerprint)
     .where('passed', '=', 1)
+    // A pass proves the values worked recently, not forever (a secret may have been revoked since).
+    .where('created_at', '>=', Math.floor(Date.now() / 1000) - PASSING_TEST_VALIDITY_SECONDS)
     .orderBy('created_at', 'desc')
     .executeTakeFirst();
   return row ? testFromRow(row) : undefined;

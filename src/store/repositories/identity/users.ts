@@ -275,6 +275,13 @@ export async function deactivateUser(db: Db, organizationId: string, userId: str
   const user = await findUser(db, organizationId, userId);
   if (!user || user.id !== userId) return undefined;
   if (user.status !== 'deactivated') await updateUserFields(db, user, { status: 'deactivated' });
+  // Tokens do not come back with a reactivation: the person makes new ones.
+  await db
+    .updateTable('access_tokens')
+    .set({ revoked_at: Math.floor(Date.now() / 1000) })
+    .where('user_id', '=', user.id)
+    .where('revoked_at', 'is', null)
+    .execute();
   return findUserById(db, user.id);
 }
 
