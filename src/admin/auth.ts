@@ -20,11 +20,13 @@ import { AdminApiError, NOT_FOUND_BODY } from './errors.js';
  * - a console or SSO session, recognised by the `adminSessionResolver` the sign-in
  *   side provides: acts with the user's roles, in the user's organization.
  *
- * Permissions come from the built-in roles. The gateway (services, routes, plugins,
- * consumers) is shared by every organization of this Gatehouse, so a Gateway Admin or
- * Organization Admin of any organization may change it. Organization endpoints are
- * scoped to the caller's organization: another organization answers 404, so its
- * existence does not leak.
+ * Permissions come from the built-in roles. Gateway entities (services, routes,
+ * plugins, consumers) belong to an organization, or to none (the operator's, written
+ * with the bootstrap token): a user sees and writes only their organization's, and what
+ * they create is their organization's (`gatewayOf` in ./context.ts; the repositories
+ * enforce it, references included). Organization endpoints are scoped to the caller's
+ * organization too. Either way another organization's entity answers exactly like a
+ * missing one (404), so its existence does not leak.
  */
 
 export type AdminPermission =
@@ -166,7 +168,7 @@ function unauthenticated(reply: FastifyReply, invalidToken: boolean) {
   return reply.status(401).header('www-authenticate', REALM).send({ message: 'Unauthorized', error_code: 'GH-ADMIN-UNAUTHENTICATED' });
 }
 
-/** The gateway's own entities: shared by every organization, guarded by gateway:read / gateway:write. */
+/** The gateway's entities: guarded by gateway:read / gateway:write, then scoped to the caller's organization by `gatewayOf`. */
 const GATEWAY_PATHS = /^\/(?:services|routes|plugins|consumers)(?:\/|$)/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

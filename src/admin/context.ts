@@ -6,7 +6,8 @@ import { ConsumerRepository } from '../store/repositories/consumers.js';
 import { PluginRepository } from '../store/repositories/plugins.js';
 import { RouteRepository } from '../store/repositories/routes.js';
 import { ServiceRepository } from '../store/repositories/services.js';
-import type { Page, PageRequest } from '../store/repositories/shared.js';
+import { organizationOwner, type Page, type PageRequest } from '../store/repositories/shared.js';
+import { callerOf } from './auth.js';
 import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
 import type { PluginRegistry } from '../store/schemas/plugin.js';
@@ -77,6 +78,26 @@ export function createAdminContext(options: {
         log.error({ err: error }, 'configuration saved, but reloading the gateway failed');
       }
     },
+  };
+}
+
+/** The gateway's repositories as one caller sees them. */
+export type GatewayRepositories = Pick<AdminContext, 'services' | 'routes' | 'consumers' | 'plugins'>;
+
+/**
+ * The gateway's repositories for the caller of `request`: everything for the bootstrap
+ * token; for a user (token or session), only their organization's entities, which is
+ * also who owns what they create (see `Owner` in src/store/repositories/shared.ts).
+ */
+export function gatewayOf(ctx: AdminContext, request: FastifyRequest): GatewayRepositories {
+  const caller = callerOf(request);
+  if (caller.kind === 'bootstrap') return ctx;
+  const owner = organizationOwner(caller.organizationId);
+  return {
+    services: ctx.services.ownedBy(owner),
+    routes: ctx.routes.ownedBy(owner),
+    consumers: ctx.consumers.ownedBy(owner),
+    plugins: ctx.plugins.ownedBy(owner),
   };
 }
 

@@ -7,7 +7,17 @@ export interface ForeignKey {
   id: string;
 }
 
-export interface ServiceEntity {
+/**
+ * Gatehouse's addition to Kong's shape: the organization that owns the entity. Present
+ * only on entities an organization owns; the operator's (bootstrap token) have none, so
+ * their shape is exactly Kong's. Kong clients ignore unknown fields; the Admin API
+ * ignores this one in request bodies (ownership never changes through a write).
+ */
+export interface Owned {
+  organization?: ForeignKey;
+}
+
+export interface ServiceEntity extends Owned {
   id: string;
   name: string | null;
   protocol: 'http' | 'https';
@@ -25,7 +35,7 @@ export interface ServiceEntity {
   updated_at: number;
 }
 
-export interface RouteEntity {
+export interface RouteEntity extends Owned {
   id: string;
   name: string | null;
   protocols: Array<'http' | 'https'>;
@@ -41,7 +51,7 @@ export interface RouteEntity {
   updated_at: number;
 }
 
-export interface PluginEntity {
+export interface PluginEntity extends Owned {
   id: string;
   name: string;
   /** The validated configuration with defaults filled in; secret fields decrypted only in memory. */
@@ -56,7 +66,7 @@ export interface PluginEntity {
   updated_at: number;
 }
 
-export interface ConsumerEntity {
+export interface ConsumerEntity extends Owned {
   id: string;
   username: string | null;
   custom_id: string | null;

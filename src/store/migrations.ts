@@ -264,6 +264,44 @@ const migrations: Record<string, Migration> = {
       }
     },
   }),
+
+  /**
+   * Who owns each gateway entity. Until now services, routes, plugins and consumers
+   * were shared by every organization, so one organization's admin could change or
+   * delete another's routes and `sso` plugins. An organization's users now see and
+   * write only the entities their organization owns; null is the operator's (written
+   * with the bootstrap token), and every existing row starts as the operator's.
+   *
+   * ON DELETE RESTRICT, on purpose:
+   * - SET NULL would hand an organization's routes and upstreams to the operator
+   *   without anyone deciding it, still serving traffic nobody in an organization sees;
+   * - CASCADE would make deleting an organization silently delete routes, services and
+   *   plugins that live traffic uses, and would fail half-way anyway on an operator
+   *   route that points at one of its services (routes.service_id has no action);
+   * - RESTRICT refuses to delete an organization that still owns gateway entities:
+   *   the owner (or operator) deletes or moves them first, knowingly. It needs no
+   *   backfill: existing rows hold null, which no organization deletion touches.
+   * The store checks this before deleting and says so in words (deleteOrganization);
+   * the constraint is the guarantee.
+   */
+  '0003_gateway_ownership': atomic({
+    async up(db: Kysely<any>) {
+      for (const table of ['services', 'routes', 'consumers', 'plugins']) {
+        await db.schema
+          .alterTable(table)
+          .addColumn('organization_id', 'text', (c) => c.references('organizations.id').onDelete('restrict'))
+          .execute();
+        // Every list an organization's user makes filters on it.
+        await db.schema.createIndex(`${table}_organization_id_idx`).on(table).column('organization_id').execute();
+      }
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['services', 'routes', 'consumers', 'plugins']) {
+        await db.schema.dropIndex(`${table}_organization_id_idx`).ifExists().execute();
+        await db.schema.alterTable(table).dropColumn('organization_id').execute();
+      }
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

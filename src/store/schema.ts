@@ -19,6 +19,11 @@ export interface ServicesTable {
   enabled: number;
   /** JSON array of strings, or null. */
   tags: string | null;
+  /**
+   * The organization that owns the entity (its Admin API users see and change it), or
+   * null for the operator's own (written with the bootstrap token; migration 0003).
+   */
+  organization_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -37,6 +42,11 @@ export interface RoutesTable {
   preserve_host: number;
   regex_priority: number;
   tags: string | null;
+  /**
+   * The organization that owns the entity (its Admin API users see and change it), or
+   * null for the operator's own (written with the bootstrap token; migration 0003).
+   */
+  organization_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -46,6 +56,11 @@ export interface ConsumersTable {
   username: string | null;
   custom_id: string | null;
   tags: string | null;
+  /**
+   * The organization that owns the entity (its Admin API users see and change it), or
+   * null for the operator's own (written with the bootstrap token; migration 0003).
+   */
+  organization_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -67,6 +82,11 @@ export interface PluginsTable {
    * through a composite index (Kong keeps the same `cache_key` column for this).
    */
   cache_key: string;
+  /**
+   * The organization that owns the entity (its Admin API users see and change it), or
+   * null for the operator's own (written with the bootstrap token; migration 0003).
+   */
+  organization_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { first, type AdminContext } from '../context.js';
+import { first, gatewayOf, type AdminContext } from '../context.js';
 import { registerCrudEndpoints } from './crud.js';
 import { registerScopedPlugins } from './scoped-plugins.js';
 
@@ -8,7 +8,7 @@ export function registerConsumerRoutes(app: FastifyInstance, ctx: AdminContext):
   registerCrudEndpoints(app, ctx, {
     collection: '/consumers',
     param: 'consumer',
-    repository: ctx.consumers,
+    repository: (request) => gatewayOf(ctx, request).consumers,
     // Kong's lookups by custom_id (and username) on the collection.
     filter: (request) => {
       const query = request.query as Record<string, unknown>;
@@ -21,6 +21,6 @@ export function registerConsumerRoutes(app: FastifyInstance, ctx: AdminContext):
   registerScopedPlugins(app, ctx, {
     prefix: '/consumers/:consumer',
     field: 'consumer',
-    resolve: async (params) => (await ctx.consumers.get(params.consumer!))?.id,
+    resolve: async (request) => (await gatewayOf(ctx, request).consumers.get((request.params as Record<string, string>).consumer!))?.id,
   });
 }

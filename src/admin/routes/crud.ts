@@ -24,7 +24,8 @@ export function registerCrudEndpoints<Entity, Filter>(
   options: {
     collection: string;
     param: string;
-    repository: CrudRepository<Entity, Filter>;
+    /** The entity's repository as the request's caller sees it (`gatewayOf`). */
+    repository: (request: FastifyRequest) => CrudRepository<Entity, Filter>;
     /** Narrows `GET {collection}` by query arguments. */
     filter?: (request: FastifyRequest) => Filter;
   },
@@ -33,30 +34,31 @@ export function registerCrudEndpoints<Entity, Filter>(
   const key = (request: FastifyRequest) => (request.params as Record<string, string>)[param]!;
 
   endpoint(app, collection, {
-    GET: async (request) => listBody(request, await repository.list(pageRequest(request), filter?.(request))),
+    GET: async (request) => listBody(request, await repository(request).list(pageRequest(request), filter?.(request))),
     POST: async (request, reply) => {
-      const entity = await repository.insert(bodyOf(request));
+      const entity = await repository(request).insert(bodyOf(request));
       await ctx.changed();
       return reply.status(201).send(entity);
     },
   });
 
   endpoint(app, `${collection}/:${param}`, {
-    GET: async (request, reply) => (await repository.get(key(request))) ?? reply.status(404).send(NOT_FOUND_BODY),
+    GET: async (request, reply) => (await repository(request).get(key(request))) ?? reply.status(404).send(NOT_FOUND_BODY),
     PATCH: async (request, reply) => {
-      const entity = await repository.update(key(request), bodyOf(request));
+      const entity = await repository(request).update(key(request), bodyOf(request));
       if (!entity) return reply.status(404).send(NOT_FOUND_BODY);
       await ctx.changed();
       return entity;
     },
     PUT: async (request) => {
-      const { entity } = await repository.upsert(key(request), bodyOf(request));
+      const { entity } = await repository(request).upsert(key(request), bodyOf(request));
       await ctx.changed();
       return entity;
     },
     DELETE: async (request, reply) => {
-      // Kong answers 204 whether or not the entity existed: DELETE is idempotent.
-      if (await repository.delete(key(request))) await ctx.changed();
+      // Kong answers 204 whether or not the entity existed: DELETE is idempotent. Another
+      // organization's entity is not there for the caller: 204 too, and it stays.
+      if (await repository(request).delete(key(request))) await ctx.changed();
       return reply.status(204).send();
     },
   });

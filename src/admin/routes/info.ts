@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { isDatabaseReachable } from '../../store/database.js';
-import { endpoint, type AdminContext } from '../context.js';
+import { endpoint, gatewayOf, type AdminContext } from '../context.js';
 
 /** The package version; the same relative path works from src/ (tsx) and dist/. */
 function packageVersion(): string {
@@ -26,7 +26,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext): voi
   });
 
   endpoint(app, '/', {
-    GET: async () => {
+    GET: async (request) => {
       const availableOnServer = Object.fromEntries(
         [...ctx.registry.values()]
           .sort((a, b) => a.name.localeCompare(b.name))
@@ -42,7 +42,8 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext): voi
         configuration: { database: 'sqlite', admin_api: 'kong-compatible' },
         plugins: {
           available_on_server: availableOnServer,
-          enabled_in_cluster: await ctx.plugins.configuredNames(),
+          // The caller's own: another organization's plugin names are none of its business.
+          enabled_in_cluster: await gatewayOf(ctx, request).plugins.configuredNames(),
         },
       };
     },

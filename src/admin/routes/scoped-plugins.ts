@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NOT_FOUND_BODY } from '../errors.js';
-import { bodyOf, endpoint, listBody, pageRequest, withField, type AdminContext } from '../context.js';
+import { bodyOf, endpoint, listBody, pageRequest, withField, gatewayOf, type AdminContext } from '../context.js';
 
 type Field = 'service' | 'route' | 'consumer';
 
@@ -14,53 +14,54 @@ const SCOPE_FILTER = { service: 'serviceId', route: 'routeId', consumer: 'consum
 export function registerScopedPlugins(
   app: FastifyInstance,
   ctx: AdminContext,
-  scope: { prefix: string; field: Field; resolve: (params: Record<string, string>) => Promise<string | undefined> },
+  /** The parent's id, as the request's caller sees it (another organization's is missing). */
+  scope: { prefix: string; field: Field; resolve: (request: FastifyRequest) => Promise<string | undefined> },
 ): void {
   const params = (request: { params: unknown }) => request.params as Record<string, string>;
 
   endpoint(app, `${scope.prefix}/plugins`, {
     GET: async (request, reply) => {
-      const parentId = await scope.resolve(params(request));
+      const parentId = await scope.resolve(request);
       if (!parentId) return reply.status(404).send(NOT_FOUND_BODY);
-      return listBody(request, await ctx.plugins.list(pageRequest(request), { [SCOPE_FILTER[scope.field]]: parentId }));
+      return listBody(request, await gatewayOf(ctx, request).plugins.list(pageRequest(request), { [SCOPE_FILTER[scope.field]]: parentId }));
     },
     POST: async (request, reply) => {
-      const parentId = await scope.resolve(params(request));
+      const parentId = await scope.resolve(request);
       if (!parentId) return reply.status(404).send(NOT_FOUND_BODY);
-      const plugin = await ctx.plugins.insert(withField(bodyOf(request), scope.field, { id: parentId }));
+      const plugin = await gatewayOf(ctx, request).plugins.insert(withField(bodyOf(request), scope.field, { id: parentId }));
       await ctx.changed();
       return reply.status(201).send(plugin);
     },
   });
 
-  const scopedPlugin = async (values: Record<string, string>) => {
-    const parentId = await scope.resolve(values);
+  const scopedPlugin = async (request: FastifyRequest) => {
+    const parentId = await scope.resolve(request);
     if (!parentId) return undefined;
-    const plugin = await ctx.plugins.get(values.plugin!);
+    const plugin = await gatewayOf(ctx, request).plugins.get(params(request).plugin!);
     return plugin && plugin[scope.field]?.id === parentId ? { parentId, plugin } : undefined;
   };
 
   endpoint(app, `${scope.prefix}/plugins/:plugin`, {
-    GET: async (request, reply) => (await scopedPlugin(params(request)))?.plugin ?? reply.status(404).send(NOT_FOUND_BODY),
+    GET: async (request, reply) => (await scopedPlugin(request))?.plugin ?? reply.status(404).send(NOT_FOUND_BODY),
     PATCH: async (request, reply) => {
-      const found = await scopedPlugin(params(request));
+      const found = await scopedPlugin(request);
       if (!found) return reply.status(404).send(NOT_FOUND_BODY);
-      const plugin = await ctx.plugins.update(found.plugin.id, bodyOf(request));
+      const plugin = await gatewayOf(ctx, request).plugins.update(found.plugin.id, bodyOf(request));
       if (!plugin) return reply.status(404).send(NOT_FOUND_BODY);
       await ctx.changed();
       return plugin;
     },
     PUT: async (request, reply) => {
-      const parentId = await scope.resolve(params(request));
+      const parentId = await scope.resolve(request);
       if (!parentId) return reply.status(404).send(NOT_FOUND_BODY);
-      const { entity } = await ctx.plugins.upsert(params(request).plugin!, withField(bodyOf(request), scope.field, { id: parentId }));
+      const { entity } = await gatewayOf(ctx, request).plugins.upsert(params(request).plugin!, withField(bodyOf(request), scope.field, { id: parentId }));
       await ctx.changed();
       return entity;
     },
     DELETE: async (request, reply) => {
-      const found = await scopedPlugin(params(request));
+      const found = await scopedPlugin(request);
       if (!found) return reply.status(404).send(NOT_FOUND_BODY);
-      if (await ctx.plugins.delete(found.plugin.id)) await ctx.changed();
+      if (await gatewayOf(ctx, request).plugins.delete(found.plugin.id)) await ctx.changed();
       return reply.status(204).send();
     },
   });

@@ -12,11 +12,16 @@ import {
   mergePatch,
   newId,
   nowSeconds,
+  OPERATOR,
+  ownerColumn,
+  visibleTo,
+  withoutOwnerField,
   parseOrThrow,
   saveRow,
   toInput,
   type Db,
   type EntityRow,
+  type Owner,
   type Page,
   type PageRequest,
   type ParseResult,
@@ -38,10 +43,19 @@ export interface NamedEntitySpec<T extends NamedTable, N extends TextColumn<T>, 
   parse(input: unknown): ParseResult<Fields>;
   fromRow(row: EntityRow<T>): Entity;
   /**
-   * Resolves the references of `fields`, checks their unique values against every
-   * entity but `selfId`, and builds the row to write.
+   * Resolves the references of `fields` (only to entities `owner` sees), checks their
+   * unique values against every entity but `selfId`, and builds the row to write; the
+   * common flow sets its `organization_id`.
    */
-  prepareRow(trx: Transaction<Database>, id: string, fields: Fields, selfId: string | undefined, createdAt: number, updatedAt: number): Promise<EntityRow<T>>;
+  prepareRow(
+    trx: Transaction<Database>,
+    id: string,
+    fields: Fields,
+    selfId: string | undefined,
+    createdAt: number,
+    updatedAt: number,
+    owner: Owner,
+  ): Promise<Omit<EntityRow<T>, 'organization_id'>>;
   /** PATCH: adjusts the stored values before the patch is merged over them. */
   beforeMerge?(current: Record<string, unknown>, patch: unknown): void;
   /** DELETE: refuses while other entities depend on this one. */
@@ -60,19 +74,35 @@ export abstract class NamedEntityRepository<
 > {
   readonly #db: Kysely<Database>;
   readonly #spec: NamedEntitySpec<T, N, Fields, Entity>;
+  /** Whose entities this repository sees and writes (see `Owner`). */
+  protected readonly owner: Owner;
 
-  constructor(db: Kysely<Database>, spec: NamedEntitySpec<T, N, Fields, Entity>) {
+  constructor(db: Kysely<Database>, spec: NamedEntitySpec<T, N, Fields, Entity>, owner: Owner = OPERATOR) {
     this.#db = db;
     this.#spec = spec;
+    this.owner = owner;
   }
 
-  /** One page in creation order, narrowed to the rows whose columns have the given values. */
+  protected get database(): Kysely<Database> {
+    return this.#db;
+  }
+
+  /** One page in creation order, narrowed to the owner's rows whose columns have the given values. */
   protected page(request: PageRequest, equals: Partial<Record<TextColumn<T>, string | undefined>> = {}): Promise<Page<Entity>> {
-    return listRows(this.#db, this.#spec.table, request, this.#spec.fromRow, equals);
+    const owned = this.owner.kind === 'organization' ? { organization_id: this.owner.organizationId } : {};
+    return listRows(this.#db, this.#spec.table, request, this.#spec.fromRow, { ...equals, ...owned } as typeof equals);
   }
 
-  #find(db: Db, key: string): Promise<EntityRow<T> | undefined> {
-    return findRowByIdOrName(db, this.#spec.table, key, this.#spec.nameColumn, this.#spec.uuidMayBeName);
+  /** The row with this key, if the owner may see it: another organization's is missing. */
+  async #find(db: Db, key: string): Promise<EntityRow<T> | undefined> {
+    const row = await findRowByIdOrName(db, this.#spec.table, key, this.#spec.nameColumn, this.#spec.uuidMayBeName);
+    return visibleTo(row, this.owner) ? row : undefined;
+  }
+
+  /** The full row: what `prepareRow` built, owned by `organizationId`. */
+  async #prepare(trx: Transaction<Database>, id: string, fields: Fields, selfId: string | undefined, createdAt: number, updatedAt: number, organizationId: string | null) {
+    const prepared = await this.#spec.prepareRow(trx, id, fields, selfId, createdAt, updatedAt, this.owner);
+    return { ...prepared, organization_id: organizationId } as unknown as EntityRow<T>;
   }
 
   /** The values the database's own unique constraint is reported on. */
@@ -87,13 +117,13 @@ export abstract class NamedEntityRepository<
   }
 
   async insert(input: unknown): Promise<Entity> {
-    const { table, parse, prepareRow, fromRow } = this.#spec;
-    const fields = parseOrThrow(parse, input);
+    const { table, parse, fromRow } = this.#spec;
+    const fields = parseOrThrow(parse, withoutOwnerField(input));
     return this.#db.transaction().execute(async (trx) => {
       const id = fields.id?.toLowerCase() ?? newId();
       if (fields.id) await assertIdFree(trx, table, id);
       const now = nowSeconds();
-      const row = await prepareRow(trx, id, fields, undefined, now, now);
+      const row = await this.#prepare(trx, id, fields, undefined, now, now, ownerColumn(this.owner));
       await saveRow(trx, table, row, 'insert', this.#uniqueKey(fields));
       return fromRow(row);
     });
@@ -101,7 +131,8 @@ export abstract class NamedEntityRepository<
 
   /** PATCH: merges `patch` onto the stored entity; undefined when there is none. */
   async update(key: string, patch: unknown): Promise<Entity | undefined> {
-    const { table, parse, prepareRow, fromRow, beforeMerge } = this.#spec;
+    const { table, parse, fromRow, beforeMerge } = this.#spec;
+    patch = withoutOwnerField(patch);
     return this.#db.transaction().execute(async (trx) => {
       const existing = await this.#find(trx, key);
       if (!existing) return undefined;
@@ -111,7 +142,8 @@ export abstract class NamedEntityRepository<
       const idIssues = keyMismatch(merged, 'id', existing.id);
       if (idIssues.length > 0) throw new SchemaViolationError(idIssues);
       const fields = parseOrThrow(parse, merged);
-      const row = await prepareRow(trx, existing.id, fields, existing.id, existing.created_at, nowSeconds());
+      // Ownership stays: the operator changing an organization's entity does not take it over.
+      const row = await this.#prepare(trx, existing.id, fields, existing.id, existing.created_at, nowSeconds(), existing.organization_id);
       await saveRow(trx, table, row, 'update', this.#uniqueKey(fields));
       return fromRow(row);
     });
@@ -119,7 +151,8 @@ export abstract class NamedEntityRepository<
 
   /** PUT: creates or replaces the entity named by `key` (an id, or a name). */
   async upsert(key: string, input: unknown): Promise<{ entity: Entity; created: boolean }> {
-    const { table, nameColumn, parse, prepareRow, fromRow } = this.#spec;
+    const { table, nameColumn, parse, fromRow } = this.#spec;
+    input = withoutOwnerField(input);
     const byId = isUuid(key);
     const urlKey = byId ? key.toLowerCase() : key;
     const keyField = byId ? 'id' : nameColumn;
@@ -127,13 +160,15 @@ export abstract class NamedEntityRepository<
     if (issues.length > 0) throw new SchemaViolationError(issues);
     const fields = parseOrThrow(parse, { ...(input as object), [keyField]: urlKey });
     return this.#db.transaction().execute(async (trx) => {
-      // The URL names exactly one key: a UUID is an id here, never a name.
-      const existing = await findRowByIdOrName(trx, table, urlKey, nameColumn);
+      // The URL names exactly one key: a UUID is an id here, never a name. Another
+      // organization's entity is missing here: creating runs into its id or name, as POST would.
+      const found = await findRowByIdOrName(trx, table, urlKey, nameColumn);
+      const existing = visibleTo(found, this.owner) ? found : undefined;
       assertSameId(existing?.id, fields.id);
       const id = existing?.id ?? fields.id?.toLowerCase() ?? newId();
       if (!existing && fields.id) await assertIdFree(trx, table, id);
       const now = nowSeconds();
-      const row = await prepareRow(trx, id, fields, id, existing?.created_at ?? now, now);
+      const row = await this.#prepare(trx, id, fields, id, existing?.created_at ?? now, now, existing ? existing.organization_id : ownerColumn(this.owner));
       await saveRow(trx, table, row, existing ? 'update' : 'insert', this.#uniqueKey(fields));
       return { entity: fromRow(row), created: !existing };
     });

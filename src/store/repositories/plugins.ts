@@ -17,13 +17,19 @@ import {
   mergePatch,
   newId,
   nowSeconds,
+  OPERATOR,
+  ownerColumn,
+  ownerField,
   parseOrThrow,
   resolveRef,
   saveRow,
   toBool,
   toInput,
   toJsonColumn,
+  visibleTo,
+  withoutOwnerField,
   type Db,
+  type Owner,
   type Page,
   type PageRequest,
 } from './shared.js';
@@ -44,6 +50,7 @@ function storedPluginFromRow(row: Row): PluginEntity {
     tags: fromJsonColumn<string[]>(row.tags),
     created_at: row.created_at,
     updated_at: row.updated_at,
+    ...ownerField(row),
   };
 }
 
@@ -89,11 +96,19 @@ export class PluginRepository {
   readonly #db: Kysely<Database>;
   readonly #keyRing: KeyRing;
   readonly #registry: PluginRegistry;
+  /** Whose plugins this repository sees and writes (see `Owner`). */
+  readonly #owner: Owner;
 
-  constructor(db: Kysely<Database>, keyRing: KeyRing, registry: PluginRegistry = pluginRegistry) {
+  constructor(db: Kysely<Database>, keyRing: KeyRing, registry: PluginRegistry = pluginRegistry, owner: Owner = OPERATOR) {
     this.#db = db;
     this.#keyRing = keyRing;
     this.#registry = registry;
+    this.#owner = owner;
+  }
+
+  /** The same repository, seeing and writing only what `owner` may (see `Owner`). */
+  ownedBy(owner: Owner): PluginRepository {
+    return new PluginRepository(this.#db, this.#keyRing, this.#registry, owner);
   }
 
   #secretFields(name: string): readonly string[] {
@@ -118,6 +133,7 @@ export class PluginRepository {
       route_id: scope.routeId || undefined,
       service_id: scope.serviceId || undefined,
       consumer_id: scope.consumerId || undefined,
+      organization_id: this.#owner.kind === 'organization' ? this.#owner.organizationId : undefined,
     });
   }
 
@@ -129,23 +145,25 @@ export class PluginRepository {
 
   /** Names of the plugins configured at least once (Kong's `enabled_in_cluster`). */
   async configuredNames(): Promise<string[]> {
-    const rows = await this.#db.selectFrom('plugins').select('name').distinct().orderBy('name').execute();
+    let query = this.#db.selectFrom('plugins').select('name').distinct().orderBy('name');
+    if (this.#owner.kind === 'organization') query = query.where('organization_id', '=', this.#owner.organizationId);
+    const rows = await query.execute();
     return rows.map((row) => row.name);
   }
 
   async get(id: string): Promise<PluginEntity | undefined> {
     if (!isUuid(id)) return undefined;
     const row = await findRowById(this.#db, 'plugins', id);
-    return row ? this.#redacted(row) : undefined;
+    return row && visibleTo(row, this.#owner) ? this.#redacted(row) : undefined;
   }
 
   async insert(input: unknown): Promise<PluginEntity> {
-    const fields = this.#parse(input, undefined);
+    const fields = this.#parse(withoutOwnerField(input), undefined);
     return this.#db.transaction().execute(async (trx) => {
       const id = fields.id?.toLowerCase() ?? newId();
       if (fields.id) await assertIdFree(trx, 'plugins', id);
       const now = nowSeconds();
-      const row = await this.#toRow(trx, id, fields, now, now);
+      const row = await this.#toRow(trx, id, fields, now, now, ownerColumn(this.#owner));
       await saveRow(trx, 'plugins', row, 'insert', { name: fields.name });
       return this.#redacted(row);
     });
@@ -154,9 +172,10 @@ export class PluginRepository {
   /** PATCH: merges onto the stored plugin (config merged field by field); undefined when missing. */
   async update(id: string, patch: unknown): Promise<PluginEntity | undefined> {
     if (!isUuid(id)) return undefined;
+    patch = withoutOwnerField(patch);
     return this.#db.transaction().execute(async (trx) => {
       const existing = await findRowById(trx, 'plugins', id);
-      if (!existing) return undefined;
+      if (!existing || !visibleTo(existing, this.#owner)) return undefined;
       const current = await this.#decrypted(existing);
       const merged = mergePatch(toInput(current), patch);
       if (isPlainObject(patch) && isPlainObject(patch.config) && (patch.name === undefined || patch.name === current.name)) {
@@ -165,7 +184,7 @@ export class PluginRepository {
       const idIssues = keyMismatch(merged, 'id', existing.id);
       if (idIssues.length > 0) throw new SchemaViolationError(idIssues);
       const fields = this.#parse(merged, current);
-      const row = await this.#toRow(trx, existing.id, fields, existing.created_at, nowSeconds());
+      const row = await this.#toRow(trx, existing.id, fields, existing.created_at, nowSeconds(), existing.organization_id);
       await saveRow(trx, 'plugins', row, 'update', { name: fields.name });
       return this.#redacted(row);
     });
@@ -177,14 +196,18 @@ export class PluginRepository {
       throw new SchemaViolationError([{ path: ['id'], message: 'expected a valid UUID in the URL (plugins are addressed by id)' }]);
     }
     const key = id.toLowerCase();
+    input = withoutOwnerField(input);
     const issues = keyMismatch(input, 'id', key);
     if (issues.length > 0) throw new SchemaViolationError(issues);
     return this.#db.transaction().execute(async (trx) => {
-      const existing = await findRowById(trx, 'plugins', key);
+      const found = await findRowById(trx, 'plugins', key);
+      // Another organization's plugin is missing here; creating one with its id is refused as POST would.
+      const existing = visibleTo(found, this.#owner) ? found : undefined;
+      if (found && !existing) await assertIdFree(trx, 'plugins', key);
       const current = existing ? await this.#decrypted(existing) : undefined;
       const fields = this.#parse(isPlainObject(input) ? { ...input, id: key } : input, current);
       const now = nowSeconds();
-      const row = await this.#toRow(trx, key, fields, existing?.created_at ?? now, now);
+      const row = await this.#toRow(trx, key, fields, existing?.created_at ?? now, now, existing ? existing.organization_id : ownerColumn(this.#owner));
       await saveRow(trx, 'plugins', row, existing ? 'update' : 'insert', { name: fields.name });
       return { entity: this.#redacted(row), created: !existing };
     });
@@ -192,7 +215,9 @@ export class PluginRepository {
 
   async delete(id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const result = await this.#db.deleteFrom('plugins').where('id', '=', id.toLowerCase()).executeTakeFirst();
+    let query = this.#db.deleteFrom('plugins').where('id', '=', id.toLowerCase());
+    if (this.#owner.kind === 'organization') query = query.where('organization_id', '=', this.#owner.organizationId);
+    const result = await query.executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
@@ -202,10 +227,37 @@ export class PluginRepository {
     return parseOrThrow((value) => parsePlugin(value, this.#registry, storedConfig), input);
   }
 
-  async #toRow(trx: Transaction<Database>, id: string, fields: PluginFields, createdAt: number, updatedAt: number): Promise<Row> {
-    const routeId = await resolveRef(trx, 'route', fields.route);
-    const serviceId = await resolveRef(trx, 'service', fields.service);
-    const consumerId = await resolveRef(trx, 'consumer', fields.consumer);
+  /**
+   * What an organization may configure: plugins on its own routes and services only
+   * (references resolve only to its entities), never global ones, which would run on
+   * every organization's traffic (a consumer-only plugin too: it follows the consumer
+   * onto any route); and an `sso` plugin signs in with its own organization only.
+   */
+  async #checkOrganizationPlugin(trx: Transaction<Database>, fields: PluginFields, organizationId: string): Promise<void> {
+    if (fields.route === null && fields.service === null) {
+      throw new SchemaViolationError([
+        {
+          path: ['route'],
+          message:
+            "an organization's plugin applies to one of its routes or services: name a route or a service (a global plugin would run on every organization's traffic; only the operator's bootstrap token configures those)",
+        },
+      ]);
+    }
+    if (fields.name !== 'sso') return;
+    const reference = fields.config.organization;
+    const named = typeof reference === 'string' ? await organizationNamed(trx, reference) : undefined;
+    if (named !== organizationId) {
+      throw new SchemaViolationError([
+        { path: ['config', 'organization'], message: 'must name your own organization (its id, name or login path): a route signs in with the organization that owns it' },
+      ]);
+    }
+  }
+
+  async #toRow(trx: Transaction<Database>, id: string, fields: PluginFields, createdAt: number, updatedAt: number, organizationId: string | null): Promise<Row> {
+    const routeId = await resolveRef(trx, 'route', fields.route, this.#owner);
+    const serviceId = await resolveRef(trx, 'service', fields.service, this.#owner);
+    const consumerId = await resolveRef(trx, 'consumer', fields.consumer, this.#owner);
+    if (this.#owner.kind === 'organization') await this.#checkOrganizationPlugin(trx, fields, this.#owner.organizationId);
     const scope = scopeKey(routeId, serviceId, consumerId, fields.name);
     const taken = await trx.selectFrom('plugins').select('id').where('cache_key', '=', scope.key).where('id', '<>', id).executeTakeFirst();
     if (taken) throw new UniqueViolationError(scope.fields);
@@ -221,8 +273,23 @@ export class PluginRepository {
       protocols: JSON.stringify(fields.protocols),
       tags: toJsonColumn(fields.tags),
       cache_key: scope.key,
+      organization_id: organizationId,
       created_at: createdAt,
       updated_at: updatedAt,
     };
   }
+}
+
+/**
+ * The id of the organization an `sso` plugin's `config.organization` names, resolved
+ * as the gateway resolves it (by id, then login path, then name: see
+ * OrganizationDirectory), so the check and the data plane agree on which one it is.
+ */
+async function organizationNamed(db: Db, reference: string): Promise<string | undefined> {
+  const byId = await db.selectFrom('organizations').select('id').where('id', '=', reference).executeTakeFirst();
+  if (byId) return byId.id;
+  const byLoginPath = await db.selectFrom('organizations').select('id').where('login_path', '=', reference.toLowerCase()).executeTakeFirst();
+  if (byLoginPath) return byLoginPath.id;
+  const byName = await db.selectFrom('organizations').select('id').where('name', '=', reference).executeTakeFirst();
+  return byName?.id;
 }

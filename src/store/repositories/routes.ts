@@ -3,7 +3,7 @@ import type { RouteEntity } from '../../gateway/entities.js';
 import type { Database, RoutesTable } from '../schema.js';
 import { parseRoute, type RouteFields } from '../schemas/route.js';
 import { NamedEntityRepository } from './named-entity.js';
-import { assertUnique, fromBool, fromJsonColumn, resolveRef, toBool, toJsonColumn, type Page, type PageRequest } from './shared.js';
+import { assertUnique, fromBool, fromJsonColumn, resolveRef, toBool, toJsonColumn, OPERATOR, ownerField, type Owner, type Page, type PageRequest } from './shared.js';
 
 type Row = Selectable<RoutesTable>;
 
@@ -22,10 +22,11 @@ export function routeFromRow(row: Row): RouteEntity {
     tags: fromJsonColumn<string[]>(row.tags),
     created_at: row.created_at,
     updated_at: row.updated_at,
+    ...ownerField(row),
   };
 }
 
-function toRow(id: string, fields: RouteFields, serviceId: string | null, createdAt: number, updatedAt: number): Row {
+function toRow(id: string, fields: RouteFields, serviceId: string | null, createdAt: number, updatedAt: number): Omit<Row, 'organization_id'> {
   return {
     id,
     name: fields.name,
@@ -50,7 +51,7 @@ export interface RouteFilter {
 
 /** Routes: what requests the gateway accepts and which service gets them. */
 export class RouteRepository extends NamedEntityRepository<'routes', 'name', RouteFields, RouteEntity> {
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, owner: Owner = OPERATOR) {
     super(db, {
       table: 'routes',
       nameColumn: 'name',
@@ -58,12 +59,17 @@ export class RouteRepository extends NamedEntityRepository<'routes', 'name', Rou
       pluginColumn: 'route_id',
       parse: parseRoute,
       fromRow: routeFromRow,
-      prepareRow: async (trx, id, fields, selfId, createdAt, updatedAt) => {
-        const serviceId = await resolveRef(trx, 'service', fields.service);
+      prepareRow: async (trx, id, fields, selfId, createdAt, updatedAt, owner) => {
+        const serviceId = await resolveRef(trx, 'service', fields.service, owner);
         await assertUnique(trx, 'routes', 'name', fields.name, selfId);
         return toRow(id, fields, serviceId, createdAt, updatedAt);
       },
-    });
+    }, owner);
+  }
+
+  /** The same repository, seeing and writing only what `owner` may (see `Owner`). */
+  ownedBy(owner: Owner): RouteRepository {
+    return new RouteRepository(this.database, owner);
   }
 
   async list(request: PageRequest = {}, filter: RouteFilter = {}): Promise<Page<RouteEntity>> {

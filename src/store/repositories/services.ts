@@ -4,7 +4,7 @@ import { ReferencedByOthersError } from '../errors.js';
 import type { Database, ServicesTable } from '../schema.js';
 import { parseService, type ServiceFields } from '../schemas/service.js';
 import { NamedEntityRepository } from './named-entity.js';
-import { assertUnique, fromBool, fromJsonColumn, toBool, toJsonColumn, type Page, type PageRequest } from './shared.js';
+import { assertUnique, fromBool, fromJsonColumn, toBool, toJsonColumn, OPERATOR, ownerField, type Owner, type Page, type PageRequest } from './shared.js';
 
 type Row = Selectable<ServicesTable>;
 
@@ -24,10 +24,11 @@ export function serviceFromRow(row: Row): ServiceEntity {
     tags: fromJsonColumn<string[]>(row.tags),
     created_at: row.created_at,
     updated_at: row.updated_at,
+    ...ownerField(row),
   };
 }
 
-function toRow(id: string, fields: ServiceFields, createdAt: number, updatedAt: number): Row {
+function toRow(id: string, fields: ServiceFields, createdAt: number, updatedAt: number): Omit<Row, 'organization_id'> {
   return {
     id,
     name: fields.name,
@@ -48,7 +49,7 @@ function toRow(id: string, fields: ServiceFields, createdAt: number, updatedAt: 
 
 /** Services: Kong's upstream definitions. Every write is one transaction. */
 export class ServiceRepository extends NamedEntityRepository<'services', 'name', ServiceFields, ServiceEntity> {
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, owner: Owner = OPERATOR) {
     super(db, {
       table: 'services',
       nameColumn: 'name',
@@ -56,7 +57,7 @@ export class ServiceRepository extends NamedEntityRepository<'services', 'name',
       pluginColumn: 'service_id',
       parse: parseService,
       fromRow: serviceFromRow,
-      prepareRow: async (trx, id, fields, selfId, createdAt, updatedAt) => {
+      prepareRow: async (trx, id, fields, selfId, createdAt, updatedAt, owner) => {
         await assertUnique(trx, 'services', 'name', fields.name, selfId);
         return toRow(id, fields, createdAt, updatedAt);
       },
@@ -81,7 +82,12 @@ export class ServiceRepository extends NamedEntityRepository<'services', 'name',
           );
         }
       },
-    });
+    }, owner);
+  }
+
+  /** The same repository, seeing and writing only what `owner` may (see `Owner`). */
+  ownedBy(owner: Owner): ServiceRepository {
+    return new ServiceRepository(this.database, owner);
   }
 
   async list(request: PageRequest = {}): Promise<Page<ServiceEntity>> {

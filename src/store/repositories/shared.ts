@@ -17,11 +17,11 @@ import { isPlainObject, isUuid, type EntityRef } from '../schemas/common.js';
 /** The database, or the transaction a write runs in. */
 export type Db = Kysely<Database> | Transaction<Database>;
 
-/** The tables of Kong's entities: each has a text `id` and a `created_at`, the paging order. */
+/** The tables of Kong's entities: each has a text `id`, a `created_at` (the paging order) and an owning `organization_id`. */
 export type EntityTable = 'services' | 'routes' | 'consumers' | 'plugins';
 
 /** A row of `T`; the intersection spells out, for a generic `T`, the columns every entity table has. */
-export type EntityRow<T extends EntityTable> = Selectable<Database[T]> & { id: string; created_at: number };
+export type EntityRow<T extends EntityTable> = Selectable<Database[T]> & { id: string; created_at: number; organization_id: string | null };
 
 /** The columns of `T` that hold text: what a lookup or a unique check compares with a string. */
 export type TextColumn<T extends EntityTable> = {
@@ -42,6 +42,46 @@ function view(db: Db): EntityTablesView {
 
 /** Kong's name for one entity of a table, in messages. */
 const ENTITY_NAMES = { services: 'service', routes: 'route', consumers: 'consumer', plugins: 'plugin' } as const satisfies Record<EntityTable, string>;
+
+/**
+ * Whose gateway entities a repository sees and writes. The operator (the bootstrap
+ * token, the CLI, the data plane) sees every entity and what it creates belongs to no
+ * organization; an organization's user sees only that organization's entities, and
+ * what they create is the organization's. Another organization's entity is treated
+ * exactly like a missing one, so its existence does not leak.
+ */
+export type Owner = { kind: 'operator' } | { kind: 'organization'; organizationId: string };
+
+export const OPERATOR: Owner = { kind: 'operator' };
+
+export function organizationOwner(organizationId: string): Owner {
+  return { kind: 'organization', organizationId };
+}
+
+/** The `organization_id` a new entity of `owner` gets. */
+export function ownerColumn(owner: Owner): string | null {
+  return owner.kind === 'operator' ? null : owner.organizationId;
+}
+
+/** Whether `owner` may see (and so write) a row. */
+export function visibleTo(row: { organization_id: string | null } | undefined, owner: Owner): boolean {
+  return row !== undefined && (owner.kind === 'operator' || row.organization_id === owner.organizationId);
+}
+
+/** The `organization` field of an entity answer: only on entities an organization owns (the operator's keep Kong's exact shape). */
+export function ownerField(row: { organization_id: string | null }): { organization?: { id: string } } {
+  return row.organization_id === null ? {} : { organization: { id: row.organization_id } };
+}
+
+/**
+ * A request body without the read-only `organization` an answer carries: an entity read
+ * with GET can be sent back with PUT, and ownership never changes through a body.
+ */
+export function withoutOwnerField(input: unknown): unknown {
+  if (!isPlainObject(input) || !('organization' in input)) return input;
+  const { organization: _organization, ...rest } = input;
+  return rest;
+}
 
 /** Kong's paging: `size` (default 100, at most 1000) and an opaque `offset` cursor. */
 export interface PageRequest {
@@ -266,8 +306,8 @@ export function parseOrThrow<T>(parse: (input: unknown) => ParseResult<T>, input
 }
 
 /** A stored entity as input fields (without its timestamps), for PATCH to merge onto. */
-export function toInput(entity: { created_at: number; updated_at: number }): Record<string, unknown> {
-  const { created_at: _c, updated_at: _u, ...fields } = entity;
+export function toInput(entity: { created_at: number; updated_at: number; organization?: unknown }): Record<string, unknown> {
+  const { created_at: _c, updated_at: _u, organization: _o, ...fields } = entity;
   return fields;
 }
 
@@ -279,11 +319,16 @@ const REFERENCES = {
   consumer: { table: 'consumers', nameColumn: 'username', keys: ['username', 'name'] },
 } as const;
 
-/** Resolves a reference (`{"id"}`, or `{"name"}` / `{"username"}`) to an id, or reports Kong's foreign key violation. */
-export async function resolveRef(db: Db, field: keyof typeof REFERENCES, ref: EntityRef | null): Promise<string | null> {
+/**
+ * Resolves a reference (`{"id"}`, or `{"name"}` / `{"username"}`) to an id, or reports
+ * Kong's foreign key violation. An organization's entities may only reference that
+ * organization's: another's is reported exactly like a missing one.
+ */
+export async function resolveRef(db: Db, field: keyof typeof REFERENCES, ref: EntityRef | null, owner: Owner = OPERATOR): Promise<string | null> {
   if (ref === null) return null;
   const { table, nameColumn, keys } = REFERENCES[field];
   let query = view(db).selectFrom(table as string).select('id');
+  if (owner.kind === 'organization') query = query.where('organization_id', '=', owner.organizationId);
   if ('id' in ref) query = query.where('id', '=', ref.id.toLowerCase());
   else {
     const key = keys.find((candidate) => candidate in ref);

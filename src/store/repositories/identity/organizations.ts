@@ -1,5 +1,6 @@
 import type { Organization } from '../../../identity/model.js';
 import { LoginPathTakenError } from '../../../identity/login-path.js';
+import { GatehouseError } from '../../../errors.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
@@ -115,8 +116,26 @@ export async function enableOrganizationSso(db: Db, current: Organization): Prom
   return { ...current, sso_enabled: true, sso_enabled_at: now, updated_at: now };
 }
 
-/** Deletes the organization and, by cascade, its users, roles, mappings, settings, tests and tokens (audit entries stay). */
+/**
+ * Deletes the organization and, by cascade, its users, roles, mappings, settings, tests
+ * and tokens (audit entries stay). Refused while it still owns gateway entities: those
+ * carry live traffic, and migration 0003 restricts their `organization_id` rather than
+ * cascading or handing them to the operator (see there); this says so in words.
+ */
 export async function deleteOrganization(db: Db, organizationId: string): Promise<boolean> {
+  const owned: string[] = [];
+  for (const table of ['services', 'routes', 'plugins', 'consumers'] as const) {
+    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).where('organization_id', '=', organizationId).executeTakeFirst();
+    const count = Number(row?.count ?? 0);
+    if (count > 0) owned.push(`${count} ${table}`);
+  }
+  if (owned.length > 0) {
+    throw new GatehouseError(
+      'GH-ORGANIZATION-OWNS-GATEWAY',
+      `the organization still owns gateway entities (${owned.join(', ')}); delete them first (their users can, with GET/DELETE /routes, /plugins, /services and /consumers), then delete the organization`,
+      { status: 409 },
+    );
+  }
   const result = await db.deleteFrom('organizations').where('id', '=', organizationId).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
