@@ -5,6 +5,7 @@ import { parseCookie } from 'cookie';
 import type { AdminSessionResolver } from './admin/auth.js';
 import { createAdminServer } from './admin/server.js';
 import { resolveKeys } from './config/keys.js';
+import { createConsoleServer } from './console/server.js';
 import { publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
@@ -26,10 +27,12 @@ import { migrateToLatest } from './store/migrations.js';
 import { createIdentityStore } from './store/repositories/identity/index.js';
 import type { Database } from './store/schema.js';
 
-/** A running Gatehouse node: the proxy and Admin API listeners over one store. */
+/** A running Gatehouse node: the proxy, Admin API and console listeners over one store. */
 export interface Gatehouse {
   proxyUrl: string;
   adminUrl: string;
+  /** The web console (`GATEHOUSE_CONSOLE_LISTEN`). */
+  consoleUrl: string;
   db: Kysely<Database>;
   keyRing: KeyRing;
   state: GatewayState;
@@ -125,25 +128,38 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     sessions,
     adminSessionResolver,
   });
+  // The console reaches the Admin API and the proxy's sign-in endpoints in-process (Fastify inject).
+  const consoleServer = createConsoleServer({
+    admin,
+    proxy,
+    keyRing,
+    publicUrl,
+    organizations: { byLoginPath: (loginPath) => identityStore.organizationByLoginPath(loginPath) },
+    log,
+    trustedIps: settings.trusted_ips,
+  });
   let proxyUrl: string;
   let adminUrl: string;
+  let consoleUrl: string;
   try {
     proxyUrl = await listen(proxy, settings.proxy_listen);
     boundProxyPort = Number(new URL(proxyUrl).port);
     adminUrl = await listen(admin, settings.admin_listen);
+    consoleUrl = await listen(consoleServer, settings.console_listen);
   } catch (error) {
     clearInterval(purge);
-    await Promise.allSettled([proxy.close(), admin.close()]);
+    await Promise.allSettled([proxy.close(), admin.close(), consoleServer.close()]);
     await state.close();
     await db.destroy();
     throw error;
   }
-  log.info({ proxy: proxyUrl, admin: adminUrl }, 'Gatehouse is listening');
+  log.info({ proxy: proxyUrl, admin: adminUrl, console: consoleUrl }, 'Gatehouse is listening');
   groupSync.start();
 
   return {
     proxyUrl,
     adminUrl,
+    consoleUrl,
     db,
     keyRing,
     state,
@@ -155,7 +171,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     async close() {
       groupSync.stop();
       clearInterval(purge);
-      await Promise.allSettled([proxy.close(), admin.close()]);
+      await Promise.allSettled([proxy.close(), admin.close(), consoleServer.close()]);
       await state.close();
       await db.destroy();
     },

@@ -89,6 +89,8 @@ export const settingsSchema = z
   .object({
     proxy_listen: listen.prefault('0.0.0.0:8000'),
     admin_listen: listen.prefault('127.0.0.1:8001'),
+    /** The web console (Kong Manager's port); loopback by default, like the Admin API it fronts. */
+    console_listen: listen.prefault('127.0.0.1:8002'),
     dev_idp_listen: listen.prefault('127.0.0.1:9000'),
     demo_upstream_listen: listen.prefault('127.0.0.1:9001'),
     database: database.default('sqlite:./data/gatehouse.db'),

@@ -1,5 +1,8 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import { ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE } from '../identity/organization-session.js';
+
+/** The console's CSRF cookie (src/console/csrf.ts): the host's cookies reach every app behind the gateway. */
+const CONSOLE_CSRF_COOKIE = 'gatehouse_console_csrf';
 import type { Logger } from '../log.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -205,7 +208,7 @@ export function buildSnapshot(
   // Every route protects every plugin's cookies: a session cookie has Path=/ and would
   // otherwise reach upstreams of routes that never authenticate.
   // Gatehouse's own sign-in cookies are reserved whether or not a plugin uses them.
-  const reservedCookies = new Set<string>([ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE]);
+  const reservedCookies = new Set<string>([ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE, CONSOLE_CSRF_COOKIE]);
   for (const plugin of config.plugins) {
     if (!plugin.enabled) continue;
     for (const name of registry.get(plugin.name)?.cookieNames?.(plugin.config) ?? []) reservedCookies.add(name);

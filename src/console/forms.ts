@@ -1,0 +1,91 @@
+import { CSRF_FIELD } from './csrf.js';
+import { html, type SafeHtml } from './html.js';
+import type { ErrorBody } from './upstream.js';
+
+/**
+ * Form markup with errors where they belong: each field has its label, an optional
+ * hint and an error slot wired with `aria-describedby`/`aria-invalid`, so a screen
+ * reader announces the error with the field; errors that concern no single field go
+ * to the form's alert at the top. The same ids are used by `console.js`
+ * (`showErrors`) when a script submits a form to the Admin API, so a page can render
+ * an error server-side or client-side with one markup.
+ */
+
+/** Errors split into one per field (dotted names: `config.client_id`) and the rest. */
+export interface FormErrors {
+  form?: SafeHtml | string | undefined;
+  fields?: Record<string, string>;
+}
+
+/** Kong's nested `fields` flattened to dotted names: `{config: {client_id: "…"}}` → `{"config.client_id": "…"}`. */
+export function flattenFields(fields: Record<string, unknown>, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, flattenFields(value as Record<string, unknown>, name));
+    else out[name] = Array.isArray(value) ? value.map(String).join('; ') : String(value);
+  }
+  return out;
+}
+
+/**
+ * An Admin API error body as form errors: schema violations on their fields, an error
+ * that names a `field` on it, the message on the form otherwise. Errors for fields the
+ * form does not show must not vanish: pass the form's field names and those go to the
+ * form's alert with their name.
+ */
+export function formErrorsOf(body: ErrorBody, shown: readonly string[], fallback = 'The request failed.'): FormErrors {
+  const fields = body.fields && typeof body.fields === 'object' ? flattenFields(body.fields) : {};
+  if (body.field && body.message && !Object.hasOwn(fields, body.field)) fields[body.field] = body.message;
+  const placed: Record<string, string> = {};
+  const elsewhere: string[] = [];
+  for (const [name, message] of Object.entries(fields)) {
+    if (shown.includes(name)) placed[name] = message;
+    else elsewhere.push(`${name}: ${message}`);
+  }
+  // When every error sits on a field shown, the alert only points at them (an error summary).
+  const allPlaced = Object.keys(placed).length > 0 && elsewhere.length === 0;
+  return { form: allPlaced ? 'Correct the marked fields.' : [body.message ?? fallback, ...elsewhere].join(' '), fields: placed };
+}
+
+export interface FieldOptions {
+  /** The form's id: element ids are `${form}-${name}`, unique on the page. */
+  form: string;
+  name: string;
+  label: string;
+  type?: 'text' | 'email' | 'password' | 'url' | 'number' | 'search';
+  value?: string | undefined;
+  hint?: string | SafeHtml | undefined;
+  error?: string | undefined;
+  required?: boolean;
+  autocomplete?: string;
+  autofocus?: boolean;
+  /** More ids describing the input, e.g. the form's alert when the focus is put on this field after a form-level error. */
+  describedBy?: string | undefined;
+  /** Extra attributes written in this code base (e.g. `inputmode="url"`). */
+  attributes?: SafeHtml;
+}
+
+export function fieldId(form: string, name: string): string {
+  return `${form}-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+export function field(options: FieldOptions): SafeHtml {
+  const id = fieldId(options.form, options.name);
+  const describedBy = [options.describedBy ?? '', options.hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
+  return html`<div class="field${options.error ? ' field--invalid' : ''}">
+  <label for="${id}">${options.label}</label>
+  ${options.hint ? html`<p class="hint" id="${id}-hint">${options.hint}</p>` : ''}
+  <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}" value="${options.value ?? ''}" aria-describedby="${describedBy}"${options.error ? html` aria-invalid="true"` : ''}${options.required ? html` required` : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.autofocus ? html` autofocus` : ''}${options.attributes ? html` ${options.attributes}` : ''}>
+  <p class="field-error" id="${id}-error" data-error-for="${options.name}">${options.error ?? ''}</p>
+</div>`;
+}
+
+/** The form-level error region: `role="alert"` so a message that appears is announced. */
+export function formAlert(form: string, message: FormErrors['form']): SafeHtml {
+  return html`<div class="form-alert" id="${form}-alert" role="alert" tabindex="-1"${message ? '' : html` hidden`}>${message ?? ''}</div>`;
+}
+
+export function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">`;
+}

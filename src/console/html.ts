@@ -1,0 +1,65 @@
+/**
+ * HTML for the console, escaped by construction: every value interpolated into an
+ * `html` template is escaped unless it is itself `SafeHtml` (the result of another
+ * `html` template). There is no way to insert a string unescaped except `trusted()`,
+ * meant for constants written in this code base, so data from the Admin API, the
+ * proxy or the request can never become markup.
+ */
+
+export class SafeHtml {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  toString(): string {
+    return this.#value;
+  }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for element content and for quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+}
+
+/** Interpolation rules: `SafeHtml` as is, arrays joined, null/undefined/false as nothing, anything else escaped. */
+function render(value: unknown): string {
+  if (value instanceof SafeHtml) return value.toString();
+  if (Array.isArray(value)) return value.map(render).join('');
+  if (value === null || value === undefined || value === false) return '';
+  return escapeHtml(String(value));
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0]!;
+  for (let index = 0; index < values.length; index += 1) out += render(values[index]) + strings[index + 1]!;
+  return new SafeHtml(out);
+}
+
+/** Markup written in this code base (never data): the one way around escaping. */
+export function trusted(markup: string): SafeHtml {
+  return new SafeHtml(markup);
+}
+
+/**
+ * A URL that may go into `href`: http(s) only, so a `javascript:` or `data:` URL from
+ * any source can never become a link; anything else is undefined.
+ */
+export function httpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path on the console itself (`/users?q=a`): no scheme, no `//host`, no backslashes; else undefined. */
+export function consolePath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return undefined;
+  return value;
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CLIENT_ID, CLIENT_SECRET, type Stack } from '../support/stack.js';
+import { OWNER_PASSWORD } from '../sso/support.js';
+
+/**
+ * Browser tests drive Debian's Chromium (`apt-get install chromium`; `.ci/run` installs
+ * it) through playwright-core: no browser download, nothing but loopback.
+ */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export const browserUnavailable: string | undefined = existsSync(CHROMIUM)
+  ? undefined
+  : `browser tests skipped: ${CHROMIUM} does not exist; install Debian's chromium (apt-get install -y chromium), as .ci/run does`;
+
+export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+export interface Browser {
+  context: BrowserContext;
+  /** A fresh page (tab) with no cookies shared with other contexts. */
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Chromium headless with a fresh user data dir (removed at close), so no run sees another's cookies. */
+export async function launchBrowser(): Promise<Browser> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
+  const context = await chromium.launchPersistentContext(dataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    viewport: { width: 1200, height: 800 },
+  });
+  return {
+    context,
+    newPage: () => context.newPage(),
+    async close() {
+      await context.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a screenshot into docs/screenshots/ (overwritten on each run, so the README shows the current console). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** An organization that signs in with passwords (SSO not enabled), its owner's password being OWNER_PASSWORD. */
+export async function createNativeOrganization(stack: Stack, loginPath: string, name = `${loginPath} Inc`): Promise<{ id: string; ownerEmail: string }> {
+  const ownerEmail = `owner@${loginPath}.example`;
+  const organization = await stack.adminCall('POST', '/organizations', {
+    name,
+    login_path: loginPath,
+    owner: { email: ownerEmail, password: OWNER_PASSWORD, name: 'Olive Owner' },
+  });
+  return { id: organization.id, ownerEmail };
+}
+
+/** A native (password) user; only possible before the organization enables SSO. */
+export async function addNativeUser(stack: Stack, organizationId: string, email: string, password: string, roles = ['Viewer']): Promise<string> {
+  const user = await stack.adminCall('POST', `/organizations/${organizationId}/users`, { email, password, roles });
+  return user.id;
+}
+
+/**
+ * Connects an existing organization to the Okta stand-in and enables SSO, as
+ * test/sso/support.ts `setUpOrganization` does for a new one (which leaves no room to
+ * add native users before SSO is on).
+ */
+export async function enableSso(stack: Stack, organizationId: string, mappings: Array<[string, string]>): Promise<void> {
+  const base = `/organizations/${organizationId}`;
+  const roles = (await stack.adminCall('GET', `${base}/roles`)).data as Array<{ id: string; name: string }>;
+  for (const [group, roleName] of mappings) {
+    const role = roles.find((candidate) => candidate.name === roleName);
+    assert.ok(role, `role ${roleName} exists`);
+    await stack.adminCall('POST', `${base}/role-mappings`, { group, role: role.id });
+  }
+  const settings = {
+    provider: 'okta',
+    okta_domain: new URL(stack.idp.origin).host,
+    authorization_server_id: 'default',
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+  };
+  const tested = await stack.adminCall('POST', `${base}/identity/test`, settings);
+  assert.equal(tested.message, 'Configuration tested successfully', JSON.stringify(tested));
+  await stack.adminCall('PUT', `${base}/identity`, settings);
+  await stack.adminCall('POST', `${base}/identity/enable`, { confirm: true });
+}
+
+/** Opens the console's sign-in page, fills in the form by its labels and presses "Sign in". */
+export async function signInWithPassword(page: Page, consoleUrl: string, organization: string, email: string, password: string): Promise<void> {
+  await page.goto(`${consoleUrl}/`);
+  await page.getByLabel('Organization').fill(organization);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForLoadState('domcontentloaded');
+}
+
+/*
+ * Code that runs in the page is passed as strings where it touches the DOM: the test
+ * project is type-checked without the DOM library (it must not leak into src/).
+ */
+
+/** The id of the focused element. */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
+}
+
+/** The text of the focused element. */
+export function focusedText(page: Page): Promise<string | undefined> {
+  return page.evaluate('document.activeElement?.textContent?.trim()') as Promise<string | undefined>;
+}
