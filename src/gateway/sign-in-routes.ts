@@ -5,7 +5,7 @@ import * as client from 'openid-client';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
 import { GroupsUnavailableError, isGroupsLimitError, resolveGroups } from '../identity/group-resolution.js';
-import type { IdentitySettings, IdentityStore, Organization } from '../identity/model.js';
+import type { IdentitySettings, IdentityStore, Organization, User } from '../identity/model.js';
 import {
   ORGANIZATION_SESSION_COOKIE,
   SIGN_IN_COOKIE,
@@ -14,6 +14,7 @@ import {
   endUserSessions,
   readOrganizationSession,
   startOrganizationSession,
+  type OrganizationSession,
 } from '../identity/organization-session.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { applyGroups } from '../identity/provisioning.js';
@@ -122,6 +123,28 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       .header('set-cookie', cookie(SIGN_IN_COOKIE, started.cookieValue, SIGN_IN_LIFETIME_SECONDS))
       .header('cache-control', 'no-store')
       .redirect(started.location, 302);
+  }
+
+  /** A new organization session for a user who just proved who they are; the sealed cookie value. */
+  function startSession(
+    organization: Organization,
+    user: User,
+    how: Pick<OrganizationSession, 'method' | 'groups' | 'id_token' | 'provider_sid'>,
+  ): Promise<string> {
+    const now = Date.now() / 1000;
+    return startOrganizationSession(deps.sessions, deps.keyRing, {
+      v: 1,
+      organization_id: organization.id,
+      organization_name: organization.name,
+      login_path: organization.login_path,
+      user_id: user.id,
+      email: user.email,
+      name: user.name,
+      roles: user.roles.map((role) => role.role_name),
+      ...how,
+      created_at: now,
+      expires_at: now + SESSION_LIFETIME_SECONDS,
+    });
   }
 
   async function ssoReady(organization: Organization): Promise<IdentitySettings | undefined> {
@@ -281,22 +304,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         await audit(organization, 'sign_in', 'failure', 'the account is deactivated', { email });
         return page(reply, 403, 'Account deactivated', `Your account in ${organization.name} is deactivated; ask an administrator of ${organization.name} to reactivate it.`);
       }
-      const now = Date.now() / 1000;
-      const handle = await startOrganizationSession(deps.sessions, deps.keyRing, {
-        v: 1,
-        organization_id: organization.id,
-        organization_name: organization.name,
-        login_path: organization.login_path,
-        user_id: outcome.user.id,
-        email: outcome.user.email,
-        name: outcome.user.name,
-        roles: outcome.user.roles.map((role) => role.role_name),
-        groups: groups.groups,
+      const handle = await startSession(organization, outcome.user, {
         method: 'sso',
+        groups: groups.groups,
         id_token: tokens.id_token,
         provider_sid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined,
-        created_at: now,
-        expires_at: now + SESSION_LIFETIME_SECONDS,
       });
       await deps.store.audit({
         organization_id: organization.id,
@@ -344,21 +356,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         return answer(request, reply, 403, 'GH-SIGN-IN-SSO-ONLY', `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
       }
       throttle.succeed(throttleKey, request.ip);
-      const now = Date.now() / 1000;
-      const handle = await startOrganizationSession(deps.sessions, deps.keyRing, {
-        v: 1,
-        organization_id: organization.id,
-        organization_name: organization.name,
-        login_path: organization.login_path,
-        user_id: user.id,
-        email: user.email,
-        name: user.name,
-        roles: user.roles.map((role) => role.role_name),
-        groups: [],
-        method: 'password',
-        created_at: now,
-        expires_at: now + SESSION_LIFETIME_SECONDS,
-      });
+      const handle = await startSession(organization, user, { method: 'password', groups: [] });
       await deps.store.audit({
         organization_id: organization.id,
         actor: { type: 'user', id: user.id, label: user.email },
