@@ -98,7 +98,7 @@ export interface Page<T> {
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
-interface Cursor {
+export interface Cursor {
   createdAt: number;
   id: string;
 }
@@ -114,11 +114,11 @@ export function pageSize(size: number | undefined): number {
  * keyset paging stays correct while rows are added or removed between pages, which
  * LIMIT/OFFSET does not, and reads in creation order.
  */
-function encodeCursor(row: { created_at: number; id: string }): string {
+export function encodeCursor(row: { created_at: number; id: string }): string {
   return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
 }
 
-function decodeCursor(offset: string): Cursor {
+export function decodeCursor(offset: string): Cursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(offset, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && Number.isInteger(value[0]) && typeof value[1] === 'string') {

@@ -1,6 +1,5 @@
 import type { AuditEntry } from '../../../identity/model.js';
-import { InvalidOffsetError } from '../../errors.js';
-import { pageSize, type Page, type PageRequest } from '../shared.js';
+import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } from '../shared.js';
 import { sql } from 'kysely';
 import { escapeLike, likeEscaped, timeOrderedId, type Db } from './shared.js';
 
@@ -81,21 +80,6 @@ function fromRow(row: {
   };
 }
 
-function encodeCursor(row: { created_at: number; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(offset: string): { createdAt: number; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(offset, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isInteger(value[0]) && typeof value[1] === 'string') {
-      return { createdAt: value[0] as number, id: value[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidOffsetError(offset);
-}
 
 /** One page of an organization's entries, newest first, narrowed by the filter. */
 export async function queryAudit(db: Db, organizationId: string | null, filter: AuditFilter, request: PageRequest): Promise<Page<AuditRecord>> {

@@ -10,20 +10,7 @@ import type { Db } from './shared.js';
  */
 
 /** The values an admin sets, in canonical form, secrets in clear (in memory only). */
-export interface IdentitySettingsValues {
-  provider: 'okta' | 'oidc';
-  okta_domain: string | null;
-  authorization_server_id: string | null;
-  issuer: string;
-  client_id: string;
-  client_secret: string;
-  api_token: string | null;
-  scopes: string[];
-  groups_claim: string;
-  login_claim: string;
-  single_logout: boolean;
-  sync_interval_seconds: number;
-}
+export type IdentitySettingsValues = Omit<IdentitySettings, 'organization_id' | 'tested_at' | 'updated_at'>;
 
 /** The stored settings with secrets decrypted; undefined when the organization has none. */
 export async function readIdentitySettings(db: Db, keyRing: KeyRing, organizationId: string): Promise<IdentitySettings | undefined> {
