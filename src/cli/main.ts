@@ -20,6 +20,7 @@ const USAGE = `Usage: gatehouse <command> [--config FILE]
 Commands:
   start      run the gateway (proxy ${'GATEHOUSE_PROXY_LISTEN'} and Admin API GATEHOUSE_ADMIN_LISTEN)
   demo       run the gateway, the Okta stand-in and an echo upstream, with /demo protected by openid-connect
+             and organization Acme signing in with Okta (/login/acme, /app behind the sso plugin)
   dev-idp    run the Okta stand-in alone (--seed FILE, --listen HOST:PORT)
   migrate    bring the database up to date and exit
   org create --name NAME --owner-email EMAIL [--login-path PATH] [--owner-name NAME]
@@ -77,6 +78,7 @@ Gatehouse demo is running.
   Admin token     ${admin.generated ? `${admin.token}   (generated for this run; set GATEHOUSE_ADMIN_TOKEN to choose one)` : 'GATEHOUSE_ADMIN_TOKEN'}
   Organization    Acme signs in with Okta at http://localhost:${port}/login/acme, then http://localhost:${port}/app
                   (alice: Gateway Admin, bob: Viewer; owner: ${DEMO_ORGANIZATION.owner_email} / ${DEMO_ORGANIZATION.owner_password})
+  Console         http://localhost:${settings.console_listen.port}   (open it on localhost: the sign-in cookie is set there)
   Okta stand-in   ${demo.idpOrigin}/oauth2/default
   Echo upstream   ${demo.upstreamUrl}
 Press Ctrl+C to stop.`);
