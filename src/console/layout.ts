@@ -21,6 +21,8 @@ export interface LayoutOptions {
   current?: string | undefined;
   /** Paths that have a page (a navigation entry links only to those). */
   pages?: ReadonlySet<string> | undefined;
+  /** Extra script modules (asset names) after `console.js`. */
+  scripts?: readonly string[] | undefined;
 }
 
 export function layout(options: LayoutOptions): SafeHtml {
@@ -35,7 +37,8 @@ export function layout(options: LayoutOptions): SafeHtml {
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${options.assets.url('console.css')}">
 <script type="module" src="${options.assets.url('console.js')}"></script>
-</head>
+${(options.scripts ?? []).map((name) => html`<script type="module" src="${options.assets.url(name)}"></script>
+`)}</head>
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="topbar">

@@ -23,6 +23,13 @@ export interface ConsolePage {
   title: string;
   /** Needed to see the page (the Admin API checks every call again). */
   permission?: AdminPermission;
+  /**
+   * The navigation entry to mark as current (for sub-pages such as
+   * `/gateway/services/:id`); default `path`.
+   */
+  section?: string;
+  /** Extra script modules of `src/console/assets/` this page loads after `console.js` (e.g. `identity.js`). */
+  scripts?: readonly string[];
   render(context: PageContext): Promise<SafeHtml> | SafeHtml;
 }
 
@@ -36,6 +43,8 @@ export interface PageContext {
   csrf: string;
   /** The query string, one value per name. */
   query: Record<string, string | undefined>;
+  /** The path's parameters (`/gateway/services/:id` → `{id}`). */
+  params: Record<string, string | undefined>;
 }
 
 export interface PageEnvironment {
@@ -82,7 +91,7 @@ export function registerPages(app: FastifyInstance, pages: readonly ConsolePage[
       if (!signedIn) return reply.header('cache-control', 'no-store').redirect(signInLocation(request.url), 303);
       const csrf = environment.csrf.token(request, reply);
       const document = (status: number, content: SafeHtml) =>
-        sendHtml(reply, status, layout({ title: page.title, assets: environment.assets, csrf, content, signedIn, current: page.path, pages: paths }));
+        sendHtml(reply, status, layout({ title: page.title, assets: environment.assets, csrf, content, signedIn, current: page.section ?? page.path, pages: paths, scripts: page.scripts }));
 
       if (page.permission && !signedIn.permissions.has(page.permission)) {
         const roles = signedIn.user.roles.map((role) => role.role_name).join(', ') || 'none';
@@ -90,7 +99,8 @@ export function registerPages(app: FastifyInstance, pages: readonly ConsolePage[
       }
       try {
         const query = Object.fromEntries(Object.entries(request.query as Record<string, unknown>).map(([key, value]) => [key, Array.isArray(value) ? String(value[0]) : String(value)]));
-        const content = await page.render({ request, reply, signedIn, admin, csrf, query });
+        const params = request.params as Record<string, string | undefined>;
+        const content = await page.render({ request, reply, signedIn, admin, csrf, query, params });
         return document(200, content);
       } catch (error) {
         if (!(error instanceof AdminCallError)) throw error;

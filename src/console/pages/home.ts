@@ -1,6 +1,6 @@
-import { html, httpUrl, type SafeHtml } from '../html.js';
+import { grantedBy, when } from '../format.js';
+import { html, httpUrl } from '../html.js';
 import type { ConsolePage } from '../page.js';
-import type { RoleAssignment } from '../../identity/model.js';
 
 /** The organization's home: who is signed in, with which roles and why, and the organization's sign-in set-up. */
 export const homePage: ConsolePage = {
@@ -40,16 +40,3 @@ export const homePage: ConsolePage = {
 </section>`;
   },
 };
-
-function grantedBy(role: RoleAssignment): string {
-  if (!role.granted_by || role.granted_by.length === 0) return 'given by an administrator';
-  const groups = role.granted_by.map((rule) => `“${rule.group}”`);
-  return `from the Okta group${groups.length > 1 ? 's' : ''} ${groups.join(', ')}`;
-}
-
-/** Epoch seconds as a `<time>` in UTC: the same text for everyone, the machine-readable value for assistive tools. */
-function when(epochSeconds: number | null): SafeHtml | string {
-  if (epochSeconds === null) return 'never';
-  const iso = new Date(epochSeconds * 1000).toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
-}
