@@ -70,15 +70,47 @@ export function fieldId(form: string, name: string): string {
   return `${form}-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 }
 
-export function field(options: FieldOptions): SafeHtml {
+/** The label, hint and error slot around a control; `control` gets the id and the ARIA wiring. */
+function fieldShell(options: FieldOptions, control: (id: string, aria: SafeHtml) => SafeHtml, labelAfter = false): SafeHtml {
   const id = fieldId(options.form, options.name);
   const describedBy = [options.describedBy ?? '', options.hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
-  return html`<div class="field${options.error ? ' field--invalid' : ''}">
-  <label for="${id}">${options.label}</label>
+  const aria = html`aria-describedby="${describedBy}"${options.error ? html` aria-invalid="true"` : ''}${options.required ? html` required` : ''}${options.autofocus ? html` autofocus` : ''}${options.attributes ? html` ${options.attributes}` : ''}`;
+  const label = html`<label for="${id}">${options.label}</label>`;
+  return html`<div class="field${labelAfter ? ' field--check' : ''}${options.error ? ' field--invalid' : ''}">
+  ${labelAfter ? html`${control(id, aria)} ${label}` : label}
   ${options.hint ? html`<p class="hint" id="${id}-hint">${options.hint}</p>` : ''}
-  <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}" value="${options.value ?? ''}" aria-describedby="${describedBy}"${options.error ? html` aria-invalid="true"` : ''}${options.required ? html` required` : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.autofocus ? html` autofocus` : ''}${options.attributes ? html` ${options.attributes}` : ''}>
+  ${labelAfter ? '' : control(id, aria)}
   <p class="field-error" id="${id}-error" data-error-for="${options.name}">${options.error ?? ''}</p>
 </div>`;
+}
+
+export function field(options: FieldOptions): SafeHtml {
+  return fieldShell(
+    options,
+    (id, aria) =>
+      html`<input id="${id}" name="${options.name}" type="${options.type ?? 'text'}" value="${options.value ?? ''}" ${aria}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}>`,
+  );
+}
+
+/** A multi-line text field (lists: one value per line). */
+export function textareaField(options: Omit<FieldOptions, 'type'> & { rows?: number }): SafeHtml {
+  return fieldShell(options, (id, aria) => html`<textarea id="${id}" name="${options.name}" rows="${options.rows ?? 3}" ${aria}>${options.value ?? ''}</textarea>`);
+}
+
+/** A checkbox with its label beside it; `console.js`'s `formJson` sends it as a boolean. */
+export function checkboxField(options: Omit<FieldOptions, 'type' | 'value'> & { checked: boolean }): SafeHtml {
+  return fieldShell(options, (id, aria) => html`<input id="${id}" name="${options.name}" type="checkbox" ${aria}${options.checked ? html` checked` : ''}>`, true);
+}
+
+/** A drop-down of fixed choices. */
+export function selectField(options: Omit<FieldOptions, 'type'> & { choices: ReadonlyArray<{ value: string; label: string }> }): SafeHtml {
+  return fieldShell(
+    options,
+    (id, aria) =>
+      html`<select id="${id}" name="${options.name}" ${aria}>${options.choices.map(
+        (choice) => html`<option value="${choice.value}"${choice.value === options.value ? html` selected` : ''}>${choice.label}</option>`,
+      )}</select>`,
+  );
 }
 
 /** The form-level error region: `role="alert"` so a message that appears is announced. */
