@@ -6,7 +6,7 @@ import type { AdminSessionResolver } from './admin/auth.js';
 import { createAdminServer } from './admin/server.js';
 import { resolveKeys } from './config/keys.js';
 import { createConsoleServer } from './console/server.js';
-import { publicUrlOf, type Listen, type Settings } from './config/settings.js';
+import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer } from './gateway/server.js';
@@ -75,6 +75,8 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   // The proxy's public URL names the port actually bound (port 0 in tests) unless GATEHOUSE_PUBLIC_URL says otherwise.
   let boundProxyPort: number | undefined;
   const publicUrl = () => publicUrlOf(settings, boundProxyPort);
+  let boundConsolePort: number | undefined;
+  const consolePublicUrl = () => consoleUrlOf(settings, publicUrl(), boundConsolePort);
 
   const identityStore = createIdentityStore(db, keyRing);
   const organizations = new OrganizationDirectory();
@@ -107,6 +109,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     providers,
     signer,
     publicUrl,
+    consoleUrl: consolePublicUrl,
     log,
     oktaGroups: (identitySettings, subject) => okta.groupsOf(identitySettings, subject),
   });
@@ -146,6 +149,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     boundProxyPort = Number(new URL(proxyUrl).port);
     adminUrl = await listen(admin, settings.admin_listen);
     consoleUrl = await listen(consoleServer, settings.console_listen);
+    boundConsolePort = Number(new URL(consoleUrl).port);
   } catch (error) {
     clearInterval(purge);
     await Promise.allSettled([proxy.close(), admin.close(), consoleServer.close()]);

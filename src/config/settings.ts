@@ -102,6 +102,11 @@ export const settingsSchema = z
     admin_token: adminToken.optional(),
     /** The proxy's public URL (redirect URIs for Okta); default `http://localhost:{proxy port}`. */
     public_url: publicUrl.optional(),
+    /**
+     * The console's public URL: sign-ins with Okta that were not started by an application
+     * land there; default: the public URL's scheme and host with the console's port.
+     */
+    console_url: publicUrl.optional(),
   })
   .strict();
 
@@ -110,6 +115,17 @@ export type Settings = z.infer<typeof settingsSchema>;
 /** The proxy's public URL: `GATEHOUSE_PUBLIC_URL`, else `http://localhost:{port}` (the port actually bound when given). */
 export function publicUrlOf(settings: Settings, boundPort?: number): string {
   return settings.public_url ?? `http://localhost:${boundPort ?? settings.proxy_listen.port}`;
+}
+
+/**
+ * The console's public URL: `GATEHOUSE_CONSOLE_URL`, else the public URL's scheme and host
+ * with the console's port (the port actually bound when given). The host must be the
+ * proxy's: the console reads the session cookie the proxy sets, and cookies are per host.
+ */
+export function consoleUrlOf(settings: Settings, publicUrl: string, boundPort?: number): string {
+  if (settings.console_url) return settings.console_url;
+  const url = new URL(publicUrl);
+  return `${url.protocol}//${url.hostname}:${boundPort ?? settings.console_listen.port}`;
 }
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;

@@ -69,6 +69,11 @@ export function loginPathFrom(input: string): string | undefined {
 const OKTA_ERRORS: Record<string, string> = {
   'no-mapped-group': 'Your Okta groups give you no role in this organization. Ask one of its administrators to add you to a group that is mapped to a role.',
   deactivated: 'Your account is deactivated. Ask an administrator of your organization to reactivate it.',
+  'access-denied': 'Okta did not let you into this application. Ask your Okta administrator to assign you to it.',
+  failed: 'The sign-in with Okta could not be completed (Okta’s answer was refused). Try again; if it persists, an administrator can see why in the audit log.',
+  'groups-unavailable': 'Your Okta groups could not be read, so your roles are unknown. Try again shortly; if it persists, ask an administrator to check the organization’s Okta API token.',
+  'no-email': 'Okta sent no email address for your account. Ask an administrator to check the organization’s claim settings.',
+  'email-taken': 'Another account of this organization already uses your email address. Ask an administrator.',
 };
 
 interface SignInView {

@@ -43,6 +43,12 @@ export interface SignInDependencies {
   signer: AssertionSigner;
   /** The proxy's public URL (`GATEHOUSE_PUBLIC_URL`): redirect URIs are built from it. Read on use: the port may be bound later. */
   publicUrl: () => string;
+  /**
+   * The console's public URL: sign-ins started without a page to return to land in the
+   * console, and refusals of those sign-ins are explained on its sign-in page. Without
+   * it, the proxy answers with its own minimal pages.
+   */
+  consoleUrl?: (() => string) | undefined;
   log: Logger;
   /** A user's groups from the Okta Management API (when the organization set an API token). */
   oktaGroups?: (settings: IdentitySettings, subject: string) => Promise<string[]>;
@@ -68,6 +74,27 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
     }
     return resolved;
   };
+
+  /** Where a sign-in with no page to return to ends: the console's home, else the proxy's root. */
+  const defaultTarget = () => (deps.consoleUrl ? new URL('/home', deps.consoleUrl()).href : '/');
+  /** A console URL for a target the pending sign-in carries, or undefined when the sign-in did not start from the console. */
+  const consoleOrigin = () => (deps.consoleUrl ? new URL(deps.consoleUrl()).origin : undefined);
+  const startedFromConsole = (target: string) => {
+    const origin = consoleOrigin();
+    return origin !== undefined && URL.canParse(target) && new URL(target).origin === origin;
+  };
+  /** The console's sign-in page for an organization, with `?error=` (fixed codes the console maps to messages) or `?signed_out`. */
+  const consoleSignIn = (organization: Organization, extra: Record<string, string>) => {
+    const url = new URL('/', deps.consoleUrl!());
+    url.search = new URLSearchParams({ organization: organization.login_path, ...extra }).toString();
+    return url.href;
+  };
+  /**
+   * Refuses a sign-in: back to the console's sign-in page with the reason when the
+   * sign-in started there, else the proxy's page (an application behind the gateway).
+   */
+  const refuse = (reply: FastifyReply, target: string, organization: Organization, code: string, status: number, title: string, message: string) =>
+    startedFromConsole(target) ? reply.redirect(consoleSignIn(organization, { error: code }), 303) : page(reply, status, title, message);
 
   const cookie = (name: string, value: string, maxAge: number) =>
     stringifySetCookie(name, value, { path: '/', httpOnly: true, secure: site().secure, sameSite: 'lax', maxAge: Math.max(0, Math.floor(maxAge)) });
@@ -167,10 +194,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       const organization = await loadOrganization(request.params.loginPath);
       if (!organization) return page(reply, 404, 'Unknown organization', 'No organization signs in at this address; check the link.');
       const settings = await ssoReady(organization);
-      const target = sameOriginTarget(request.query.return_to);
-      if (!settings || request.query.signed_out !== undefined) {
-        return signInPage(reply, organization, { sso: settings !== undefined, signedOut: request.query.signed_out !== undefined, target });
+      const signedOut = request.query.signed_out !== undefined;
+      // No page to return to: the sign-in is for the console, whose sign-in page names the organization.
+      if (request.query.return_to === undefined && deps.consoleUrl && (!settings || signedOut)) {
+        return reply.header('cache-control', 'no-store').redirect(consoleSignIn(organization, signedOut ? { signed_out: '' } : {}), 303);
       }
+      const target = request.query.return_to === undefined ? defaultTarget() : sameOriginTarget(request.query.return_to);
+      if (!settings || signedOut) return signInPage(reply, organization, { sso: settings !== undefined, signedOut, target });
       return startSignIn(reply, organization, settings, { target, loginHint: request.query.login_hint });
     });
 
@@ -188,7 +218,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         await audit(organization, 'sign_in.initiate', 'failure', 'the iss parameter does not name this organization’s identity provider');
         return page(reply, 400, 'Sign-in refused', 'This sign-in was started by an identity provider this organization does not use.');
       }
-      let target = '/';
+      let target = defaultTarget();
       if (parameters.target_link_uri) {
         const checked = sameOriginUrl(parameters.target_link_uri, site().url);
         if (checked === undefined) {
@@ -244,7 +274,15 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         const reason = oauthError ? `${oauthError.error}${oauthError.error_description ? `: ${oauthError.error_description}` : ''}` : describe(error);
         await audit(organization, 'sign_in', 'failure', reason);
         log.info({ organization: organization.id, reason }, 'sign-in failed');
-        return page(reply, 401, 'Sign-in failed', oauthError ? `The identity provider refused the sign-in (${oauthError.error}).` : 'The identity provider’s answer could not be validated.');
+        return refuse(
+          reply,
+          pending.target,
+          organization,
+          oauthError?.error === 'access_denied' ? 'access-denied' : 'failed',
+          401,
+          'Sign-in failed',
+          oauthError ? `The identity provider refused the sign-in (${oauthError.error}).` : 'The identity provider’s answer could not be validated.',
+        );
       }
 
       const subject = idClaims.sub as string;
@@ -264,12 +302,12 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       } catch (error) {
         const reason = error instanceof GroupsUnavailableError ? error.message : `the groups could not be read: ${describe(error)}`;
         await audit(organization, 'sign_in', 'failure', reason);
-        return page(reply, 502, 'Sign-in failed', reason);
+        return refuse(reply, pending.target, organization, 'groups-unavailable', 502, 'Sign-in failed', reason);
       }
       const email = stringClaim(idClaims, settings.login_claim) ?? stringClaim(idClaims, 'email') ?? stringClaim(userinfo, settings.login_claim) ?? stringClaim(userinfo, 'email');
       if (!email) {
         await audit(organization, 'sign_in', 'failure', 'no email in the tokens');
-        return page(reply, 502, 'Sign-in failed', `The identity provider sent no "${settings.login_claim}" or "email" claim.`);
+        return refuse(reply, pending.target, organization, 'no-email', 502, 'Sign-in failed', `The identity provider sent no "${settings.login_claim}" or "email" claim.`);
       }
       let outcome: Awaited<ReturnType<typeof applyGroups>>;
       try {
@@ -290,19 +328,35 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         if ((error as { status?: number }).status === 409) {
           // An account with this email already exists (a native one): never merged by email.
           await audit(organization, 'sign_in', 'failure', 'another account of this organization has the same email', { subject });
-          return page(reply, 409, 'Sign-in refused', `Another account in ${organization.name} already uses this email; ask an administrator.`);
+          return refuse(reply, pending.target, organization, 'email-taken', 409, 'Sign-in refused', `Another account in ${organization.name} already uses this email; ask an administrator.`);
         }
         throw error;
       }
       if (!outcome.admitted) {
         await audit(organization, 'sign_in', 'failure', 'no Okta group of this user is mapped to a role', { email });
-        return page(reply, 403, 'No access', `Your Okta groups give you no role in ${organization.name}. Ask an administrator of ${organization.name} to add you to a mapped group.`);
+        return refuse(
+          reply,
+          pending.target,
+          organization,
+          'no-mapped-group',
+          403,
+          'No access',
+          `Your Okta groups give you no role in ${organization.name}. Ask an administrator of ${organization.name} to add you to a mapped group.`,
+        );
       }
       if (outcome.user.status !== 'active') {
         // Deactivated accounts stay so until an administrator reactivates them, even when
         // the person is back in a mapped group.
         await audit(organization, 'sign_in', 'failure', 'the account is deactivated', { email });
-        return page(reply, 403, 'Account deactivated', `Your account in ${organization.name} is deactivated; ask an administrator of ${organization.name} to reactivate it.`);
+        return refuse(
+          reply,
+          pending.target,
+          organization,
+          'deactivated',
+          403,
+          'Account deactivated',
+          `Your account in ${organization.name} is deactivated; ask an administrator of ${organization.name} to reactivate it.`,
+        );
       }
       const handle = await startSession(organization, outcome.user, {
         method: 'sso',

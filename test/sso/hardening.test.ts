@@ -81,6 +81,7 @@ describe('organization sign-in hardening', () => {
     const cookie = jar.header(new URL(stack.proxy))!;
     const response = await fetch(`${stack.admin}/organizations/${acme.id}`, { method: 'DELETE', headers: { cookie, 'x-gatehouse-csrf': '1' } });
     assert.equal(response.status, 403);
-    assert.equal((await browserFetch(jar, `${stack.proxy}/login/acme?signed_out`)).status, 200, 'the organization still exists');
+    const signIn = await browserFetch(jar, `${stack.proxy}/login/acme?signed_out`);
+    assert.equal(signIn.headers.get('location'), `${stack.gatehouse.consoleUrl}/?organization=acme&signed_out=`, 'the organization still exists');
   });
 });

@@ -57,6 +57,41 @@ describe('organization sign-in with Okta', () => {
     assert.deepEqual(role.granted_by.map((grant: any) => grant.group), ['service_admin']);
   });
 
+  it('lands in the console when the sign-in was not started by an application', async () => {
+    const { jar, callback } = await organizationSignIn(stack, 'acme', 'alice@example.com');
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.get('location'), `${stack.gatehouse.consoleUrl}/home`);
+    // The console reads the same cookie: cookies ignore ports.
+    const home = await browserFetch(jar, `${stack.gatehouse.consoleUrl}/home`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /alice@example\.com/);
+
+    // Okta-initiated sign-in without a target_link_uri goes to the console as well.
+    // The stand-in still has alice's session, so the redirects run through without a form.
+    let response = await browserFetch(jar, `${stack.proxy}/login/acme/initiate?iss=${encodeURIComponent(stack.idp.origin)}`);
+    const visited: string[] = [];
+    while (response.status >= 300 && response.status < 400 && visited.length < 10) {
+      const next = new URL(response.headers.get('location')!, visited.at(-1) ?? stack.proxy).href;
+      visited.push(next);
+      response = await browserFetch(jar, next);
+    }
+    assert.equal(visited.at(-1), `${stack.gatehouse.consoleUrl}/home`, `went through ${visited.join(' → ')}`);
+    assert.equal(response.status, 200);
+  });
+
+  it('sends the organization’s sign-in address to the console’s sign-in page when there is nothing to start', async () => {
+    await stack.adminCall('POST', '/organizations', { name: 'Initech', login_path: 'initech', owner: { email: 'owner@initech.example', password: OWNER_PASSWORD } });
+    const native = await fetch(`${stack.proxy}/login/initech`, { redirect: 'manual' });
+    assert.equal(native.status, 303);
+    assert.equal(native.headers.get('location'), `${stack.gatehouse.consoleUrl}/?organization=initech`);
+    const page = await fetch(native.headers.get('location')!);
+    assert.match(await page.text(), /<h1>Sign in to Initech<\/h1>/);
+    // An application's sign-in (with return_to) keeps the proxy's own page.
+    const app = await fetch(`${stack.proxy}/login/initech?return_to=/app/x`, { redirect: 'manual' });
+    assert.equal(app.status, 200);
+    assert.match(await app.text(), /Sign in to Initech/);
+  });
+
   it('passes identity headers and a Gatehouse-signed assertion to the upstream, verified with the published JWKS', async () => {
     const { jar } = await organizationSignIn(stack, 'acme', 'alice@example.com');
     const response = await browserFetch(jar, `${stack.proxy}/app/x`);
@@ -96,15 +131,18 @@ describe('organization sign-in with Okta', () => {
     assert.equal((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);
     await setGroupMembership(stack, ALICE, 'service_admin', false);
     try {
-      const refused = await organizationSignIn(stack, 'acme', 'alice@example.com');
+      // Started by an application behind the gateway: the proxy's own page says why.
+      const refused = await organizationSignIn(stack, 'acme', 'alice@example.com', '?return_to=/app/x');
       assert.equal(refused.callback.status, 403);
       assert.match(await refused.callback.text(), /no role in acme Inc/);
       const alice = (await users()).find((user) => user.email === 'alice@example.com')!;
       assert.equal(alice.status, 'deactivated');
       assert.notEqual((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200, 'the old session is gone');
       await setGroupMembership(stack, ALICE, 'service_admin', true);
+      // Started at the organization's sign-in address: the console's sign-in page says why.
       const stillOff = await organizationSignIn(stack, 'acme', 'alice@example.com');
-      assert.equal(stillOff.callback.status, 403, 'back in the group, but deactivated until an admin reactivates');
+      assert.equal(stillOff.callback.status, 303, 'back in the group, but deactivated until an admin reactivates');
+      assert.equal(stillOff.callback.headers.get('location'), `${stack.gatehouse.consoleUrl}/?organization=acme&error=deactivated`);
     } finally {
       await setGroupMembership(stack, ALICE, 'service_admin', true);
       await reactivate(stack, ACME_ID(), 'alice@example.com');
