@@ -31,7 +31,7 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   let globex: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: { proxy: 18000, idp: 19000 } });
     consoleUrl = stack.gatehouse.consoleUrl;
     acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     await addNativeUser(stack, acme.id, 'vera@acme.example', 'vera-password-0123456789');

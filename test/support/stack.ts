@@ -45,6 +45,8 @@ export interface StackOptions {
   /** Extra fields for the seed's client or whole seed changes. */
   seed?: (seed: DevIdpSeed, proxy: string) => DevIdpSeed;
   jwksCooldownMs?: number;
+  /** Ports to use when free (the browser tests' screenshots show them); any free port otherwise. */
+  preferredPorts?: { proxy?: number; idp?: number };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -58,7 +60,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const log = createLogger({ level: 'debug', destination: sink });
   // The proxy's port is chosen first: the public URL (redirect URIs) must name it.
-  const proxyPort = await freePort();
+  const proxyPort = await freePort(options.preferredPorts?.proxy);
   const env = {
     GATEHOUSE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
     GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0',
@@ -97,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(demoSeed.clients ?? []),
     ],
   };
-  const idp = await startDevIdp({ port: 0, seed: options.seed ? options.seed(baseSeed, proxy) : baseSeed });
+  const idp = await startDevIdp({ port: options.preferredPorts?.idp ? await freePort(options.preferredPorts.idp) : 0, seed: options.seed ? options.seed(baseSeed, proxy) : baseSeed });
   const upstream = await startEchoUpstream({ port: 0 });
 
   const stack: Stack = {
@@ -136,9 +138,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
-export async function freePort(): Promise<number> {
+/** A free loopback port: `preferred` when it can be bound (fixed ports keep screenshots stable), else any. */
+export async function freePort(preferred = 0): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => resolve(true));
+  });
+  if (!bound) return freePort();
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
