@@ -164,11 +164,24 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
     await page.getByLabel('Username').fill('alice@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign In' }).click();
-    await page.waitForURL((url) => url.origin === stack.proxy);
-    // Cookies ignore ports: the session the proxy set on this host is the console's too.
-    await page.goto(`${consoleUrl}/home`);
-    assert.equal(new URL(page.url()).pathname, '/home');
+    // The proxy completes the sign-in and sends the browser back to the console. Cookies
+    // ignore ports: the session the proxy set on this host is the console's too.
+    await page.waitForURL(`${consoleUrl}/home`);
     assert.match(await page.getByRole('region', { name: 'Your roles' }).innerText(), /Gateway Admin\s+from the Okta group “service_admin”/);
+    await page.close();
+  });
+
+  it('a person whose Okta groups map to no role comes back to the console’s sign-in with the reason', async () => {
+    const page = await signedOutPage();
+    // The organization's sign-in address, as a person would open it from a bookmark.
+    await page.goto(`${stack.proxy}/login/globex`);
+    await page.waitForURL((url) => url.origin === stack.idp.origin);
+    await page.getByLabel('Username').fill('bob@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${consoleUrl}/?`));
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in to Globex');
+    assert.match(await page.locator('#sign-in-alert').innerText(), /Your Okta groups give you no role in this organization/);
     await page.close();
   });
 
