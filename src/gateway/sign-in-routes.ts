@@ -411,6 +411,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       }
       throttle.succeed(throttleKey, request.ip);
       const handle = await startSession(organization, user, { method: 'password', groups: [] });
+      await deps.store.recordSignIn(organization.id, user.id);
       await deps.store.audit({
         organization_id: organization.id,
         actor: { type: 'user', id: user.id, label: user.email },

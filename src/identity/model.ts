@@ -128,6 +128,8 @@ export interface IdentityStore {
     options: { create: boolean; signedIn: boolean },
   ): Promise<{ user: User; created: boolean; /** role names */ rolesAdded: string[]; /** role names */ rolesRemoved: string[] } | undefined>;
   deactivateUser(organizationId: string, userId: string, reason: string): Promise<User | undefined>;
+  /** Records a successful password sign-in (SSO sign-ins record theirs in `saveSsoUser`). */
+  recordSignIn(organizationId: string, userId: string): Promise<void>;
   /** A native user's password hash (scrypt), for password sign-in; undefined for SSO users. */
   passwordHash(organizationId: string, userId: string): Promise<string | undefined>;
   /** Organizations with SSO enabled (for the background group sync). */

@@ -156,6 +156,8 @@ describe('organization sign-in with Okta', () => {
       body: JSON.stringify({ email: acme.ownerEmail, password: OWNER_PASSWORD }),
     });
     assert.equal(owner.status, 200);
+    const ownerAccount = (await users()).find((user) => user.email === acme.ownerEmail)!;
+    assert.ok(Math.abs(ownerAccount.last_sign_in_at - Date.now() / 1000) < 60, 'a password sign-in is recorded as the last sign-in');
     const wrong = await fetch(`${stack.proxy}/login/acme/password`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },

@@ -7,7 +7,7 @@ import { readIdentitySettings } from './identity-settings.js';
 import { allOrganizations, findOrganization, findOrganizationByLoginPath } from './organizations.js';
 import { listRoleMappings } from './role-mappings.js';
 import { listRoles } from './roles.js';
-import { activeSsoUsers, deactivateUser, findUserByEmail, findUserBySubject, findUser, passwordHash, saveSsoUser } from './users.js';
+import { activeSsoUsers, deactivateUser, findUserByEmail, findUserBySubject, findUser, passwordHash, recordSignIn, saveSsoUser } from './users.js';
 
 /**
  * The identity side of the store (issue 3), one module per entity:
@@ -46,6 +46,7 @@ export function createIdentityStore(db: Kysely<Database>, keyRing: KeyRing): Ide
     // The reason goes to the audit log, which the caller writes (it knows who acted).
     deactivateUser: (organizationId, userId, _reason) => deactivateUser(db, organizationId, userId),
     passwordHash: (organizationId, userId) => passwordHash(db, organizationId, userId),
+    recordSignIn: (organizationId, userId) => recordSignIn(db, organizationId, userId),
     ssoOrganizations: () => allOrganizations(db, { ssoOnly: true }),
     organizations: () => allOrganizations(db),
     audit: async (entry) => {

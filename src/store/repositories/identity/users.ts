@@ -119,6 +119,11 @@ export async function insertNativeUser(db: Db, organizationId: string, input: { 
 }
 
 /** The stored password hash of a native user of the organization (for sign-in only; never returned by the API). */
+/** IdentityStore.recordSignIn. */
+export async function recordSignIn(db: Db, organizationId: string, userId: string): Promise<void> {
+  await db.updateTable('users').set({ last_sign_in_at: nowSeconds() }).where('organization_id', '=', organizationId).where('id', '=', userId).execute();
+}
+
 export async function passwordHash(db: Db, organizationId: string, userId: string): Promise<string | undefined> {
   const row = await db
     .selectFrom('users')
