@@ -1,16 +1,21 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The console's static files: one stylesheet and a few small ES modules, written as
  * plain CSS and JavaScript (type-checked with JSDoc, see assets/tsconfig.json) and
  * served as they are, so there is no bundler and no build step for the browser side.
  *
- * They are read once at start into memory. Pages link them as `/assets/NAME?v=HASH`:
- * with the current hash the answer may be cached for a year (`immutable`), so a page
- * load costs no request for them after the first; a new version has a new hash.
+ * They are read once at start into memory and served under one version, the hash of
+ * all of them: `/assets/VERSION/NAME`, cached for a year (`immutable`), so a page
+ * load costs no request for them after the first. One version for all (not one per
+ * file) because page modules import `./console.js`: relative to
+ * `/assets/VERSION/identity.js` that is `/assets/VERSION/console.js`, the very URL the
+ * layout loaded, so the browser evaluates the module once (a module is one instance
+ * per URL; a second URL would run it twice and register its listeners twice).
+ * `/assets/NAME` still answers, revalidated on every use.
  */
 
 /**
@@ -34,35 +39,44 @@ export interface Asset {
 
 export class Assets {
   readonly #files: Map<string, Asset>;
+  /** The hash of every file: the version in every asset URL. */
+  readonly version: string;
 
   constructor(directory: string = ASSETS_DIR) {
     this.#files = new Map();
-    for (const name of readdirSync(directory)) {
+    const all = createHash('sha256');
+    for (const name of readdirSync(directory).sort()) {
       const type = TYPES[name.slice(name.lastIndexOf('.'))];
       if (!type) continue;
       const body = readFileSync(`${directory}/${name}`);
       this.#files.set(name, { body, type, hash: createHash('sha256').update(body).digest('base64url').slice(0, 16) });
+      all.update(name).update('\0').update(body).update('\0');
     }
+    this.version = all.digest('base64url').slice(0, 16);
   }
 
   /** The versioned URL of a file (throws for an unknown name: a typo in a page should fail its tests, not 404 in a browser). */
   url(name: string): string {
-    const asset = this.#files.get(name);
-    if (!asset) throw new Error(`no console asset named ${name}`);
-    return `/assets/${name}?v=${asset.hash}`;
+    if (!this.#files.has(name)) throw new Error(`no console asset named ${name}`);
+    return `/assets/${this.version}/${name}`;
   }
 
   register(app: FastifyInstance): void {
-    app.get<{ Params: { name: string }; Querystring: { v?: string } }>('/assets/:name', async (request, reply) => {
-      const asset = this.#files.get(request.params.name);
+    const send = (request: FastifyRequest, reply: FastifyReply, name: string, current: boolean) => {
+      const asset = this.#files.get(name);
       if (!asset) return reply.callNotFound();
       const etag = `"${asset.hash}"`;
       reply
         .header('content-type', asset.type)
         .header('etag', etag)
-        .header('cache-control', request.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache');
+        .header('cache-control', current ? 'public, max-age=31536000, immutable' : 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.send(asset.body);
-    });
+    };
+    app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => send(request, reply, request.params.name, false));
+    // An old version (a page loaded before an upgrade) gets today's file, revalidated rather than cached for a year.
+    app.get<{ Params: { version: string; name: string } }>('/assets/:version/:name', async (request, reply) =>
+      send(request, reply, request.params.name, request.params.version === this.version),
+    );
   }
 }

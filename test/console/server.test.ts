@@ -193,9 +193,10 @@ describe('console server', () => {
   it('serves its assets versioned and cacheable for a year, with revalidation otherwise', async () => {
     const browser = client(consoleUrl);
     const page = await (await browser.send('/')).text();
-    const css = /href="(\/assets\/console\.css\?v=[^"]+)"/.exec(page)?.[1];
-    const js = /src="(\/assets\/console\.js\?v=[^"]+)"/.exec(page)?.[1];
-    assert.ok(css && js);
+    const css = /href="(\/assets\/[A-Za-z0-9_-]+\/console\.css)"/.exec(page)?.[1];
+    const js = /src="(\/assets\/[A-Za-z0-9_-]+\/console\.js)"/.exec(page)?.[1];
+    assert.ok(css && js, 'both under one versioned folder');
+    assert.equal(css.split('/')[2], js.split('/')[2], 'one version for all, so relative imports between modules name the same URL');
     const versioned = await browser.send(css);
     assert.equal(versioned.status, 200);
     assert.equal(versioned.headers.get('content-type'), 'text/css; charset=utf-8');
@@ -205,6 +206,9 @@ describe('console server', () => {
 
     const plain = await browser.send('/assets/console.css');
     assert.equal(plain.headers.get('cache-control'), 'no-cache');
+    const stale = await browser.send('/assets/an-old-version/console.css');
+    assert.equal(stale.status, 200, 'a page from before an upgrade still gets the file');
+    assert.equal(stale.headers.get('cache-control'), 'no-cache', 'but not cached for a year under the old version');
     const again = await browser.send('/assets/console.css', { headers: { 'if-none-match': plain.headers.get('etag')! } });
     assert.equal(again.status, 304);
     assert.equal((await browser.send('/assets/tsconfig.json')).status, 404, 'only stylesheets, scripts and images are served');

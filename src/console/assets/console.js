@@ -3,7 +3,7 @@
  * The console's one script module. Pages are server-rendered HTML and work without
  * it; pages that change things without a reload use these helpers:
  *
- *   import { api, showErrors } from '/assets/console.js';
+ *   import { api, showErrors } from './console.js';   // the same URL the layout loaded: one instance
  *   const answer = await api('POST', '/me/tokens', { name: 'ci' });
  *   if (!answer.ok) showErrors(form, answer.body);
  *

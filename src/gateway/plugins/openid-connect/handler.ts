@@ -25,6 +25,7 @@ import { claimString, claimValues, satisfiesRequirement, type ClaimSources } fro
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
 import { errorResponse, isApiClient, redirect, sameOriginTarget } from './responses.js';
 import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
+import { openIdConnectForm } from './form.js';
 import { endsSession, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
@@ -729,6 +730,7 @@ export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
   priority: 1050,
   configSchema: openIdConnectConfigSchema,
   secretFields: ['client_secret'],
+  form: openIdConnectForm,
   create(config, context) {
     return new OpenIdConnectHandler(config, context);
   },
