@@ -19,3 +19,14 @@ export function when(epochSeconds: number | null | undefined): SafeHtml | string
   const iso = new Date(epochSeconds * 1000).toISOString();
   return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
 }
+
+/**
+ * The console link to the next page of a list, from the Admin API's `next` (its path
+ * and query, the filters kept and `offset` set): the same query on `consolePath`, so
+ * the page URL stays shareable and works without script. Undefined on the last page.
+ */
+export function nextPageHref(next: string | null | undefined, consolePath: string): string | undefined {
+  if (!next) return undefined;
+  const query = next.includes('?') ? next.slice(next.indexOf('?') + 1) : '';
+  return query ? `${consolePath}?${new URLSearchParams(query).toString()}` : undefined;
+}

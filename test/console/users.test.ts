@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
+import { API_TOKEN, OWNER_PASSWORD, organizationSignIn } from '../sso/support.js';
+import { addNativeUser, browserUnavailable, createNativeOrganization, enableSso, focusedId, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+
+/**
+ * Organization → Users in Debian's Chromium against the real stack.
+ *
+ * acme:   signs in with passwords; owner Olive, Vera (Viewer), Ada (Organization Admin), Sam (Viewer).
+ * globex: signs in with Okta; owner, Nina (native, made before SSO was on), and Alice and
+ *         Carol of the stand-in's demo directory, signed in through Okta so they exist as
+ *         SSO users with their groups.
+ */
+describe('console users page in a browser', { skip: browserUnavailable }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let consoleUrl: string;
+  let acme: { id: string; ownerEmail: string };
+  let globex: { id: string; ownerEmail: string };
+  let veraId: string;
+  let samId: string;
+  const VERA_PASSWORD = 'vera-password-0123456789';
+  const ADA_PASSWORD = 'ada-password-0123456789';
+
+  before(async () => {
+    stack = await startStack();
+    consoleUrl = stack.gatehouse.consoleUrl;
+    acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
+    veraId = await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
+    await addNativeUser(stack, acme.id, 'ada@acme.example', ADA_PASSWORD, ['Organization Admin']);
+    samId = await addNativeUser(stack, acme.id, 'sam@acme.example', 'sam-password-0123456789', ['Viewer']);
+
+    globex = await createNativeOrganization(stack, 'globex', 'Globex');
+    await addNativeUser(stack, globex.id, 'nina@globex.example', 'nina-password-0123456789');
+    await enableSso(stack, globex.id, [
+      ['service_admin', 'Gateway Admin'],
+      ['developers', 'Viewer'],
+    ]);
+    // Carol is in more groups than a groups claim carries (the stand-in sends the first
+    // 100, as Okta can): Gatehouse reads them all with the API token.
+    await withApiToken(stack, globex.id);
+    stack.idp.switches.groupsOverLimit = 'truncate';
+    for (const username of ['alice@example.com', 'carol@example.com']) {
+      const { callback } = await organizationSignIn(stack, 'globex', username);
+      assert.equal(callback.status, 302, `${username} signs in with Okta`);
+    }
+    stack.idp.resetSwitches();
+    const signedUp = (await stack.adminCall('GET', `/organizations/${globex.id}/users?source=sso`)).data as Array<{ email: string }>;
+    assert.deepEqual(signedUp.map((user) => user.email).sort(), ['alice@example.com', 'carol@example.com'], 'both exist as SSO users');
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  async function signedIn(organization: string, email: string, password: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.context().clearCookies();
+    await signInWithPassword(page, consoleUrl, organization, email, password);
+    assert.equal(new URL(page.url()).pathname, '/home', `${email} is signed in`);
+    return page;
+  }
+
+  /** The visible text of the row of a user in the list, cells separated by tabs. */
+  async function row(page: Page, email: string): Promise<string> {
+    return page.locator(`tr[data-user="${email}"]`).innerText();
+  }
+
+  async function listedEmails(page: Page): Promise<string[]> {
+    return Promise.all((await page.locator('tr[data-user]').all()).map(async (element) => (await element.getAttribute('data-user')) ?? ''));
+  }
+
+  it('lists every user with status, source, roles and the rule that granted each, Okta groups and last sign-in', async () => {
+    const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL((url) => url.pathname === '/users');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Users');
+    assert.equal(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).getAttribute('aria-current'), 'page');
+    assert.deepEqual((await listedEmails(page)).sort(), ['alice@example.com', 'carol@example.com', globex.ownerEmail, 'nina@globex.example'].sort());
+
+    const alice = await row(page, 'alice@example.com');
+    assert.match(alice, /Alice Admin/);
+    assert.match(alice, /Active/);
+    assert.match(alice, /\tOkta\t/);
+    assert.match(alice, /Gateway Admin\s+from the Okta group “service_admin”/);
+    assert.match(alice, /Everyone, service_admin|service_admin, Everyone/);
+    assert.match(alice, /\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/, 'the last sign-in is shown');
+
+    const nina = await row(page, 'nina@globex.example');
+    assert.match(nina, /\tPassword\t/);
+    assert.match(nina, /Viewer\s+given by an administrator/);
+    assert.match(nina, /never/, 'Nina never signed in');
+
+    assert.match(await row(page, globex.ownerEmail), /\(owner, you\)/);
+
+    // Carol is in more than a hundred groups: the first few inline, the rest behind a disclosure.
+    const carol = page.locator('tr[data-user="carol@example.com"]');
+    assert.match(await carol.innerText(), /Viewer\s+from the Okta group “developers”/);
+    const more = carol.locator('details');
+    assert.equal(await more.locator('summary').innerText(), `All 122 groups`);
+    assert.equal(await more.locator('p').isVisible(), false);
+    await more.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    assert.match(await more.locator('p').innerText(), /team-120/);
+
+    // Why SSO roles cannot be edited here, with the way to change them.
+    assert.match(await page.locator('main').innerText(), /Roles of people who sign in with Okta come from their Okta groups and are re-synced at every sign-in/);
+    await page.keyboard.press('Enter');
+    await page.locator('main').focus();
+    await screenshot(page, 'console-users');
+    await page.close();
+  });
+
+  it('filters by status and source and searches, with a plain GET form that keeps what was chosen', async () => {
+    const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
+    await page.goto(`${consoleUrl}/users`);
+    await page.getByLabel('Signs in with').selectOption('sso');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL((url) => url.searchParams.get('source') === 'sso');
+    assert.deepEqual((await listedEmails(page)).sort(), ['alice@example.com', 'carol@example.com']);
+    assert.equal(await page.getByLabel('Signs in with').inputValue(), 'sso', 'the filter shows what it is filtering by');
+
+    // From the keyboard: type in the search field and press Enter.
+    await page.getByLabel('Email or name contains').fill('CAROL');
+    await page.getByLabel('Email or name contains').press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('q') === 'CAROL');
+    assert.deepEqual(await listedEmails(page), ['carol@example.com']);
+    assert.match(await page.locator('.list-count').innerText(), /1 user match these filters/);
+
+    await page.getByLabel('Status').selectOption('deactivated');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL((url) => url.searchParams.get('status') === 'deactivated');
+    assert.deepEqual(await listedEmails(page), []);
+    assert.match(await page.locator('main').innerText(), /No user matches these filters\./);
+
+    await page.getByRole('link', { name: 'Clear filters' }).click();
+    await page.waitForURL((url) => url.pathname === '/users' && url.search === '');
+    assert.equal((await listedEmails(page)).length, 4);
+
+    // Search by name and native source, by URL (a filtered view is a link one can share).
+    await page.goto(`${consoleUrl}/users?source=native&q=nina`);
+    assert.deepEqual(await listedEmails(page), ['nina@globex.example']);
+
+    // A search the Admin API refuses is said on its field, the form kept.
+    await page.goto(`${consoleUrl}/users?q=${'x'.repeat(201)}`);
+    assert.match(await page.locator('#user-filter-q-error').innerText(), /length must be at most 200/);
+    assert.equal(await page.getByLabel('Email or name contains').getAttribute('aria-invalid'), 'true');
+    await page.close();
+  });
+
+  it('pages through the list with "Next page" (the Admin API cursor), filters kept', async () => {
+    const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
+    await page.goto(`${consoleUrl}/users?size=3`);
+    const first = await listedEmails(page);
+    assert.equal(first.length, 3);
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.waitForURL((url) => url.searchParams.has('offset'));
+    assert.equal(new URL(page.url()).searchParams.get('size'), '3');
+    const second = await listedEmails(page);
+    assert.equal(second.length, 1);
+    assert.equal(new Set([...first, ...second]).size, 4, 'every user once across the pages');
+    assert.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0, 'the last page has no next');
+    await page.getByRole('link', { name: 'First page' }).click();
+    await page.waitForURL((url) => !url.searchParams.has('offset'));
+    assert.deepEqual(await listedEmails(page), first);
+
+    await page.goto(`${consoleUrl}/users?source=sso&size=1`);
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.waitForURL((url) => url.searchParams.has('offset'));
+    assert.equal(new URL(page.url()).searchParams.get('source'), 'sso', 'the filter is kept across pages');
+    assert.equal((await listedEmails(page)).length, 1);
+    await page.close();
+  });
+
+  it('shows an SSO user’s roles read-only, with the reason, and lets an admin deactivate and reactivate them', async () => {
+    const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
+    await page.goto(`${consoleUrl}/users`);
+    await page.getByRole('link', { name: 'Alice Admin' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/users/'));
+    assert.equal(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).getAttribute('aria-current'), 'page');
+    const roles = page.getByRole('region', { name: 'Roles' });
+    assert.match(await roles.innerText(), /Gateway Admin\s+from the Okta group “service_admin”/);
+    assert.match(await roles.innerText(), /These roles are read-only here\. Roles of people who sign in with Okta come from their Okta groups/);
+    assert.equal(await roles.locator('form').count(), 0, 'no roles form for an SSO user');
+    assert.equal(await roles.getByRole('checkbox').count(), 0);
+    assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Okta groups at last sign-in\s+(Everyone, service_admin|service_admin, Everyone)/);
+
+    // Deactivate and reactivate an SSO user from the console.
+    await page.getByRole('button', { name: 'Deactivate user' }).click();
+    await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
+    assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Status\s+Deactivated/);
+    const refused = await organizationSignIn(stack, 'globex', 'alice@example.com');
+    assert.notEqual(refused.callback.status, 302, 'a deactivated SSO user cannot sign in with Okta');
+    await page.getByRole('button', { name: 'Reactivate user' }).click();
+    await page.getByRole('button', { name: 'Deactivate user' }).waitFor();
+    const again = await organizationSignIn(stack, 'globex', 'alice@example.com');
+    assert.equal(again.callback.status, 302, 'reactivated, Alice signs in again');
+    await page.close();
+  });
+
+  it('an Organization Admin deactivates and reactivates a native user, whose sign-in follows', async () => {
+    const page = await signedIn('acme', 'ada@acme.example', ADA_PASSWORD);
+    await page.goto(`${consoleUrl}/users`);
+    assert.match(await row(page, 'vera@acme.example'), /Active/);
+    await page.getByRole('link', { name: 'vera@acme.example' }).click();
+    await page.waitForURL((url) => url.pathname === `/users/${veraId}`);
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'vera@acme.example');
+
+    // From the keyboard: focus the button and press Enter.
+    await page.getByRole('button', { name: 'Deactivate user' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
+    await page.goto(`${consoleUrl}/users?status=deactivated`);
+    assert.deepEqual(await listedEmails(page), ['vera@acme.example']);
+    assert.match(await row(page, 'vera@acme.example'), /Deactivated\s+since \d{4}-\d{2}-\d{2}/);
+
+    await page.close();
+
+    // The tabs share one cookie jar: each sign-in below replaces the previous session.
+    const vera = await browser.newPage();
+    await vera.context().clearCookies();
+    await signInWithPassword(vera, consoleUrl, 'acme', 'vera@acme.example', VERA_PASSWORD);
+    assert.match(await vera.locator('#sign-in-alert').innerText(), /This account is deactivated/);
+    await vera.close();
+
+    const admin = await signedIn('acme', 'ada@acme.example', ADA_PASSWORD);
+    await admin.goto(`${consoleUrl}/users/${veraId}`);
+    await admin.getByRole('button', { name: 'Reactivate user' }).click();
+    await admin.getByRole('button', { name: 'Deactivate user' }).waitFor();
+    assert.match(await admin.getByRole('region', { name: 'Account' }).innerText(), /Status\s+Active/);
+    await admin.close();
+
+    const back = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
+    await back.close();
+  });
+
+  it('edits a native user’s roles, and shows the Admin API’s refusal next to the roles', async () => {
+    const page = await signedIn('acme', acme.ownerEmail, OWNER_PASSWORD);
+    await page.goto(`${consoleUrl}/users/${samId}`);
+    const form = page.locator('#roles-form');
+    assert.equal(await form.getByLabel('Viewer').isChecked(), true);
+    await form.getByLabel('Gateway Admin').check();
+    await form.getByLabel('Viewer').uncheck();
+    await form.getByRole('button', { name: 'Save roles' }).click();
+    const roles = page.getByRole('region', { name: 'Roles' });
+    await assertEventually(async () => /Gateway Admin\s+given by an administrator/.test(await roles.innerText()), 'the new role is shown');
+    assert.doesNotMatch(await roles.locator('.roles').innerText(), /Viewer/);
+    const sam = await stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
+    assert.deepEqual(sam.roles.map((role: { role_name: string }) => role.role_name), ['Gateway Admin']);
+
+    // The owner keeps Organization Admin: the Admin API's refusal lands on the roles.
+    const me = await page.evaluate('fetch("/api/me").then((answer) => answer.json())') as { user: { id: string } };
+    await page.goto(`${consoleUrl}/users/${me.user.id}`);
+    assert.match(await page.getByRole('region', { name: 'Access' }).innerText(), /The owner of the organization cannot be deactivated/);
+    assert.equal(await page.getByRole('button', { name: 'Deactivate user' }).count(), 0, 'no button that can only fail');
+    await page.locator('#roles-form').getByLabel('Organization Admin').uncheck();
+    await page.locator('#roles-form').getByLabel('Viewer').check();
+    await page.locator('#roles-form').getByRole('button', { name: 'Save roles' }).click();
+    const error = page.locator('#roles-form-roles-error');
+    await assertEventually(async () => /always keeps Organization Admin/.test(await error.innerText()), 'the refusal is shown on the roles');
+    assert.match(await page.locator('#roles-form-alert').innerText(), /Correct the marked fields/);
+    assert.match((await page.locator('#roles-form fieldset').getAttribute('aria-describedby')) ?? '', /roles-form-roles-error/);
+    assert.equal(await focusedId(page), 'roles-form-alert', 'the focus moves to the error summary');
+    await page.close();
+  });
+
+  it('a Viewer reads users but sees no edit controls, and the Admin API refuses a direct write', async () => {
+    const page = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
+    await page.goto(`${consoleUrl}/users`);
+    assert.equal((await listedEmails(page)).length, 4);
+    // The only form is the filter (GET); no button but its "Filter".
+    const forms = page.locator('main form');
+    assert.equal(await forms.count(), 1);
+    assert.equal(await forms.getAttribute('id'), 'user-filter');
+    assert.equal(await forms.getAttribute('method'), 'get');
+    assert.deepEqual(await page.locator('main button').allInnerTexts(), ['Filter']);
+
+    await page.goto(`${consoleUrl}/users/${samId}`);
+    assert.match(await page.getByRole('region', { name: 'Roles' }).innerText(), /Gateway Admin/);
+    assert.equal(await page.locator('main form').count(), 0, 'no forms on a user’s page for a Viewer');
+    assert.equal(await page.locator('main button').count(), 0);
+    assert.equal(await page.getByRole('region', { name: 'Access' }).count(), 0);
+
+    const write = (await page.evaluate(`(async () => {
+      const { api } = await import(document.querySelector('script[src$="/console.js"]').src);
+      return api('PATCH', '/organizations/${acme.id}/users/${samId}', { status: 'deactivated' });
+    })()`)) as { status: number; body: { error_code?: string; message?: string } };
+    assert.equal(write.status, 403, JSON.stringify(write.body));
+    assert.match(write.body.message ?? '', /users:write/);
+    const sam = await stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
+    assert.equal(sam.status, 'active', 'nothing changed');
+    await page.close();
+  });
+
+  it('says so for a user that does not exist, rather than a blank page', async () => {
+    const page = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
+    await page.goto(`${consoleUrl}/users/00000000-0000-4000-8000-000000000000`);
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'User not found');
+    assert.match(await page.getByRole('alert').innerText(), /Acme Corporation has no user with this id/);
+    await page.close();
+  });
+});
+
+/** Adds the stand-in's Management API token to an organization's identity settings (tested first, as the Admin API requires). */
+async function withApiToken(stack: Stack, organizationId: string): Promise<void> {
+  const base = `/organizations/${organizationId}/identity`;
+  const settings = {
+    provider: 'okta',
+    okta_domain: new URL(stack.idp.origin).host,
+    authorization_server_id: 'default',
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    api_token: API_TOKEN,
+  };
+  const tested = await stack.adminCall('POST', `${base}/test`, settings);
+  assert.equal(tested.message, 'Configuration tested successfully', JSON.stringify(tested));
+  await stack.adminCall('PUT', base, settings);
+}
+
+async function assertEventually(check: () => Promise<boolean>, message: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(message);
+}
