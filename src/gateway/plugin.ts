@@ -33,6 +33,58 @@ export interface PluginDefinition<Config = any> {
    * no upstream can read or plant one.
    */
   cookieNames?(config: Config): readonly string[];
+  /**
+   * How the web console presents the configuration: every key of `configSchema` with
+   * its label, kind, default and help text (test/console/plugin-forms.test.ts checks
+   * that none is missing). Kept beside the schema, so a new plugin brings its own form
+   * and the console renders it without knowing the plugin.
+   */
+  form?: PluginForm;
+}
+
+/**
+ * The kinds of configuration field the console knows how to edit:
+ * - `text`, `url`: one line (`url` must be an absolute URL);
+ * - `secret`: write-only; the Admin API returns `[redacted]`, and a secret left empty
+ *   on an edit keeps the stored value;
+ * - `list`, `url-list`: several values, one per line;
+ * - `boolean`: a checkbox, or "not set / yes / no" when the field has no default;
+ * - `number`: an integer (`unit` says of what);
+ * - `choice`: one of `options`; `choices`: any of `options` (a list).
+ */
+export type PluginFormFieldKind = 'text' | 'secret' | 'url' | 'list' | 'url-list' | 'boolean' | 'number' | 'choice' | 'choices';
+
+export interface PluginFormField {
+  /** The key in `config`. */
+  key: string;
+  label: string;
+  kind: PluginFormFieldKind;
+  /** What the field does, in the words of Kong's reference where the name is Kong's. */
+  help: string;
+  /** The value the schema fills in when the field is left out; absent when there is none. */
+  default?: string | number | boolean | readonly string[];
+  /** The values of a `choice` or `choices` field. */
+  options?: readonly string[];
+  /** The configuration is refused without it. */
+  required?: boolean;
+  /** For numbers: `seconds`, `milliseconds`. */
+  unit?: string;
+  /** Left empty, the form sends `null` (the feature switched off) instead of leaving the default in place. */
+  emptyMeansNull?: boolean;
+  /** An example value shown in the empty field. */
+  placeholder?: string;
+}
+
+export interface PluginFormSection {
+  title: string;
+  fields: readonly PluginFormField[];
+}
+
+export interface PluginForm {
+  /** What the plugin does, in a sentence or two (shown where a plugin is chosen). */
+  summary: string;
+  /** The fields in the order shown, grouped; the first section holds what is needed to start. */
+  sections: readonly PluginFormSection[];
 }
 
 export interface PluginCreateContext {

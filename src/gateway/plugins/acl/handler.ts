@@ -1,5 +1,6 @@
 import type { PluginDefinition, PluginResponse, RequestContext } from '../../plugin.js';
 import { aclConfigSchema, type AclConfig } from './schema.js';
+import { aclForm } from './form.js';
 
 const UNAUTHORIZED: PluginResponse = { status: 401, body: { message: 'Unauthorized' } };
 const FORBIDDEN: PluginResponse = { status: 403, body: { message: 'You cannot consume this service' } };
@@ -14,6 +15,7 @@ export const aclPlugin: PluginDefinition<AclConfig> = {
   priority: 950,
   configSchema: aclConfigSchema,
   secretFields: [],
+  form: aclForm,
   create(config) {
     const allow = config.allow ? new Set(config.allow) : undefined;
     const deny = config.deny ? new Set(config.deny) : undefined;

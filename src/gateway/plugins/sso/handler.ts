@@ -4,6 +4,7 @@ import type { PluginDefinition, PluginHandler, PluginResponse, RequestContext } 
 import { readCookie } from '../openid-connect/cookies.js';
 import { errorResponse, isApiClient, redirect, sameOriginTarget } from '../openid-connect/responses.js';
 import { ssoConfigSchema, type SsoConfig } from './schema.js';
+import { ssoForm } from './form.js';
 
 const HEADERS = ['x-gatehouse-user', 'x-gatehouse-email', 'x-gatehouse-roles', 'x-gatehouse-groups', 'x-gatehouse-assertion'] as const;
 
@@ -19,6 +20,7 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
   priority: 1040,
   configSchema: ssoConfigSchema,
   secretFields: [],
+  form: ssoForm,
   cookieNames() {
     return [ORGANIZATION_SESSION_COOKIE];
   },
