@@ -71,6 +71,9 @@ describe('form errors', () => {
       fields: { login_path: 'login path taken' },
     });
     assert.deepEqual(formErrorsOf({ message: 'Forbidden' }, ['name']), { form: 'Forbidden', fields: {} });
+    // Kong's unique violation names the clashing value; the field says what is wrong with it.
+    const unique = { message: "UNIQUE violation detected on '{name=\"echo\"}'", error_code: 'GH-ADMIN-UNIQUE', fields: { name: 'echo' } };
+    assert.deepEqual(formErrorsOf(unique, ['name']).fields, { name: '“echo” is already used; choose another.' });
   });
 });
 

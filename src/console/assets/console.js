@@ -116,6 +116,8 @@ export function clearErrors(form) {
 export function showErrors(form, body) {
   clearErrors(form);
   const fields = body.fields && typeof body.fields === 'object' ? flattenFields(body.fields) : {};
+  // Kong's unique-violation answer names the clashing values, not what is wrong with them.
+  if (body.error_code === 'GH-ADMIN-UNIQUE') for (const name of Object.keys(fields)) fields[name] = `“${fields[name]}” is already used; choose another.`;
   if (body.field && body.message && !Object.hasOwn(fields, body.field)) fields[body.field] = body.message;
   /** @type {string[]} */
   const elsewhere = [];
