@@ -5,7 +5,16 @@ import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sso/support.js';
 import { nextPageHref } from '../../src/console/format.js';
 import { apiTime } from '../../src/console/pages/audit-log.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  launchBrowser,
+  screenshot,
+  SCREENSHOT_PORTS,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * The audit log in Debian's Chromium against the real stack. acme signs in with
@@ -20,7 +29,7 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
   const VERA_PASSWORD = 'vera-password-0123456789';
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);

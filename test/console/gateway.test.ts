@@ -4,7 +4,17 @@ import type { Page } from 'playwright-core';
 import { browserFetch } from '../dev-idp/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sso/support.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, focusedId, focusedText, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  focusedId,
+  focusedText,
+  launchBrowser,
+  screenshot,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * The Gateway pages as a person uses them, in Debian's Chromium against the real

@@ -3,7 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sso/support.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  launchBrowser,
+  screenshot,
+  SCREENSHOT_PORTS,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * Settings → Identity Management in Debian's Chromium, against the real stack and the
@@ -22,7 +31,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   let oktaDomain: string;
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     oktaDomain = new URL(stack.idp.origin).host;
     initech = await createNativeOrganization(stack, 'initech', 'Initech');

@@ -3,7 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../sso/support.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  launchBrowser,
+  screenshot,
+  SCREENSHOT_PORTS,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * Role mapping in Debian's Chromium, against the real stack and the Okta stand-in.
@@ -21,7 +30,7 @@ describe('console Role mapping in a browser', { skip: browserUnavailable }, () =
   let initrode: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     hooli = await setUpOrganization(stack, { loginPath: 'hooli', mappings: [['service_admin', 'Gateway Admin']], apiToken: true });
     await organizationSignIn(stack, 'hooli', 'alice@example.com');

@@ -12,6 +12,7 @@ import {
   focusedText,
   launchBrowser,
   screenshot,
+  SCREENSHOT_PORTS,
   signInWithPassword,
   type Browser,
 } from './support.js';
@@ -31,7 +32,7 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   let globex: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack({ preferredPorts: { proxy: 18000, idp: 19000 } });
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     await addNativeUser(stack, acme.id, 'vera@acme.example', 'vera-password-0123456789');

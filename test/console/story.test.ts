@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, startStack, type Stack } from '../support/stack.js';
 import { API_TOKEN, OWNER_PASSWORD } from '../sso/support.js';
-import { browserUnavailable, createNativeOrganization, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import { type Browser, browserUnavailable, createNativeOrganization, launchBrowser, screenshot, SCREENSHOT_PORTS, signInWithPassword } from './support.js';
 
 /**
  * Issue 4's whole story, clicked through in Chromium as people would, against the real
@@ -27,7 +27,7 @@ describe('the console story: from a new organization to Okta sign-in', { skip: b
   let acme: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack({ preferredPorts: { proxy: 18000, idp: 19000 } });
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     browser = await launchBrowser();
@@ -64,7 +64,7 @@ describe('the console story: from a new organization to Okta sign-in', { skip: b
     await result.locator('.test-summary').waitFor();
     assert.match(await result.innerText(), /Configuration tested successfully/, await result.innerText());
     assert.doesNotMatch(await result.innerText(), /Failed/, 'no check failed');
-    await owner.waitForFunction(() => !(document.getElementById('identity-save') as HTMLButtonElement).disabled);
+    await owner.waitForFunction("!document.getElementById('identity-save').disabled");
     await save.click();
     await owner.getByText(/Identity settings saved/).waitFor();
 

@@ -126,3 +126,6 @@ export function focusedId(page: Page): Promise<string | undefined> {
 export function focusedText(page: Page): Promise<string | undefined> {
   return page.evaluate('document.activeElement?.textContent?.trim()') as Promise<string | undefined>;
 }
+
+/** Fixed ports for stacks whose pages are photographed (the pages show the proxy's and the stand-in's addresses). */
+export const SCREENSHOT_PORTS = { proxy: 18000, idp: 19000 };

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startStack, type Stack } from '../support/stack.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, focusedId, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  focusedId,
+  launchBrowser,
+  screenshot,
+  SCREENSHOT_PORTS,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * Personal access tokens in Debian's Chromium against the real stack. Vera is a Viewer
@@ -15,7 +25,7 @@ describe('console personal access tokens in a browser', { skip: browserUnavailab
   const VERA_PASSWORD = 'vera-password-0123456789';
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     const acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);

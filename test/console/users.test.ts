@@ -3,7 +3,18 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
 import { API_TOKEN, OWNER_PASSWORD, organizationSignIn } from '../sso/support.js';
-import { addNativeUser, browserUnavailable, createNativeOrganization, enableSso, focusedId, launchBrowser, screenshot, signInWithPassword, type Browser } from './support.js';
+import {
+  addNativeUser,
+  browserUnavailable,
+  createNativeOrganization,
+  enableSso,
+  focusedId,
+  launchBrowser,
+  screenshot,
+  SCREENSHOT_PORTS,
+  signInWithPassword,
+  type Browser,
+} from './support.js';
 
 /**
  * Organization → Users in Debian's Chromium against the real stack.
@@ -25,7 +36,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
   const ADA_PASSWORD = 'ada-password-0123456789';
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
     consoleUrl = stack.gatehouse.consoleUrl;
     acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
     veraId = await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
