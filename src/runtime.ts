@@ -3,9 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import { parseCookie } from 'cookie';
 import type { AdminSessionResolver } from './admin/auth.js';
-import { createAdminServer } from './admin/server.js';
 import { resolveKeys } from './config/keys.js';
-import { createConsoleServer } from './console/server.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
@@ -20,6 +18,7 @@ import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity
 import type { Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
 import { DatabaseSessionStore } from './sessions/sqlite-store.js';
+import type { SessionEvents } from './sessions/events.js';
 import { TieredSessionStore } from './sessions/tiered-store.js';
 import { openDatabase } from './store/database.js';
 import { loadGatewayConfiguration } from './store/gateway-configuration.js';
@@ -27,11 +26,21 @@ import { migrateToLatest } from './store/migrations.js';
 import { createIdentityStore } from './store/repositories/identity/index.js';
 import type { Database } from './store/schema.js';
 
+/**
+ * What a process runs. `all` is one process with everything (GATEHOUSE_WORKERS=1, and
+ * every in-process test). With workers (src/cluster/), the primary is `control` and
+ * each worker is `proxy`: proxying is what scales with cores, while the Admin API,
+ * the console, migrations, the group sync and the session purge must happen once.
+ */
+export type NodeRole = 'all' | 'control' | 'proxy';
+
 /** A running Gatehouse node: the proxy, Admin API and console listeners over one store. */
 export interface Gatehouse {
+  /** Where the proxy listens (with workers: where they listen; empty until one does). */
   proxyUrl: string;
+  /** Empty in a `proxy` worker, which serves no Admin API. */
   adminUrl: string;
-  /** The web console (`GATEHOUSE_CONSOLE_LISTEN`). */
+  /** The web console (`GATEHOUSE_CONSOLE_LISTEN`); empty in a `proxy` worker. */
   consoleUrl: string;
   db: Kysely<Database>;
   keyRing: KeyRing;
@@ -41,8 +50,10 @@ export interface Gatehouse {
   identityStore: IdentityStore;
   /** The background Okta group sync (tests run it on demand). */
   groupSync: GroupSync;
-  /** Reads the configuration from the store and swaps in a new snapshot. */
+  /** Reads the configuration from the store and swaps in a new snapshot (and, for the primary, has every worker do so). */
   reload(): Promise<void>;
+  /** Requests and connections this process's proxy listener has taken (`GET /status` reports each worker's). */
+  traffic(): { requests: number; connections: number };
   close(): Promise<void>;
 }
 
@@ -53,28 +64,46 @@ export interface StartOptions {
   jwksCooldownMs?: number;
   /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
   adminSessionResolver?: AdminSessionResolver;
+  /** What this process runs; default `all`. */
+  role?: NodeRole;
+  /** How session writes and removals reach the other processes' memory tiers; default: there are none. */
+  sessionEvents?: SessionEvents;
+  /**
+   * Awaited after this process reloaded for an Admin API write, before the write is
+   * answered: the primary has every worker reload (see src/cluster/primary.ts).
+   */
+  afterChange?: () => Promise<void>;
+  /** Where the proxy listens when another process does (role `control`), for the public URL of port 0. */
+  proxyPort?: () => number | undefined;
+  /** Extra fields for the Admin API's `GET /status` (the workers, in a cluster). */
+  status?: () => Promise<Record<string, unknown>>;
 }
 
 /**
  * Opens the store (migrating it), builds the key ring and the first configuration
- * snapshot, and starts the proxy and Admin API listeners.
+ * snapshot, and starts the listeners of the role: proxy, Admin API and console (`all`),
+ * Admin API and console (`control`), or the proxy alone (`proxy`).
  */
 export async function startGatehouse(options: StartOptions): Promise<Gatehouse> {
   const { settings, log } = options;
+  const role = options.role ?? 'all';
   const keyRing = KeyRing.fromSecrets(resolveKeys(settings, log));
   const db = await openDatabase(settings.database);
-  const applied = await migrateToLatest(db);
-  if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+  // Workers start after the primary migrated: two processes must not migrate at once.
+  if (role !== 'proxy') {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+  }
 
   const sessionBacking = new DatabaseSessionStore(db, keyRing);
-  const sessions = new TieredSessionStore(sessionBacking);
+  const sessions = new TieredSessionStore(sessionBacking, options.sessionEvents ? { events: options.sessionEvents } : {});
   const providers = new ProviderCache({
     log,
     ...(options.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: options.jwksCooldownMs }),
   });
   // The proxy's public URL names the port actually bound (port 0 in tests) unless GATEHOUSE_PUBLIC_URL says otherwise.
   let boundProxyPort: number | undefined;
-  const publicUrl = () => publicUrlOf(settings, boundProxyPort);
+  const publicUrl = () => publicUrlOf(settings, boundProxyPort ?? options.proxyPort?.());
   let boundConsolePort: number | undefined;
   const consolePublicUrl = () => consoleUrlOf(settings, publicUrl(), boundConsolePort);
 
@@ -92,16 +121,28 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     log,
     identity: { signer, organization: (reference) => organizations.organization(reference) },
   });
-  const reload = async (): Promise<void> => {
+  const reloadHere = serialized(async () => {
     state.reload(await loadGatewayConfiguration(db, keyRing));
     await organizations.reload(identityStore);
+  });
+  const reload = async (): Promise<void> => {
+    await reloadHere();
+    await options.afterChange?.();
   };
 
-  const purge = setInterval(() => {
-    sessionBacking.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
-  }, 60_000).unref();
+  // Once per store: the primary's job when there are workers.
+  const purge =
+    role === 'proxy'
+      ? undefined
+      : setInterval(() => {
+          sessionBacking.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
+        }, 60_000).unref();
 
+  // The primary builds the proxy too, without listening: the console calls its sign-in endpoints in-process.
   const proxy = createProxyServer({ state, log, trustedIps: settings.trusted_ips });
+  const traffic = { requests: 0, connections: 0 };
+  proxy.server.on('request', () => (traffic.requests += 1));
+  proxy.server.on('connection', () => (traffic.connections += 1));
   registerSignInRoutes(proxy, {
     store: identityStore,
     sessions,
@@ -121,44 +162,61 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
       const found = await readOrganizationSession(sessions, keyRing, cookies[ORGANIZATION_SESSION_COOKIE]);
       return found ? { userId: found.session.user_id, organizationId: found.session.organization_id } : undefined;
     });
-  const admin = createAdminServer({
-    db,
-    keyRing,
-    log,
-    onChange: reload,
-    adminToken: settings.admin_token,
-    publicUrl,
-    sessions,
-    adminSessionResolver,
-  });
+  // A worker serves neither: they are the primary's, and a worker does not even load
+  // their modules (faster start, less memory per worker).
+  const { createAdminServer } = role === 'proxy' ? { createAdminServer: undefined } : await import('./admin/server.js');
+  const { createConsoleServer } = role === 'proxy' ? { createConsoleServer: undefined } : await import('./console/server.js');
+  const admin =
+    createAdminServer === undefined
+      ? undefined
+      : createAdminServer({
+          db,
+          keyRing,
+          log,
+          onChange: reload,
+          adminToken: settings.admin_token,
+          publicUrl,
+          sessions,
+          adminSessionResolver,
+          ...(options.status ? { status: options.status } : {}),
+        });
   // The console reaches the Admin API and the proxy's sign-in endpoints in-process (Fastify inject).
-  const consoleServer = createConsoleServer({
-    admin,
-    proxy,
-    keyRing,
-    publicUrl,
-    organizations: { byLoginPath: (loginPath) => identityStore.organizationByLoginPath(loginPath) },
-    log,
-    trustedIps: settings.trusted_ips,
-  });
-  let proxyUrl: string;
-  let adminUrl: string;
-  let consoleUrl: string;
+  const consoleServer =
+    admin === undefined || createConsoleServer === undefined
+      ? undefined
+      : createConsoleServer({
+          admin,
+          proxy,
+          keyRing,
+          publicUrl,
+          organizations: { byLoginPath: (loginPath) => identityStore.organizationByLoginPath(loginPath) },
+          log,
+          trustedIps: settings.trusted_ips,
+        });
+  const closeListeners = () => Promise.allSettled([proxy.close(), admin?.close(), consoleServer?.close()]);
+  let proxyUrl = '';
+  let adminUrl = '';
+  let consoleUrl = '';
   try {
-    proxyUrl = await listen(proxy, settings.proxy_listen);
-    boundProxyPort = Number(new URL(proxyUrl).port);
-    adminUrl = await listen(admin, settings.admin_listen);
-    consoleUrl = await listen(consoleServer, settings.console_listen);
-    boundConsolePort = Number(new URL(consoleUrl).port);
+    if (role !== 'control') {
+      proxyUrl = await listen(proxy, settings.proxy_listen);
+      boundProxyPort = Number(new URL(proxyUrl).port);
+    }
+    if (admin && consoleServer) {
+      adminUrl = await listen(admin, settings.admin_listen);
+      consoleUrl = await listen(consoleServer, settings.console_listen);
+      boundConsolePort = Number(new URL(consoleUrl).port);
+    }
   } catch (error) {
     clearInterval(purge);
-    await Promise.allSettled([proxy.close(), admin.close(), consoleServer.close()]);
+    await closeListeners();
     await state.close();
     await db.destroy();
     throw error;
   }
-  log.info({ proxy: proxyUrl, admin: adminUrl, console: consoleUrl }, 'Gatehouse is listening');
-  groupSync.start();
+  if (role === 'all') log.info({ proxy: proxyUrl, admin: adminUrl, console: consoleUrl }, 'Gatehouse is listening');
+  // Once per store, like the purge: the primary's job when there are workers.
+  if (role !== 'proxy') groupSync.start();
 
   return {
     proxyUrl,
@@ -172,10 +230,11 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     identityStore,
     groupSync,
     reload,
+    traffic: () => ({ ...traffic }),
     async close() {
       groupSync.stop();
       clearInterval(purge);
-      await Promise.allSettled([proxy.close(), admin.close(), consoleServer.close()]);
+      await closeListeners();
       await state.close();
       await db.destroy();
     },
@@ -187,4 +246,30 @@ export async function listen(server: FastifyInstance, where: Listen): Promise<st
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+}
+
+/**
+ * Runs `task` one at a time. A call while it runs gets the run after it (one for all
+ * such calls), which starts after the call and so reads everything written before it:
+ * two reloads never interleave, and a quick series of writes costs two runs, not one each.
+ */
+export function serialized(task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const run = (): Promise<void> => {
+    if (!running) {
+      running = task().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return run();
+      });
+    return next;
+  };
+  return run;
 }

@@ -48,6 +48,8 @@ export interface AdminServerOptions {
   identityConnectionTest?: ConnectionTester | undefined;
   /** Group suggestions; default Okta's Management API with the organization's API token. */
   oktaGroupSearch?: OktaGroupSearcher | undefined;
+  /** Extra fields for `GET /status`: with workers, each worker's process and traffic. */
+  status?: (() => Promise<Record<string, unknown>>) | undefined;
 }
 
 /** Okta group suggestions through the Management API (an admin is waiting: short retries). */
@@ -103,7 +105,7 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   registerErrorHandling(app);
   // Before any route: every request but GET /status is authenticated.
   registerAdminAuth(app, { db: options.db, adminToken: options.adminToken, adminSessionResolver: options.adminSessionResolver });
-  registerInfoRoutes(app, ctx);
+  registerInfoRoutes(app, ctx, options.status);
   registerServiceRoutes(app, ctx);
   registerRouteRoutes(app, ctx);
   registerConsumerRoutes(app, ctx);

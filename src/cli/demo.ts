@@ -4,7 +4,8 @@ import { startDevIdp, type DevIdpSeed } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
 import { startEchoUpstream } from '../gateway/echo-upstream.js';
 import type { Logger } from '../log.js';
-import { startGatehouse, type Gatehouse } from '../runtime.js';
+import { startNode } from '../cluster/index.js';
+import type { Gatehouse } from '../runtime.js';
 
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from './demo-constants.js';
 import { setUpDemoOrganization } from './demo-organization.js';
@@ -106,7 +107,8 @@ export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
   const upstream = await startEchoUpstream({ host: settings.demo_upstream_listen.host, port: settings.demo_upstream_listen.port });
   let gatehouse: Gatehouse;
   try {
-    gatehouse = await startGatehouse({ settings, log });
+    // With workers (GATEHOUSE_WORKERS, default one per core) like `gatehouse start`; the stand-in and the upstream stay in this process.
+    gatehouse = await startNode({ settings, log });
   } catch (error) {
     await Promise.allSettled([idp.close(), upstream.close()]);
     throw error;

@@ -7,7 +7,7 @@ import { demoSeed } from '../dev-idp/demo-seed.js';
 import { loadSeedFile } from '../dev-idp/seed.js';
 import { GatehouseError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { startGatehouse } from '../runtime.js';
+import { startNode } from '../cluster/index.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { withAdminToken } from '../admin/auth.js';
@@ -18,7 +18,8 @@ import { runOrgCommand } from './org.js';
 const USAGE = `Usage: gatehouse <command> [--config FILE]
 
 Commands:
-  start      run the gateway (proxy ${'GATEHOUSE_PROXY_LISTEN'} and Admin API GATEHOUSE_ADMIN_LISTEN)
+  start      run the gateway (proxy GATEHOUSE_PROXY_LISTEN in GATEHOUSE_WORKERS processes, default one per core;
+             Admin API GATEHOUSE_ADMIN_LISTEN; console GATEHOUSE_CONSOLE_LISTEN)
   demo       run the gateway, the Okta stand-in and an echo upstream, with /demo protected by openid-connect
              and organization Acme signing in with Okta (/login/acme, /app behind the sso plugin)
   dev-idp    run the Okta stand-in alone (--seed FILE, --listen HOST:PORT)
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<void> {
 
   switch (command) {
     case 'start': {
-      const gatehouse = await startGatehouse({ settings, log });
+      const gatehouse = await startNode({ settings, log });
       onShutdown(log, () => gatehouse.close());
       return;
     }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
 
@@ -68,6 +69,18 @@ const adminToken = z
     message: 'the bootstrap token needs at least 32 printable characters without spaces; generate one with `openssl rand -base64 32`',
   });
 
+const workers = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const count = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+    if (!(count >= 1 && count <= 1024)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a number of processes from 1 to 1024 (1 runs everything in one process)` });
+      return z.NEVER;
+    }
+    return count;
+  });
+
 const publicUrl = z
   .string()
   .trim()
@@ -107,6 +120,11 @@ export const settingsSchema = z
      * land there; default: the public URL's scheme and host with the console's port.
      */
     console_url: publicUrl.optional(),
+    /**
+     * Proxy processes (node:cluster workers sharing the proxy port); default one per core.
+     * 1 runs the proxy, Admin API and console in one process, with no cluster at all.
+     */
+    workers: workers.optional(),
   })
   .strict();
 
@@ -126,6 +144,21 @@ export function consoleUrlOf(settings: Settings, publicUrl: string, boundPort?: 
   if (settings.console_url) return settings.console_url;
   const url = new URL(publicUrl);
   return `${url.protocol}//${url.hostname}:${boundPort ?? settings.console_listen.port}`;
+}
+
+/** `sqlite::memory:` lives inside one process: workers could not share it. */
+function isMemoryDatabase(database: string): boolean {
+  return /^sqlite:(\/\/)?:memory:$/.test(database.trim());
+}
+
+/**
+ * How many proxy processes to run: `GATEHOUSE_WORKERS`, else one per core. An in-memory
+ * database cannot be shared between processes, so it means one process unless the
+ * setting asks for more (which `loadSettings` refuses).
+ */
+export function workerCount(settings: Settings): number {
+  if (settings.workers !== undefined) return settings.workers;
+  return isMemoryDatabase(settings.database) ? 1 : availableParallelism();
 }
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;
@@ -169,6 +202,13 @@ export function loadSettings(options: { env?: NodeJS.ProcessEnv; configPath?: st
       const label = key ? `GATEHOUSE_${key.toUpperCase()} (${key})` : 'settings';
       problems.push(`${label}: ${issue.message}`);
     }
+  }
+  // Across two settings, and from the raw values so that it is listed with every other problem.
+  const requestedWorkers = typeof raw.workers === 'string' ? Number(raw.workers.trim()) : NaN;
+  if (requestedWorkers > 1 && typeof raw.database === 'string' && isMemoryDatabase(raw.database)) {
+    problems.push(
+      `GATEHOUSE_WORKERS (workers): ${requestedWorkers} processes cannot share an in-memory database; set GATEHOUSE_DATABASE to a file (sqlite:./data/gatehouse.db) or GATEHOUSE_WORKERS to 1`,
+    );
   }
   if (problems.length > 0 || !result.success) {
     throw new GatehouseError(

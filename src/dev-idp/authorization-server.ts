@@ -290,8 +290,8 @@ export class AuthorizationServer {
         Interaction: 3600,
       },
       formats: { customizers: { jwt: createAccessTokenCustomizer(deps.directory) } },
-      // Okta web apps keep one refresh token for its lifetime unless rotation is configured.
-      rotateRefreshToken: false,
+      // Okta web apps keep one refresh token for its lifetime unless rotation is configured (a test switch here).
+      rotateRefreshToken: () => switches.rotateRefreshTokens === true,
       renderError: (ctx, out) => {
         ctx.type = 'html';
         ctx.body = renderErrorPage(out.error ?? 'server_error', out.error_description);

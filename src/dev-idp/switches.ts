@@ -54,6 +54,11 @@ export interface DevIdpSwitches {
   managementRateLimitPerMinute?: number;
   /** Userinfo answers name this subject instead of the token's user (relying-party tests). */
   userinfoSubject?: string;
+  /**
+   * Refresh token rotation (Okta's "rotate token after every use"): each refresh answers
+   * a new refresh token, and presenting a used one again fails and revokes the grant.
+   */
+  rotateRefreshTokens?: boolean;
 }
 
 export function defaultSwitches(): DevIdpSwitches {
@@ -77,6 +82,7 @@ export const switchesPatchSchema = z.strictObject({
   idTokenTtl: z.number().int().min(1).nullable().optional(),
   managementRateLimitPerMinute: z.number().int().min(1).nullable().optional(),
   userinfoSubject: z.string().min(1).nullable().optional(),
+  rotateRefreshTokens: z.boolean().nullable().optional(),
 });
 
 export type SwitchesPatch = z.infer<typeof switchesPatchSchema>;

@@ -50,6 +50,16 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
+    if (this.peek(id) === undefined) return false;
+    this.put(id, record, expiresAt, subject);
+    return true;
+  }
+
+  async fresh<T>(id: string): Promise<T | undefined> {
+    return this.peek<T>(id);
+  }
+
   async take<T>(id: string): Promise<T | undefined> {
     const record = this.peek<T>(id);
     this.#entries.delete(id);

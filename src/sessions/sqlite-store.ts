@@ -1,12 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
-import type { SessionStore } from './store.js';
+import type { Lease, SessionStore } from './store.js';
 
 interface SessionDatabase {
   sessions: {
     id: string;
     subject: string | null;
     data: string;
+    expires_at: number;
+  };
+  session_leases: {
+    name: string;
+    holder: string;
+    /** Epoch milliseconds. */
     expires_at: number;
   };
 }
@@ -68,9 +75,51 @@ export class DatabaseSessionStore implements SessionStore {
     return Number(result.numDeletedRows);
   }
 
-  /** Removes expired records; called on a timer. */
+  async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
+    const data = await this.#keyRing.encrypt(JSON.stringify(record), 'session-record');
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ subject: subject ?? null, data, expires_at: Math.ceil(expiresAt) })
+      .where('id', '=', id)
+      .where('expires_at', '>', now())
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  fresh<T>(id: string): Promise<T | undefined> {
+    return this.get<T>(id);
+  }
+
+  /**
+   * One statement decides who holds the lease: insert it, or take it over once it has
+   * expired. SQLite runs one writer at a time (across processes too, with the busy
+   * timeout), so two processes asking at once cannot both be told yes.
+   */
+  async lease(name: string, ttlMs: number): Promise<Lease | undefined> {
+    const holder = randomBytes(12).toString('base64url');
+    const at = Date.now();
+    const result = await this.#db
+      .insertInto('session_leases')
+      .values({ name, holder, expires_at: at + ttlMs })
+      .onConflict((conflict) =>
+        conflict
+          .column('name')
+          .doUpdateSet((update) => ({ holder: update.ref('excluded.holder'), expires_at: update.ref('excluded.expires_at') }))
+          .where('session_leases.expires_at', '<=', at),
+      )
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+    return {
+      release: async () => {
+        await this.#db.deleteFrom('session_leases').where('name', '=', name).where('holder', '=', holder).execute();
+      },
+    };
+  }
+
+  /** Removes expired records (and leases nobody released); called on a timer. */
   async purgeExpired(): Promise<number> {
     const result = await this.#db.deleteFrom('sessions').where('expires_at', '<=', now()).executeTakeFirst();
+    await this.#db.deleteFrom('session_leases').where('expires_at', '<=', Date.now()).execute();
     return Number(result.numDeletedRows);
   }
 

@@ -13,5 +13,23 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   /** Deletes every record of a subject (deactivation, back-channel logout); returns how many. */
   deleteBySubject(subject: string): Promise<number>;
+  /**
+   * Replaces a record only while it exists; false when it is gone. For rewrites of a live
+   * session (the idle clock, refreshed tokens): a write that lands after another process
+   * ended the session must not bring it back.
+   */
+  replace?(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean>;
+  /** The record as the shared store holds it now, past any copy this process keeps in memory. */
+  fresh?<T = unknown>(id: string): Promise<T | undefined>;
+  /**
+   * A short exclusive lease shared by every process on the store, or undefined while
+   * another holder has it. It expires by itself after `ttlMs`, so a holder that dies
+   * blocks nobody for long.
+   */
+  lease?(name: string, ttlMs: number): Promise<Lease | undefined>;
   close?(): Promise<void>;
+}
+
+export interface Lease {
+  release(): Promise<void>;
 }

@@ -1,48 +1,129 @@
+import { localSessionEvents, type SessionEvents, type SessionNotice } from './events.js';
 import { MemorySessionStore } from './memory-store.js';
-import type { SessionStore } from './store.js';
+import type { Lease, SessionStore } from './store.js';
 
 /**
  * A memory LRU in front of a persistent store: a request whose session is in memory
  * costs a map lookup; a miss (after a restart, or for a session made by another
  * worker) reads the persistent store once and keeps the record in memory.
+ *
+ * With several processes on one store (workers), each has its own memory tier, so
+ * every write and removal is announced through `events` and the other processes drop
+ * their copy (src/sessions/events.ts). Removals wait for that: when `delete` resolves,
+ * no process serves the record from memory any more.
  */
 export class TieredSessionStore implements SessionStore {
   readonly memory: MemorySessionStore;
   readonly #backing: SessionStore;
+  readonly #events: SessionEvents;
+  /**
+   * Reads of the persistent store in flight, by id. One that overlaps a change or removal
+   * of its record (here or in another process) may have fetched what is gone now: it
+   * answers its own request, which started before the removal finished, but is not
+   * cached, or it would outlive the removal. `#subjectRemovals` does the same for
+   * removals by subject, whose ids are not known.
+   */
+  readonly #loading = new Map<string, Array<{ stale: boolean }>>();
+  #subjectRemovals = 0;
 
-  constructor(backing: SessionStore, options: { memoryMax?: number } = {}) {
+  constructor(backing: SessionStore, options: { memoryMax?: number; events?: SessionEvents } = {}) {
     this.#backing = backing;
     this.memory = new MemorySessionStore(options.memoryMax === undefined ? {} : { max: options.memoryMax });
+    this.#events = options.events ?? localSessionEvents;
+    this.#events.subscribe((notice) => this.forget(notice));
   }
 
   async get<T>(id: string): Promise<T | undefined> {
     const cached = this.memory.peek<T>(id);
     if (cached !== undefined) return cached;
-    const stored = await this.#backing.get<StoredWithMeta<T>>(id);
+    return this.#load<T>(id);
+  }
+
+  async #load<T>(id: string): Promise<T | undefined> {
+    const load = { stale: false };
+    const subjectRemovals = this.#subjectRemovals;
+    const loads = this.#loading.get(id) ?? [];
+    this.#loading.set(id, [...loads, load]);
+    let stored: StoredWithMeta<T> | undefined;
+    try {
+      stored = await this.#backing.get<StoredWithMeta<T>>(id);
+    } finally {
+      const remaining = (this.#loading.get(id) ?? []).filter((other) => other !== load);
+      if (remaining.length > 0) this.#loading.set(id, remaining);
+      else this.#loading.delete(id);
+    }
     if (stored === undefined) return undefined;
-    this.memory.put(id, stored.record, stored.expiresAt, stored.subject);
+    if (!load.stale && subjectRemovals === this.#subjectRemovals) this.memory.put(id, stored.record, stored.expiresAt, stored.subject);
     return stored.record;
   }
 
+  #changed(id: string): void {
+    for (const load of this.#loading.get(id) ?? []) load.stale = true;
+  }
+
   async set(id: string, record: unknown, expiresAt: number, subject?: string): Promise<void> {
+    this.#changed(id);
     await this.#backing.set(id, { record, expiresAt, subject } satisfies StoredWithMeta<unknown>, expiresAt, subject);
     this.memory.put(id, record, expiresAt, subject);
+    await this.#events.publish({ ids: [id] }, { wait: false });
+  }
+
+  async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
+    this.#changed(id);
+    const stored = { record, expiresAt, subject } satisfies StoredWithMeta<unknown>;
+    const replaced = this.#backing.replace
+      ? await this.#backing.replace(id, stored, expiresAt, subject)
+      : (await this.#backing.set(id, stored, expiresAt, subject), true);
+    if (replaced) this.memory.put(id, record, expiresAt, subject);
+    else this.memory.delete(id);
+    await this.#events.publish({ ids: [id] }, { wait: false });
+    return replaced;
+  }
+
+  /** Reads the persistent store (another process may have rewritten or ended the record) and updates the memory copy. */
+  async fresh<T>(id: string): Promise<T | undefined> {
+    await this.memory.delete(id);
+    return this.#load<T>(id);
+  }
+
+  lease(name: string, ttlMs: number): Promise<Lease | undefined> {
+    // Without a shared store there is no other process to exclude.
+    return this.#backing.lease ? this.#backing.lease(name, ttlMs) : Promise.resolve({ release: async () => undefined });
   }
 
   async take<T>(id: string): Promise<T | undefined> {
+    this.#changed(id);
     await this.memory.delete(id);
     const stored = await this.#backing.take<StoredWithMeta<T>>(id);
+    await this.#events.publish({ ids: [id] }, { wait: true });
     return stored?.record;
   }
 
   async delete(id: string): Promise<void> {
+    this.#changed(id);
     await this.memory.delete(id);
     await this.#backing.delete(id);
+    await this.#events.publish({ ids: [id] }, { wait: true });
   }
 
   async deleteBySubject(subject: string): Promise<number> {
+    this.#subjectRemovals += 1;
     await this.memory.deleteBySubject(subject);
-    return this.#backing.deleteBySubject(subject);
+    const removed = await this.#backing.deleteBySubject(subject);
+    await this.#events.publish({ subjects: [subject] }, { wait: true });
+    return removed;
+  }
+
+  /** Drops this process's copies of what another process changed or ended. */
+  forget(notice: SessionNotice): void {
+    for (const id of notice.ids ?? []) {
+      this.#changed(id);
+      void this.memory.delete(id);
+    }
+    for (const subject of notice.subjects ?? []) {
+      this.#subjectRemovals += 1;
+      void this.memory.deleteBySubject(subject);
+    }
   }
 
   async close(): Promise<void> {

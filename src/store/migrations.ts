@@ -302,6 +302,26 @@ const migrations: Record<string, Migration> = {
       }
     },
   }),
+
+  /**
+   * Leases that processes sharing the database take before a step only one of them may
+   * run at a time: renewing a session's tokens, since a refresh token may be single-use
+   * and a second refresh with it would end the session (src/sessions/sqlite-store.ts).
+   */
+  '0004_session_leases': atomic({
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('session_leases')
+        .addColumn('name', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        // Epoch milliseconds: leases last seconds.
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('session_leases').ifExists().execute();
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

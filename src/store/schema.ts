@@ -223,6 +223,13 @@ export interface AuditLogTable {
   created_at: number;
 }
 
+/** Leases between processes (src/sessions/sqlite-store.ts); `expires_at` in epoch milliseconds. */
+export interface SessionLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface SigningKeysTable {
   kid: string;
   /** Encrypted private JWK. */
@@ -238,6 +245,7 @@ export interface Database {
   consumers: ConsumersTable;
   plugins: PluginsTable;
   sessions: SessionsTable;
+  session_leases: SessionLeasesTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   roles: RolesTable;

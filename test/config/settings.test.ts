@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveKeys } from '../../src/config/keys.js';
-import { loadSettings } from '../../src/config/settings.js';
+import { availableParallelism } from 'node:os';
+import { loadSettings, workerCount } from '../../src/config/settings.js';
 import { silentLogger } from '../../src/log.js';
 
 describe('settings', () => {
@@ -60,6 +61,24 @@ describe('settings', () => {
     assert.equal(first[0]!.length >= 32, true);
     assert.equal(statSync(join(dir, 'keys')).mode & 0o777, 0o600);
     assert.equal(readFileSync(join(dir, 'keys'), 'utf8').trim(), first[0]);
+  });
+
+  it('runs one proxy worker per core unless GATEHOUSE_WORKERS says otherwise', () => {
+    assert.equal(workerCount(loadSettings({ env: {} })), availableParallelism());
+    assert.equal(workerCount(loadSettings({ env: { GATEHOUSE_WORKERS: '1' } })), 1);
+    assert.equal(workerCount(loadSettings({ env: { GATEHOUSE_WORKERS: ' 3 ' } })), 3);
+    // An in-memory database lives in one process: one process unless asked otherwise.
+    assert.equal(workerCount(loadSettings({ env: { GATEHOUSE_DATABASE: 'sqlite::memory:' } })), 1);
+  });
+
+  it('refuses a bad GATEHOUSE_WORKERS, and workers over an in-memory database, with the other problems', () => {
+    for (const value of ['0', 'two', '-1', '1.5', '5000']) {
+      assert.throws(() => loadSettings({ env: { GATEHOUSE_WORKERS: value } }), /GATEHOUSE_WORKERS \(workers\): .*number of processes/, value);
+    }
+    assert.throws(
+      () => loadSettings({ env: { GATEHOUSE_WORKERS: '2', GATEHOUSE_DATABASE: 'sqlite::memory:', GATEHOUSE_KEYS: 'short' } }),
+      (error: Error) => /GATEHOUSE_WORKERS \(workers\): 2 processes cannot share an in-memory database/.test(error.message) && /GATEHOUSE_KEYS/.test(error.message),
+    );
   });
 
   it('uses GATEHOUSE_KEYS when set, first key first', () => {

@@ -16,7 +16,7 @@ function packageVersion(): string {
 }
 
 /** `GET /` (node information) and `GET /status` (health), in Kong's shapes. */
-export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext): void {
+export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext, extraStatus?: () => Promise<Record<string, unknown>>): void {
   const version = packageVersion();
   const nodeId = randomUUID();
   const startedAt = Date.now();
@@ -59,6 +59,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext): voi
           uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
         },
         memory: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed, heap_total_bytes: memory.heapTotal },
+        ...(extraStatus ? await extraStatus() : {}),
       };
     },
   });

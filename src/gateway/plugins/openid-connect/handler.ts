@@ -25,8 +25,9 @@ import { claimString, claimValues, satisfiesRequirement, type ClaimSources } fro
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
 import { errorResponse, isApiClient, redirect, sameOriginTarget } from './responses.js';
 import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
+import { CallbackTiming } from './server-timing.js';
 import { openIdConnectForm } from './form.js';
-import { endsSession, refreshOnce, type RefreshOutcome } from './session-refresh.js';
+import { endsSession, isSpent, refreshExclusively, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
 import { TokenRejected, checkIssuedAt, decodeIfJwt, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
@@ -132,7 +133,8 @@ export class OpenIdConnectHandler implements PluginHandler {
 
     const interactive = this.#methods.has('authorization_code');
     if (interactive && isAuthorizationResponse(request) && this.#isRedirectPath(ctx)) {
-      return this.#completeAuthorization(ctx, provider);
+      const timing = new CallbackTiming();
+      return timing.addTo(await this.#completeAuthorization(ctx, provider, timing));
     }
 
     let failure: Failure | undefined;
@@ -231,8 +233,14 @@ export class OpenIdConnectHandler implements PluginHandler {
     if (!session) return undefined;
 
     if (sessionExpiry(session, this.#config) === 0) {
-      await this.#endSession(ctx, sid);
-      return undefined;
+      // This process's copy may be older than the store's: another worker may have
+      // used the session since (the idle clock). Ask the store before ending it.
+      const latest = await this.#ownSession(sid, provider, { fresh: true });
+      if (!latest || sessionExpiry(latest, this.#config) === 0) {
+        await this.#endSession(ctx, sid);
+        return undefined;
+      }
+      session = latest;
     }
 
     if (needsRefresh(session.tokens)) {
@@ -242,13 +250,17 @@ export class OpenIdConnectHandler implements PluginHandler {
         return undefined;
       }
       if (outcome.kind === 'refreshed') session = outcome.session;
-      else if (session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds()) {
+      else if (isSpent(session.tokens)) {
         // Cannot renew now and the token is spent: try again on a later request.
         return 'unavailable';
       }
     }
 
-    if (touchSession(session, this.#config)) await this.#storeSession(sid, session);
+    if (touchSession(session, this.#config) && !(await this.#persistUse(sid, session))) {
+      // Ended by another process (a sign-out on another worker) since it was read.
+      await this.#endSession(ctx, sid);
+      return undefined;
+    }
     return session;
   }
 
@@ -259,9 +271,14 @@ export class OpenIdConnectHandler implements PluginHandler {
     return claims && typeof claims.sid === 'string' ? claims.sid : undefined;
   }
 
-  /** The session record, if it belongs to this provider and client (cookie names are shared between plugins). */
-  async #ownSession(sid: string, provider: Provider): Promise<OidcSession | undefined> {
-    const session = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
+  /**
+   * The session record, if it belongs to this provider and client (cookie names are shared
+   * between plugins); `fresh` reads the store past this process's memory copy.
+   */
+  async #ownSession(sid: string, provider: Provider, options: { fresh?: boolean } = {}): Promise<OidcSession | undefined> {
+    const key = SESSION_PREFIX + sid;
+    const session =
+      options.fresh && this.#sessions.fresh ? await this.#sessions.fresh<OidcSession>(key) : await this.#sessions.get<OidcSession>(key);
     return session && session.issuer === provider.issuer && session.client_id === this.#clientId ? session : undefined;
   }
 
@@ -270,49 +287,89 @@ export class OpenIdConnectHandler implements PluginHandler {
     addResponseHeader(ctx, 'set-cookie', clearCookieHeader(ctx.request, this.#config.session_cookie_name, this.#cookie));
   }
 
-  #refreshSession(sid: string, session: OidcSession, provider: Provider): Promise<RefreshOutcome> {
-    return refreshOnce(sid, async (): Promise<RefreshOutcome> => {
-      const { refresh_token: refreshToken } = session.tokens;
-      if (!refreshToken || !this.#config.refresh_tokens) {
-        // Without a way to renew, an expired access token ends the session, as in Kong.
-        const spent = session.tokens.expires_at !== undefined && session.tokens.expires_at <= nowSeconds();
-        return spent ? { kind: 'ended' } : { kind: 'refreshed', session };
-      }
-      try {
-        const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
-        let idClaims = session.id_claims;
-        if (response.id_token) {
-          idClaims = await this.#verifyIdToken(provider, response.id_token);
-          // OIDC Core 12.2: a refreshed ID token is about the same person.
-          if (idClaims.sub !== session.sub) throw new TokenRejected('the refreshed ID token names another subject');
-        }
-        const refreshed: OidcSession = {
-          ...session,
-          tokens: tokensFrom(response, session.tokens),
-          claims: { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope ?? session.tokens.scope) },
-          id_claims: idClaims,
-        };
-        await this.#storeSession(sid, refreshed);
-        this.#log.debug('session tokens refreshed');
-        return { kind: 'refreshed', session: refreshed };
-      } catch (error) {
-        // Another node (or an earlier request) may have refreshed with the same token first.
-        const stored = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid);
-        if (stored && stored.tokens.obtained_at > session.tokens.obtained_at) return { kind: 'refreshed', session: stored };
-        if (endsSession(error)) {
-          this.#log.info({ reason: describe(error) }, 'the provider refused the refresh; the session ends');
-          return { kind: 'ended' };
-        }
-        this.#log.warn({ reason: describe(error) }, 'session refresh failed; keeping the session and trying again later');
-        return { kind: 'unavailable' };
-      }
-    });
+  #refreshSession(sid: string, current: OidcSession, provider: Provider): Promise<RefreshOutcome> {
+    if (!current.tokens.refresh_token || !this.#config.refresh_tokens) {
+      // Without a way to renew, an expired access token ends the session, as in Kong.
+      return Promise.resolve(isSpent(current.tokens) ? { kind: 'ended' } : { kind: 'refreshed', session: current });
+    }
+    return refreshOnce(sid, () =>
+      refreshExclusively({
+        sessions: this.#sessions,
+        key: SESSION_PREFIX + sid,
+        current,
+        // Long enough for the provider call (its timeout) and the ID token's checks.
+        leaseMs: this.#config.timeout + 5000,
+        refresh: (latest) => this.#renew(sid, latest, provider),
+      }),
+    );
   }
 
-  async #storeSession(sid: string, session: OidcSession): Promise<void> {
+  async #renew(sid: string, session: OidcSession, provider: Provider): Promise<RefreshOutcome> {
+    const refreshToken = session.tokens.refresh_token;
+    if (!refreshToken) return isSpent(session.tokens) ? { kind: 'ended' } : { kind: 'refreshed', session };
+    try {
+      const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
+      let idClaims = session.id_claims;
+      if (response.id_token) {
+        idClaims = await this.#verifyIdToken(provider, response.id_token);
+        // OIDC Core 12.2: a refreshed ID token is about the same person.
+        if (idClaims.sub !== session.sub) throw new TokenRejected('the refreshed ID token names another subject');
+      }
+      const refreshed: OidcSession = {
+        ...session,
+        tokens: tokensFrom(response, session.tokens),
+        claims: { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope ?? session.tokens.scope) },
+        id_claims: idClaims,
+      };
+      // A sign-out elsewhere while the provider answered ended the session: it stays ended.
+      if (!(await this.#storeSession(sid, refreshed, 'replace'))) return { kind: 'ended' };
+      this.#log.debug('session tokens refreshed');
+      return { kind: 'refreshed', session: refreshed };
+    } catch (error) {
+      // Another node (or an earlier request) may have refreshed with the same token first.
+      const stored = await this.#ownSession(sid, provider, { fresh: true });
+      if (stored && stored.tokens.obtained_at > session.tokens.obtained_at) return { kind: 'refreshed', session: stored };
+      if (endsSession(error)) {
+        this.#log.info({ reason: describe(error) }, 'the provider refused the refresh; the session ends');
+        return { kind: 'ended' };
+      }
+      this.#log.warn({ reason: describe(error) }, 'session refresh failed; keeping the session and trying again later');
+      return { kind: 'unavailable' };
+    }
+  }
+
+  /**
+   * Writes a session record: `create` at sign-in; `replace` for a live session, which
+   * writes nothing (and answers false) once the record is gone — another process ended
+   * the session, and a late write must not bring it back.
+   */
+  async #storeSession(sid: string, session: OidcSession, mode: 'create' | 'replace'): Promise<boolean> {
     const expiry = sessionExpiry(session, this.#config);
-    if (expiry === 0) return;
-    await this.#sessions.set(SESSION_PREFIX + sid, session, expiry, `${session.issuer}#${session.sub}`);
+    if (expiry === 0) return false;
+    const key = SESSION_PREFIX + sid;
+    const subject = `${session.issuer}#${session.sub}`;
+    if (mode === 'replace' && this.#sessions.replace) return this.#sessions.replace(key, session, expiry, subject);
+    await this.#sessions.set(key, session, expiry, subject);
+    return true;
+  }
+
+  /**
+   * Persists the idle and rolling clocks. This process's copy may hold older tokens than
+   * the store (another worker refreshed them, and with rotation the old refresh token is
+   * spent): the newer tokens are kept, never overwritten with older ones. A read and a
+   * write, at most once a minute per session (see touchSession), never per request.
+   */
+  async #persistUse(sid: string, session: OidcSession): Promise<boolean> {
+    if (this.#sessions.fresh) {
+      const stored = await this.#sessions.fresh<OidcSession>(SESSION_PREFIX + sid);
+      if (!stored) return false;
+      if (stored.tokens.obtained_at > session.tokens.obtained_at) {
+        session.tokens = stored.tokens;
+        session.claims = stored.claims;
+        session.id_claims = stored.id_claims;
+      }
+    }
+    return this.#storeSession(sid, session, 'replace');
   }
 
   // ---- authorization code flow ---------------------------------------------------
@@ -346,7 +403,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     return redirect(started.location, { 'set-cookie': cookie });
   }
 
-  async #completeAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
+  async #completeAuthorization(ctx: RequestContext, provider: Provider, timing: CallbackTiming): Promise<PluginResponse> {
     const { request } = ctx;
     const clearAuthorization = clearCookieHeader(request, this.#config.authorization_cookie_name, this.#cookie);
     const pending = await openPendingAuthorization(readCookie(request, this.#config.authorization_cookie_name), this.#keyRing);
@@ -364,12 +421,14 @@ export class OpenIdConnectHandler implements PluginHandler {
     try {
       const configuration = this.#client(provider);
       // openid-client checks iss (RFC 9207) and state before anything else, error responses included.
-      const response = await client.authorizationCodeGrant(configuration, callbackUrl(pending, request.query), {
-        pkceCodeVerifier: pending.code_verifier,
-        expectedState: pending.state,
-        expectedNonce: pending.nonce,
-        idTokenExpected: true,
-      });
+      const response = await timing.provider(() =>
+        client.authorizationCodeGrant(configuration, callbackUrl(pending, request.query), {
+          pkceCodeVerifier: pending.code_verifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        }),
+      );
       const idToken = response.id_token!;
       // openid-client checked the claims; the signature is checked here too, for tokens
       // straight from the token endpoint as well (OIDC Core 3.1.3.7 without the TLS shortcut).
@@ -378,7 +437,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       let userinfo: Record<string, unknown> | undefined;
       if (this.#wantsUserinfo([claims, idClaims]) && provider.metadata.userinfo_endpoint) {
         // fetchUserInfo refuses an answer whose `sub` differs from the ID token's.
-        userinfo = (await client.fetchUserInfo(configuration, response.access_token, String(idClaims.sub))) as Record<string, unknown>;
+        userinfo = (await timing.provider(() => client.fetchUserInfo(configuration, response.access_token, String(idClaims.sub)))) as Record<string, unknown>;
       }
       const now = nowSeconds();
       session = {
@@ -413,7 +472,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const previous = await this.#sessionId(request);
     if (previous) await this.#sessions.delete(SESSION_PREFIX + previous);
     const sid = newId();
-    await this.#storeSession(sid, session);
+    await this.#storeSession(sid, session, 'create');
     // The handle lives as long as the session could: idle and rolling limits are
     // enforced on the server-side record, which every use extends.
     const absolute = this.#config.session_absolute_timeout;
