@@ -171,6 +171,18 @@ const kClient = Symbol('gatehouse.client');
 type TrackedResponse = ServerResponse & { [kSignal]?: ExchangeSignal };
 type UpstreamBody = Dispatcher.ResponseData['body'] & { [kClient]?: ServerResponse };
 
+/**
+ * Drops an upstream body we will not relay. undici's body emits an `UND_ERR_ABORTED`
+ * error when destroyed before its end; without a listener that error would crash the
+ * process (a client hanging up while a plugin ran was enough).
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', ignoreError);
+  body.destroy();
+}
+
+function ignoreError(): void {}
+
 function onClientClose(this: TrackedResponse): void {
   // The client left before the response completed: abort the upstream exchange too
   // (undici then closes that connection and destroys the body being piped).
@@ -380,7 +392,7 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
         const returned = instance.handler.response!(ctx, info);
         if (isThenable(returned)) await returned;
       } catch (error) {
-        response.body.destroy();
+        discard(response.body);
         logPluginError(rt, 'response', instance, route, req, rawPath, error);
         return sendError(res, headers.accept, ProxyErrors.pluginFailed, ctx.responseHeaderAdditions());
       }
@@ -400,14 +412,14 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   }
 
   if (res.destroyed) {
-    response.body.destroy();
+    discard(response.body);
     return;
   }
   try {
     res.writeHead(response.statusCode, responseHeaders);
   } catch (error) {
     // An upstream (or plugin) header Node refuses to send.
-    response.body.destroy();
+    discard(response.body);
     rt.log.error({ route: route.id, err: error instanceof Error ? error.message : String(error) }, 'invalid upstream response headers');
     return sendError(res, headers.accept, ProxyErrors.upstreamInvalid);
   }
