@@ -1,5 +1,6 @@
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, webcrypto } from 'node:crypto';
 import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { GatehouseError } from '../errors.js';
 
 /**
@@ -12,6 +13,12 @@ export type KeyPurpose = 'cookie' | 'secret-at-rest' | 'session-record' | 'finge
 interface DerivedKey {
   kid: string;
   bytes: Uint8Array;
+  /**
+   * The same key imported into WebCrypto once, on first use. jose imports raw key bytes
+   * on every call (~0.1 ms); cookies are opened on every proxied request, so the
+   * imported key is kept.
+   */
+  aesGcm?: Promise<webcrypto.CryptoKey>;
 }
 
 const ENCRYPTION = { alg: 'dir', enc: 'A256GCM' } as const;
@@ -24,6 +31,8 @@ const ENCRYPTION = { alg: 'dir', enc: 'A256GCM' } as const;
  */
 export class KeyRing {
   readonly #keys: Map<KeyPurpose, DerivedKey[]>;
+  /** Tokens `unseal` opened, by purpose and hash: their claims (see `unseal`). */
+  readonly #opened = new LRUCache<string, JWTPayload>({ max: 100_000 });
 
   private constructor(keys: Map<KeyPurpose, DerivedKey[]>) {
     this.#keys = keys;
@@ -62,12 +71,17 @@ export class KeyRing {
     return this.#keys.get(purpose)!.find((key) => key.kid === kid);
   }
 
+  #aesGcm(key: DerivedKey): Promise<webcrypto.CryptoKey> {
+    key.aesGcm ??= webcrypto.subtle.importKey('raw', key.bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return key.aesGcm;
+  }
+
   /** Encrypts a string (a client secret, an API token) for storage. */
   async encrypt(plaintext: string, purpose: KeyPurpose = 'secret-at-rest'): Promise<string> {
     const key = this.#signingKey(purpose);
     return new CompactEncrypt(new TextEncoder().encode(plaintext))
       .setProtectedHeader({ ...ENCRYPTION, kid: key.kid })
-      .encrypt(key.bytes);
+      .encrypt(await this.#aesGcm(key));
   }
 
   /** Decrypts what `encrypt` produced with any key of the ring. */
@@ -79,7 +93,7 @@ export class KeyRing {
         'a stored secret was encrypted with a key that is no longer in GATEHOUSE_KEYS; add the old key back after the new one',
       );
     }
-    const { plaintext } = await compactDecrypt(sealed, key.bytes);
+    const { plaintext } = await compactDecrypt(sealed, await this.#aesGcm(key));
     return new TextDecoder().decode(plaintext);
   }
 
@@ -101,15 +115,32 @@ export class KeyRing {
       .setProtectedHeader({ ...ENCRYPTION, kid: key.kid })
       .setIssuedAt()
       .setExpirationTime(expiresAt)
-      .encrypt(key.bytes);
+      .encrypt(await this.#aesGcm(key));
   }
 
-  /** Opens a sealed token; `null` for anything forged, tampered with, expired or sealed with an unknown key. */
+  /**
+   * Opens a sealed token; `null` for anything forged, tampered with, expired or sealed
+   * with an unknown key.
+   *
+   * Session cookies are opened on every proxied request, and a decryption costs far more
+   * than the rest of the request's authentication, so what opened is remembered, by a
+   * hash of the token: the same token always opens to the same claims, and only the
+   * expiry has to be checked again. Only tokens that opened are remembered, so forged
+   * ones are each decrypted (and refused) as before.
+   */
   async unseal(token: string, purpose: KeyPurpose = 'cookie'): Promise<JWTPayload | null> {
+    const cacheKey = `${purpose}:${createHash('sha256').update(token).digest('base64url')}`;
+    const known = this.#opened.get(cacheKey);
+    if (known) {
+      if (typeof known.exp === 'number' && known.exp > Date.now() / 1000) return known;
+      this.#opened.delete(cacheKey);
+      return null;
+    }
     const key = this.#keyFor(purpose, token);
     if (!key) return null;
     try {
-      const { payload } = await jwtDecrypt(token, key.bytes, { clockTolerance: 0 });
+      const { payload } = await jwtDecrypt(token, await this.#aesGcm(key), { clockTolerance: 0 });
+      this.#opened.set(cacheKey, Object.freeze(payload));
       return payload;
     } catch {
       return null;

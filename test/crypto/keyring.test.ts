@@ -37,6 +37,17 @@ describe('KeyRing', () => {
     assert.equal(await ring.unseal('not-a-token'), null);
   });
 
+  it('remembers what it opened, but still refuses a remembered token once it expires', async () => {
+    const ring = KeyRing.fromSecrets([NEW]);
+    const expiresAt = Math.floor(Date.now() / 1000) + 1;
+    const cookie = await ring.seal({ sid: 'abc' }, expiresAt);
+    assert.equal((await ring.unseal(cookie))?.sid, 'abc');
+    assert.equal((await ring.unseal(cookie))?.sid, 'abc', 'opened again from memory');
+    assert.equal(await ring.unseal(cookie, 'session-record'), null, 'remembered per purpose');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 50));
+    assert.equal(await ring.unseal(cookie), null, 'expired, although remembered');
+  });
+
   it('names the fix when a stored secret was sealed with a key that is gone', async () => {
     const sealed = await KeyRing.fromSecrets([OLD]).encrypt('x');
     await assert.rejects(KeyRing.fromSecrets([NEW]).decrypt(sealed), { code: 'GH-KEYS-UNKNOWN' });
