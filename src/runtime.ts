@@ -9,6 +9,7 @@ import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
+import { SignInThrottle } from './gateway/sign-in-throttle.js';
 import { AssertionSigner } from './identity/assertion-signer.js';
 import { GroupSync } from './identity/group-sync.js';
 import type { IdentityStore } from './identity/model.js';
@@ -96,6 +97,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   }
 
   const sessionBacking = new DatabaseSessionStore(db, keyRing);
+  const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
   const sessions = new TieredSessionStore(sessionBacking, options.sessionEvents ? { events: options.sessionEvents } : {});
   const providers = new ProviderCache({
     log,
@@ -136,6 +138,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
       ? undefined
       : setInterval(() => {
           sessionBacking.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
+          throttle.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'sign-in throttle purge failed'));
         }, 60_000).unref();
 
   // The primary builds the proxy too, without listening: the console calls its sign-in endpoints in-process.
@@ -153,6 +156,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     consoleUrl: consolePublicUrl,
     log,
     oktaGroups: (identitySettings, subject) => okta.groupsOf(identitySettings, subject),
+    throttle,
   });
   // Console and SSO sessions also authenticate Admin API calls.
   const adminSessionResolver: AdminSessionResolver =

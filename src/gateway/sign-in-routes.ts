@@ -29,6 +29,7 @@ import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
 import { TokenRejected, checkIssuedAt, verifyProviderJwt } from '../oidc/token-verification.js';
 import type { SessionStore } from '../sessions/store.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 
 /** How long an organization session lasts (Konnect and Okta's defaults are of this order). */
 const SESSION_LIFETIME_SECONDS = 8 * 3600;
@@ -52,6 +53,8 @@ export interface SignInDependencies {
   log: Logger;
   /** A user's groups from the Okta Management API (when the organization set an API token). */
   oktaGroups?: (settings: IdentitySettings, subject: string) => Promise<string[]>;
+  /** Failed password sign-ins, counted in the store every process shares. */
+  throttle: SignInThrottle;
 }
 
 /**
@@ -64,7 +67,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
   const consumed = new ConsumedAuthorizations();
   /** Logout token ids seen in the last ten minutes (tokens older than that fail `exp`/`iat` anyway). */
   const seenLogoutTokens = new LRUCache<string, true>({ max: 100_000, ttl: 10 * 60_000 });
-  const throttle = new SignInThrottle();
+  const throttle = deps.throttle;
   const log = deps.log.child({ component: 'sign-in' });
   let resolved: { url: URL; secure: boolean; redirectUri: string } | undefined;
   const site = () => {
@@ -383,14 +386,18 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       const email = typeof body.email === 'string' ? body.email.trim().slice(0, 320) : '';
       const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
       const throttleKey = `${organization.id}:${email.toLowerCase()}`;
-      const wait = throttle.retryAfter(throttleKey, request.ip);
-      if (wait > 0) {
+      const throttled = (wait: number) => {
         reply.header('retry-after', String(wait));
         return answer(request, reply, 429, 'GH-SIGN-IN-THROTTLED', `Too many failed sign-ins; try again in ${wait} seconds.`);
-      }
-      // Counted before any await, so concurrent guesses cannot all slip under the limit;
-      // a success takes it back.
-      throttle.fail(throttleKey, request.ip);
+      };
+      // A locked account or address costs a read, not a write.
+      const wait = await throttle.retryAfter(throttleKey, request.ip);
+      if (wait > 0) return throttled(wait);
+      // Counted before the password is checked, so concurrent guesses (in any worker)
+      // cannot all slip under the limit: one that the count shows went past it is
+      // refused like a locked one. A success takes the count back.
+      const over = await throttle.fail(throttleKey, request.ip);
+      if (over > 0) return throttled(over);
       const user = email ? await deps.store.userByEmail(organization.id, email) : undefined;
       const hash = user ? await deps.store.passwordHash(organization.id, user.id) : undefined;
       // Verify even without a user, so timing does not tell which emails exist.
@@ -409,7 +416,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         const url = new URL(`/login/${organization.login_path}`, site().url).href;
         return answer(request, reply, 403, 'GH-SIGN-IN-SSO-ONLY', `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
       }
-      throttle.succeed(throttleKey, request.ip);
+      await throttle.succeed(throttleKey, request.ip);
       const handle = await startSession(organization, user, { method: 'password', groups: [] });
       await deps.store.recordSignIn(organization.id, user.id);
       await deps.store.audit({
@@ -596,38 +603,3 @@ function signInPage(reply: FastifyReply, organization: Organization, options: { 
         `<button type="submit">Sign in</button></form></main></body></html>`,
     );
 }
-
-/**
- * Failed password sign-ins, per account and per client address: five failures in
- * fifteen minutes lock further attempts for the rest of the window.
- */
-class SignInThrottle {
-  readonly #failures = new LRUCache<string, { count: number; since: number }>({ max: 50_000, ttl: 15 * 60_000 });
-  static readonly LIMIT = 5;
-
-  retryAfter(account: string, address: string): number {
-    const now = Date.now();
-    let wait = 0;
-    for (const key of [`a:${account}`, `ip:${address}`]) {
-      const entry = this.#failures.get(key);
-      const limit = key.startsWith('ip:') ? SignInThrottle.LIMIT * 4 : SignInThrottle.LIMIT;
-      if (entry && entry.count >= limit) wait = Math.max(wait, Math.ceil((entry.since + 15 * 60_000 - now) / 1000));
-    }
-    return wait;
-  }
-
-  fail(account: string, address: string): void {
-    for (const key of [`a:${account}`, `ip:${address}`]) {
-      const entry = this.#failures.get(key);
-      if (entry) entry.count += 1;
-      else this.#failures.set(key, { count: 1, since: Date.now() });
-    }
-  }
-
-  succeed(account: string, address: string): void {
-    this.#failures.delete(`a:${account}`);
-    const entry = this.#failures.get(`ip:${address}`);
-    if (entry && entry.count > 0) entry.count -= 1;
-  }
-}
-

@@ -322,6 +322,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('session_leases').ifExists().execute();
     },
   }),
+
+  /**
+   * Failed password sign-ins, counted in the database rather than in each process's
+   * memory: with N proxy workers an in-process count allowed N times the attempts
+   * (src/gateway/sign-in-throttle.ts). Keys are keyed hashes, never emails or addresses.
+   */
+  '0005_sign_in_failures': atomic({
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('sign_in_failures')
+        .addColumn('key', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        // Epoch milliseconds: when the window opened (its first failure).
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .execute();
+      // The purge deletes by age.
+      await db.schema.createIndex('sign_in_failures_since_idx').on('sign_in_failures').column('since').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('sign_in_failures').ifExists().execute();
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

@@ -230,6 +230,16 @@ export interface SessionLeasesTable {
   expires_at: number;
 }
 
+/**
+ * Failed password sign-ins per account or client address (src/gateway/sign-in-throttle.ts).
+ * `key` is a keyed hash; `since` (epoch milliseconds) is when the window opened.
+ */
+export interface SignInFailuresTable {
+  key: string;
+  count: number;
+  since: number;
+}
+
 export interface SigningKeysTable {
   kid: string;
   /** Encrypted private JWK. */
@@ -246,6 +256,7 @@ export interface Database {
   plugins: PluginsTable;
   sessions: SessionsTable;
   session_leases: SessionLeasesTable;
+  sign_in_failures: SignInFailuresTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   roles: RolesTable;
