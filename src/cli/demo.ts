@@ -107,7 +107,7 @@ export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
   const upstream = await startEchoUpstream({ host: settings.demo_upstream_listen.host, port: settings.demo_upstream_listen.port });
   let gatehouse: Gatehouse;
   try {
-    // With workers (GATEHOUSE_WORKERS, default one per core) like `gatehouse start`; the stand-in and the upstream stay in this process.
+    // With workers (GATEHOUSE_WORKERS, default one per core within the CPU quota) like `gatehouse start`; the stand-in and the upstream stay in this process.
     gatehouse = await startNode({ settings, log });
   } catch (error) {
     await Promise.allSettled([idp.close(), upstream.close()]);

@@ -18,7 +18,8 @@ import { runOrgCommand } from './org.js';
 const USAGE = `Usage: gatehouse <command> [--config FILE]
 
 Commands:
-  start      run the gateway (proxy GATEHOUSE_PROXY_LISTEN in GATEHOUSE_WORKERS processes, default one per core;
+  start      run the gateway (proxy GATEHOUSE_PROXY_LISTEN in GATEHOUSE_WORKERS processes, default one per core
+             or per CPU of a container's quota;
              Admin API GATEHOUSE_ADMIN_LISTEN; console GATEHOUSE_CONSOLE_LISTEN)
   demo       run the gateway, the Okta stand-in and an echo upstream, with /demo protected by openid-connect
              and organization Acme signing in with Okta (/login/acme, /app behind the sso plugin)

@@ -5,7 +5,7 @@ import { startCluster } from './primary.js';
 
 /**
  * `gatehouse start` (and the demo): one process when GATEHOUSE_WORKERS is 1 — exactly
- * the single-process node, no cluster — else a primary and one proxy worker per core
+ * the single-process node, no cluster — else a primary and one proxy worker per core (within the CPU quota)
  * (or as many as GATEHOUSE_WORKERS says).
  */
 export function startNode(options: { settings: Settings; log: Logger }): Promise<Gatehouse> {

@@ -7,7 +7,7 @@ import { GatehouseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startGatehouse, type Gatehouse } from '../runtime.js';
 import type { SessionEvents, SessionNotice } from '../sessions/events.js';
-import { PendingCalls, TAG, isMessage, type Untagged, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { PendingCalls, TAG, isMessage, type Untagged, type PrimaryMessage, type WorkerMessage, type WorkerMemory } from './protocol.js';
 
 /**
  * One machine, every core: the primary and its workers.
@@ -66,6 +66,7 @@ export interface WorkerInfo {
   /** Requests and connections its proxy listener took since it started. */
   requests: number | null;
   connections: number | null;
+  memory: WorkerMemory | null;
 }
 
 interface Slot {
@@ -158,6 +159,7 @@ export async function startCluster(options: ClusterOptions): Promise<Gatehouse &
         started_at: stats?.started_at ?? null,
         requests: stats?.requests ?? null,
         connections: stats?.connections ?? null,
+        memory: stats?.memory ?? null,
       };
     });
   };

@@ -34,8 +34,18 @@ export type WorkerMessage =
   | { tag: typeof TAG; type: 'failed'; message: string }
   /** This worker changed or ended sessions: tell every other process (answer when `seq`). */
   | { tag: typeof TAG; type: 'sessions'; notice: SessionNotice; seq?: number }
-  | { tag: typeof TAG; type: 'status'; seq: number; requests: number; connections: number; started_at: number }
+  | { tag: typeof TAG; type: 'status'; seq: number; requests: number; connections: number; started_at: number; memory: WorkerMemory }
   | { tag: typeof TAG; type: 'done'; seq: number };
+
+/** A worker's memory, for `GET /status` (as Kong's lists each worker's Lua VM): what sessions cost shows here. */
+export interface WorkerMemory {
+  rss_bytes: number;
+  heap_used_bytes: number;
+  /** Buffers and other memory outside the JavaScript heap. */
+  external_bytes: number;
+  /** Sessions and pending sign-ins this worker holds in memory. */
+  sessions: number;
+}
 
 /** A message as written by its sender, before the tag is added. */
 export type Untagged<T> = T extends unknown ? Omit<T, 'tag'> : never;

@@ -86,7 +86,9 @@ process.on('message', (message: unknown) => {
       return;
     case 'status': {
       const traffic = gatehouse?.traffic() ?? { requests: 0, connections: 0 };
-      send({ type: 'status', seq: message.seq, ...traffic, started_at: startedAt });
+      const usage = process.memoryUsage();
+      const memory = { rss_bytes: usage.rss, heap_used_bytes: usage.heapUsed, external_bytes: usage.external, sessions: gatehouse?.sessions.memory.size ?? 0 };
+      send({ type: 'status', seq: message.seq, ...traffic, started_at: startedAt, memory });
       return;
     }
     case 'done':

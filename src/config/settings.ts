@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
+import { cpuCount } from './cpu-count.js';
 
 /**
  * Gatehouse's settings, Kong-style: each has an environment variable
@@ -121,7 +121,8 @@ export const settingsSchema = z
      */
     console_url: publicUrl.optional(),
     /**
-     * Proxy processes (node:cluster workers sharing the proxy port); default one per core.
+     * Proxy processes (node:cluster workers sharing the proxy port); default one per CPU
+     * (the cores, or fewer under a cgroup CPU quota).
      * 1 runs the proxy, Admin API and console in one process, with no cluster at all.
      */
     workers: workers.optional(),
@@ -152,13 +153,14 @@ function isMemoryDatabase(database: string): boolean {
 }
 
 /**
- * How many proxy processes to run: `GATEHOUSE_WORKERS`, else one per core. An in-memory
+ * How many proxy processes to run: `GATEHOUSE_WORKERS`, else one per CPU the process
+ * may use (the cores, capped by a container's CPU quota; see cpu-count.ts). An in-memory
  * database cannot be shared between processes, so it means one process unless the
  * setting asks for more (which `loadSettings` refuses).
  */
 export function workerCount(settings: Settings): number {
   if (settings.workers !== undefined) return settings.workers;
-  return isMemoryDatabase(settings.database) ? 1 : availableParallelism();
+  return isMemoryDatabase(settings.database) ? 1 : cpuCount();
 }
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;

@@ -102,6 +102,7 @@ interface WorkerStatus {
   requests: number | null;
   connections: number | null;
   started_at: number | null;
+  memory: { rss_bytes: number; heap_used_bytes: number; external_bytes: number; sessions: number } | null;
 }
 
 describe('gatehouse start with workers', () => {
@@ -210,6 +211,8 @@ describe('gatehouse start with workers', () => {
       const earlier = before.find((w) => w.pid === worker.pid)!;
       assert.ok(worker.connections! > earlier.connections!, `worker ${worker.pid} took connections`);
       assert.ok(worker.requests! > earlier.requests!, `worker ${worker.pid} served requests`);
+      assert.ok(worker.memory!.rss_bytes > worker.memory!.heap_used_bytes && worker.memory!.heap_used_bytes > 0, `worker ${worker.pid} reports its memory`);
+      assert.equal(typeof worker.memory!.sessions, 'number');
     }
   });
 
@@ -323,6 +326,45 @@ describe('gatehouse start with workers', () => {
     for (const replay of replays) {
       assert.ok(!([replay.headers['set-cookie']].flat() as string[]).some((value) => value?.startsWith('session=')), 'no session from a replay');
     }
+  });
+
+  it('locks an account after five wrong passwords, whichever workers took them', async () => {
+    const organization = await adminCall('POST', '/organizations', {
+      name: 'Initech',
+      login_path: 'initech',
+      owner: { email: 'owner@initech.example', password: 'owner-password-0123456789' },
+    });
+    await adminCall('POST', `/organizations/${organization.id}/users`, { email: 'milton@initech.example', password: 'milton-password-0123456789' });
+    const attempt = (password: string) =>
+      fresh(`${proxy}/login/initech/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email: 'Milton@initech.example', password }),
+      });
+    const before = await workers();
+    // One at a time, each over a new connection: the primary hands them to the workers in turn.
+    const wrong: Answer[] = [];
+    for (let i = 0; i < 5; i++) wrong.push(await attempt(`wrong-${i}`));
+    assert.deepEqual(statuses(wrong), Array(5).fill(401));
+    const after = await workers();
+    for (const worker of after) {
+      const earlier = before.find((w) => w.pid === worker.pid)!;
+      assert.ok(worker.requests! > earlier.requests!, `worker ${worker.pid} took some of the wrong passwords`);
+    }
+    // Locked on every worker, even for the right password.
+    const locked = await spread(SPREAD / 2, () => attempt('milton-password-0123456789'));
+    assert.deepEqual(statuses(locked), Array(SPREAD / 2).fill(429));
+    for (const answer of locked) {
+      assert.equal(JSON.parse(answer.body).error_code, 'GH-SIGN-IN-THROTTLED');
+      assert.ok(Number(answer.headers['retry-after']) > 0);
+    }
+    // Another account is not locked.
+    const owner = await fresh(`${proxy}/login/initech/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email: 'owner@initech.example', password: 'owner-password-0123456789' }),
+    });
+    assert.equal(owner.status, 200);
   });
 
   it('replaces a worker that dies, and the new one serves the current configuration', async () => {

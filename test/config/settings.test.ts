@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveKeys } from '../../src/config/keys.js';
-import { availableParallelism } from 'node:os';
+import { cpuCount } from '../../src/config/cpu-count.js';
 import { loadSettings, workerCount } from '../../src/config/settings.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -63,8 +63,8 @@ describe('settings', () => {
     assert.equal(readFileSync(join(dir, 'keys'), 'utf8').trim(), first[0]);
   });
 
-  it('runs one proxy worker per core unless GATEHOUSE_WORKERS says otherwise', () => {
-    assert.equal(workerCount(loadSettings({ env: {} })), availableParallelism());
+  it('runs one proxy worker per usable CPU unless GATEHOUSE_WORKERS says otherwise', () => {
+    assert.equal(workerCount(loadSettings({ env: {} })), cpuCount());
     assert.equal(workerCount(loadSettings({ env: { GATEHOUSE_WORKERS: '1' } })), 1);
     assert.equal(workerCount(loadSettings({ env: { GATEHOUSE_WORKERS: ' 3 ' } })), 3);
     // An in-memory database lives in one process: one process unless asked otherwise.
