@@ -31,8 +31,12 @@ const ENCRYPTION = { alg: 'dir', enc: 'A256GCM' } as const;
  */
 export class KeyRing {
   readonly #keys: Map<KeyPurpose, DerivedKey[]>;
-  /** Tokens `unseal` opened, by purpose and hash: their claims (see `unseal`). */
-  readonly #opened = new LRUCache<string, JWTPayload>({ max: 100_000 });
+  /**
+   * Tokens `unseal` opened, by purpose and hash: their claims (see `unseal`). Bounded to
+   * the cookies in use: one that dropped out costs a decryption again, and 100,000
+   * idle sessions do not each keep an entry here.
+   */
+  readonly #opened = new LRUCache<string, JWTPayload>({ max: 10_000 });
 
   private constructor(keys: Map<KeyPurpose, DerivedKey[]>) {
     this.#keys = keys;

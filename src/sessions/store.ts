@@ -27,7 +27,22 @@ export interface SessionStore {
    * blocks nobody for long.
    */
   lease?(name: string, ttlMs: number): Promise<Lease | undefined>;
+  /**
+   * Keeps records whose id starts with `prefix` in memory in the packed form of
+   * `packing` while they are not in use (see MemorySessionStore). Stores that keep
+   * nothing in memory ignore it.
+   */
+  packWith?(prefix: string, packing: RecordPacking): void;
   close?(): Promise<void>;
+}
+
+/**
+ * A compact form of one kind of record. `unpack(pack(record))` must give back a record
+ * that behaves the same; it may lose keys whose value is undefined, as JSON does.
+ */
+export interface RecordPacking<T = unknown> {
+  pack(record: T): string;
+  unpack(packed: string): T;
 }
 
 export interface Lease {

@@ -1,6 +1,6 @@
 import { localSessionEvents, type SessionEvents, type SessionNotice } from './events.js';
 import { MemorySessionStore } from './memory-store.js';
-import type { Lease, SessionStore } from './store.js';
+import type { Lease, RecordPacking, SessionStore } from './store.js';
 
 /**
  * A memory LRU in front of a persistent store: a request whose session is in memory
@@ -84,6 +84,10 @@ export class TieredSessionStore implements SessionStore {
   async fresh<T>(id: string): Promise<T | undefined> {
     await this.memory.delete(id);
     return this.#load<T>(id);
+  }
+
+  packWith(prefix: string, packing: RecordPacking): void {
+    this.memory.packWith(prefix, packing);
   }
 
   lease(name: string, ttlMs: number): Promise<Lease | undefined> {

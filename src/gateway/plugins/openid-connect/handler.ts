@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import type { KeyRing } from '../../../crypto/keyring.js';
 import type { Logger } from '../../../log.js';
 import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
-import type { SessionStore } from '../../../sessions/store.js';
+import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
 import { setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../entities.js';
 import {
@@ -28,9 +28,10 @@ import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } 
 import { CallbackTiming } from './server-timing.js';
 import { openIdConnectForm } from './form.js';
 import { endsSession, isSpent, refreshExclusively, refreshOnce, type RefreshOutcome } from './session-refresh.js';
-import { needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
+import { oidcSessionPacking } from './session-packing.js';
+import { accessTokenClaims, needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
-import { TokenRejected, checkIssuedAt, decodeIfJwt, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
+import { TokenRejected, checkIssuedAt, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
 const SESSION_PREFIX = 'sess:';
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
@@ -85,6 +86,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#methods = new Set(config.auth_methods);
     this.#keyRing = context.keyRing;
     this.#sessions = context.sessions;
+    // Every instance registers the same packing; the store keeps one per prefix.
+    this.#sessions.packWith?.(SESSION_PREFIX, oidcSessionPacking as RecordPacking);
     this.#providers = context.providers;
     this.#log = context.log.child({ plugin: 'openid-connect', plugin_id: context.plugin.id });
     this.#clientId = config.client_id[0]!;
@@ -209,7 +212,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const idClaims = response.id_token ? await this.#verifyIdToken(provider, response.id_token) : undefined;
       return {
         method: 'refresh_token',
-        sources: [{ ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope) }, idClaims ?? {}],
+        sources: [accessTokenClaims(response.access_token, response.scope), idClaims ?? {}],
         accessToken: response.access_token,
         tokenType: response.token_type ?? 'Bearer',
         idToken: response.id_token,
@@ -318,7 +321,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const refreshed: OidcSession = {
         ...session,
         tokens: tokensFrom(response, session.tokens),
-        claims: { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope ?? session.tokens.scope) },
+        claims: accessTokenClaims(response.access_token, response.scope ?? session.tokens.scope),
         id_claims: idClaims,
       };
       // A sign-out elsewhere while the provider answered ended the session: it stays ended.
@@ -433,7 +436,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       // openid-client checked the claims; the signature is checked here too, for tokens
       // straight from the token endpoint as well (OIDC Core 3.1.3.7 without the TLS shortcut).
       const idClaims = await this.#verifyIdToken(provider, idToken);
-      const claims = { ...decodeIfJwt(response.access_token), ...scopeClaim(response.scope) };
+      const claims = accessTokenClaims(response.access_token, response.scope);
       let userinfo: Record<string, unknown> | undefined;
       if (this.#wantsUserinfo([claims, idClaims]) && provider.metadata.userinfo_endpoint) {
         // fetchUserInfo refuses an answer whose `sub` differs from the ID token's.
@@ -468,18 +471,18 @@ export class OpenIdConnectHandler implements PluginHandler {
       });
     }
 
-    // A new sign-in replaces whatever session this browser had.
-    const previous = await this.#sessionId(request);
-    if (previous) await this.#sessions.delete(SESSION_PREFIX + previous);
     const sid = newId();
-    await this.#storeSession(sid, session, 'create');
     // The handle lives as long as the session could: idle and rolling limits are
     // enforced on the server-side record, which every use extends.
     const absolute = this.#config.session_absolute_timeout;
-    const handle = await this.#keyRing.seal(
-      { sid },
-      Math.ceil(absolute > 0 ? session.created_at + absolute : session.created_at + 365 * 86400),
-    );
+    // Independent steps, each waiting on the crypto thread pool or the database: run
+    // together, they cost the sign-in the longest of them rather than their sum.
+    const [handle] = await Promise.all([
+      this.#keyRing.seal({ sid }, Math.ceil(absolute > 0 ? session.created_at + absolute : session.created_at + 365 * 86400)),
+      this.#storeSession(sid, session, 'create'),
+      // A new sign-in replaces whatever session this browser had.
+      this.#sessionId(request).then((previous) => (previous ? this.#sessions.delete(SESSION_PREFIX + previous) : undefined)),
+    ]);
     const sessionCookie = setCookieHeader(
       request,
       this.#config.session_cookie_name,
@@ -767,10 +770,6 @@ function tokensFrom(response: client.TokenEndpointResponse, previous?: SessionTo
     id_token: response.id_token ?? previous?.id_token,
     scope: response.scope ?? previous?.scope,
   };
-}
-
-function scopeClaim(scope: string | undefined): Record<string, unknown> {
-  return scope === undefined ? {} : { scope };
 }
 
 /** Kong's `name:scheme` setting (`authorization:bearer`). */

@@ -1,3 +1,4 @@
+import { decodeIfJwt } from '../../../oidc/token-verification.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
 /** What the session store keeps for one signed-in browser. Never sent to the client. */
@@ -12,7 +13,7 @@ export interface OidcSession {
   persisted_seen: number;
   rolled_at: number;
   tokens: SessionTokens;
-  /** Claims of the access token when it is a JWT, plus the granted `scope`. */
+  /** Claims of the access token when it is a JWT, plus the granted `scope` (see accessTokenClaims). */
   claims: Record<string, unknown>;
   /** Claims of the (last) ID token. */
   id_claims: Record<string, unknown>;
@@ -29,6 +30,11 @@ export interface SessionTokens {
   /** Kept for the provider's logout (`id_token_hint`) and `upstream_id_token_header`. */
   id_token?: string | undefined;
   scope?: string | undefined;
+}
+
+/** A session's `claims`: the access token's when it is a JWT, plus the `scope` the token endpoint granted. */
+export function accessTokenClaims(accessToken: string, scope: string | undefined): Record<string, unknown> {
+  return { ...decodeIfJwt(accessToken), ...(scope === undefined ? {} : { scope }) };
 }
 
 /** Seconds with a fraction: whole seconds would make a 2-second idle limit anything from 1 to 2 seconds. */
