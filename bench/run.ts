@@ -28,6 +28,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --warmup=SECONDS      warm-up per scenario, not measured (default 5; quick 1)
   --connections=N       autocannon connections (default 32)
   --sessions=N          live sessions for the memory scenario (default 100000; quick 10000; 0 skips it)
+  --settle=SECONDS      memory scenario: quiet use after loading, before RSS is read (default 60; quick 2)
   --flows=N             browsers signing in at once in the sign-in scenario (default 8; quick 4)
   --gateway=dist|tsx    run the gateway from dist/ (built when src/ changed; default) or from src/ through tsx
   --no-apache           skip the Apache mod_auth_openidc peer even when it is installed
@@ -42,6 +43,7 @@ interface Options {
   quick: boolean;
   load: LoadSettings;
   sessions: number;
+  settleSeconds: number;
   flows: { concurrency: number; durationSeconds: number; sequentialFlows: number };
   mode: GatewayMode;
   apache: boolean;
@@ -63,6 +65,7 @@ function parseOptions(argv: string[]): Options | undefined {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       sessions: { type: 'string' },
+      settle: { type: 'string' },
       flows: { type: 'string' },
       gateway: { type: 'string', default: 'dist' },
       'no-apache': { type: 'boolean', default: false },
@@ -94,6 +97,7 @@ function parseOptions(argv: string[]): Options | undefined {
       durationSeconds,
     },
     sessions: number(values.sessions, quick ? 10_000 : 100_000, 'sessions'),
+    settleSeconds: number(values.settle, quick ? 2 : 60, 'settle'),
     flows: { concurrency: number(values.flows, quick ? 4 : 8, 'flows'), durationSeconds, sequentialFlows: quick ? 10 : 50 },
     mode: values.gateway,
     apache: !values['no-apache'],
@@ -310,7 +314,7 @@ async function runMemoryPart(stack: BenchStack, credentials: Credentials, option
   const measured = await runMemory(
     stack,
     credentials.sessionCookie,
-    { sessions: options.sessions, warmupSeconds: Math.max(1, options.load.warmupSeconds), settleSeconds: options.quick ? 2 : 10 },
+    { sessions: options.sessions, warmupSeconds: Math.max(1, options.load.warmupSeconds), settleSeconds: options.settleSeconds },
     log,
   );
   const cost = megabytes(measured.costOf100kBytes);

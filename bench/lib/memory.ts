@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJwt } from 'jose';
 import { Agent, request } from 'undici';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { openIdConnectConfigSchema } from '../../src/gateway/plugins/openid-connect/schema.js';
-import { sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
+import { accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
 import { newId } from '../../src/oidc/authorization-request.js';
 import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
 import { TieredSessionStore } from '../../src/sessions/tiered-store.js';
@@ -27,8 +28,20 @@ export interface MemoryResult {
   /** Right after the last session was loaded, and (`rssAfterBytes`) after settling: the difference is garbage not yet collected. */
   rssRightAfterLoadBytes: number;
   rssAfterBytes: number;
+  /** Each gateway process's RSS before and after (the primary first). */
+  processes: Array<{ pid: number; rssBeforeBytes: number; rssAfterBytes: number }>;
   settleSeconds: number;
+  /** RSS every 5 s while settling: the heap gives memory back after a burst only slowly. */
+  rssWhileSettlingBytes: number[];
   bytesPerSession: number;
+  /**
+   * The JavaScript heap's share of `bytesPerSession` (the workers' `heap_used` from
+   * `GET /status`, after less before); the rest is memory the heap keeps from the
+   * operating system, native memory and allocator slack.
+   */
+  heapBytesPerSession: number | null;
+  /** Sessions the workers held in memory afterwards (`GET /status`). */
+  sessionsInWorkers: number | null;
   /** Every session was loaded into the gateway by a request through the openid-connect plugin that answered 200. */
   loadedOk: number;
   loadFailures: number;
@@ -107,6 +120,7 @@ export async function runMemory(
   await sleep(1000);
   assertRunning(stack.gateway.service, 'the memory scenario’s warm-up');
   const before = processTreeRss(stack.gateway.service.pid);
+  const heapBefore = await workerMemory(stack);
 
   log(`  loading every session through ${ROUTES.session} …`);
   const agent = new Agent({ connections: 32, keepAliveTimeout: 60_000 });
@@ -133,10 +147,22 @@ export async function runMemory(
   const rightAfter = processTreeRss(stack.gateway.service.pid);
   const running = treePids(stack.gateway.service.pid);
   const processExits = before.processes.filter((entry) => !running.has(entry.pid)).length;
-  // Let the store's asynchronous writes (last-seen updates) finish, and the garbage of
-  // the requests go, before measuring (the gateway cannot be asked to collect it).
-  await sleep(options.settleSeconds * 1000);
+  // The burst of loading leaves the workers' heaps grown with garbage, which V8 gives
+  // back to the system only once it sees the process quiet for a while (its memory
+  // reducer; the gateway cannot be asked to collect). So the sessions stay in use the way
+  // a quiet hour uses them, a few requests a second at random, and RSS is read when
+  // that has gone on for `settleSeconds`: the steady state, not the burst.
+  const settling: number[] = [];
+  for (let waited = 0; waited < options.settleSeconds; waited += 5) {
+    const until = performance.now() + Math.min(5, options.settleSeconds - waited) * 1000;
+    while (performance.now() < until) {
+      await statusOf(agent, url, cookies[Math.floor(Math.random() * count)]!);
+      await sleep(200);
+    }
+    settling.push(processTreeRss(stack.gateway.service.pid).totalBytes);
+  }
   const after = processTreeRss(stack.gateway.service.pid);
+  const heapAfter = await workerMemory(stack);
 
   const sampleSize = Math.min(1000, count);
   let sampleOk = 0;
@@ -156,8 +182,16 @@ export async function runMemory(
     rssBeforeBytes: before.totalBytes,
     rssRightAfterLoadBytes: rightAfter.totalBytes,
     rssAfterBytes: after.totalBytes,
+    processes: after.processes.map((entry) => ({
+      pid: entry.pid,
+      rssBeforeBytes: before.processes.find((earlier) => earlier.pid === entry.pid)?.rssBytes ?? 0,
+      rssAfterBytes: entry.rssBytes,
+    })),
     settleSeconds: options.settleSeconds,
+    rssWhileSettlingBytes: settling,
     bytesPerSession,
+    heapBytesPerSession: heapBefore && heapAfter ? (heapAfter.heapUsed - heapBefore.heapUsed) / count : null,
+    sessionsInWorkers: heapAfter?.sessions ?? null,
     loadedOk,
     loadFailures,
     sample: { requested: sampleSize, ok: sampleOk },
@@ -167,6 +201,19 @@ export async function runMemory(
     rssAt100kBytes: projected ? before.totalBytes + bytesPerSession * 100_000 : after.totalBytes,
     projected,
   };
+}
+
+/** The workers' heap and sessions in memory, summed, from `GET /status`; null for a single process (no `workers`). */
+async function workerMemory(stack: BenchStack): Promise<{ heapUsed: number; sessions: number } | null> {
+  const status = (await stack.adminCall('GET', '/status')) as { workers?: Array<{ memory: { heap_used_bytes: number; sessions: number } | null }> };
+  if (!status.workers) return null;
+  let heapUsed = 0;
+  let sessions = 0;
+  for (const worker of status.workers) {
+    heapUsed += worker.memory?.heap_used_bytes ?? 0;
+    sessions += worker.memory?.sessions ?? 0;
+  }
+  return { heapUsed, sessions };
 }
 
 async function statusOf(agent: Agent, url: string, cookie: string): Promise<number | string> {
@@ -180,29 +227,51 @@ async function statusOf(agent: Agent, url: string, cookie: string): Promise<numb
 }
 
 /**
- * A copy of a real session for another person: own subject and email, and tokens of
- * the same length with other bytes (each session's strings are its own in memory, as
- * they would be after real sign-ins).
+ * A copy of a real session for another person, as a real sign-in would give: tokens
+ * with the template's header, a payload naming this person (own subject, email, token
+ * ids, nonce) and other signature bytes, and the claims those tokens hold. Each copy's
+ * strings are its own in memory, as they would be after real sign-ins.
  */
-function copySession(template: OidcSession, index: number): OidcSession {
+export function copySession(template: OidcSession, index: number): OidcSession {
   const now = Date.now() / 1000;
-  const sub = `bench-user-${String(index).padStart(6, '0')}@example.com`;
+  const email = `bench-user-${String(index).padStart(6, '0')}@example.com`;
+  const uid = `00ubench${String(index).padStart(12, '0')}`;
   const session = structuredClone(template);
-  session.sub = sub;
+  session.sub = uid;
   session.created_at = session.last_seen = session.persisted_seen = session.rolled_at = now;
-  session.claims = { ...session.claims, sub, uid: `00ubench${String(index).padStart(12, '0')}` };
-  session.id_claims = { ...session.id_claims, sub, email: sub, preferred_username: sub };
-  session.tokens.access_token = rebyte(session.tokens.access_token);
-  if (session.tokens.id_token) session.tokens.id_token = rebyte(session.tokens.id_token);
-  if (session.tokens.refresh_token) session.tokens.refresh_token = rebyte(session.tokens.refresh_token);
+  const { tokens } = session;
+  tokens.access_token = reissue(tokens.access_token, { sub: email, uid, jti: `AT.${randomText(32)}` });
+  session.claims = accessTokenClaims(tokens.access_token, tokens.scope);
+  if (tokens.id_token) {
+    tokens.id_token = reissue(tokens.id_token, {
+      sub: uid,
+      email,
+      preferred_username: email,
+      login_email: email,
+      jti: `ID.${randomText(32)}`,
+      nonce: randomText(32),
+      at_hash: randomText(16),
+      sid: randomText(24),
+    });
+    session.id_claims = decodeJwt(tokens.id_token);
+  }
+  if (tokens.refresh_token) tokens.refresh_token = randomText(tokens.refresh_token.length);
   return session;
 }
 
-/** The same token shape and length with a different signature (last segment). */
-function rebyte(token: string): string {
-  const cut = token.lastIndexOf('.') + 1;
-  const length = token.length - cut;
-  return token.slice(0, cut) + randomBytes(Math.ceil((length * 3) / 4) + 1).toString('base64url').slice(0, length);
+/** The token with these claims changed in its payload and a signature of the same length with other bytes. */
+function reissue(token: string, changes: Record<string, unknown>): string {
+  const [header, payload, signature] = token.split('.');
+  if (header === undefined || payload === undefined || signature === undefined) return randomText(token.length);
+  const claims = { ...(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>) };
+  for (const [name, value] of Object.entries(changes)) if (name in claims) claims[name] = value;
+  return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${randomText(signature.length)}`;
+}
+
+function randomText(length: number): string {
+  return randomBytes(Math.ceil((length * 3) / 4) + 1)
+    .toString('base64url')
+    .slice(0, length);
 }
 
 export function megabytes(bytes: number): number {

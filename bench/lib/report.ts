@@ -101,7 +101,7 @@ export function tableRows(results: BenchResults): string[][] {
   if ('skipped' in memory) rows.push(['8 memory', 'skipped', '', '', '', '', memory.skipped]);
   else {
     rows.push([
-      `8 memory: ${int(memory.sessions)} live sessions, RSS ${mb(memory.rssBeforeBytes)} → ${mb(memory.rssAfterBytes)}, ${int(memory.bytesPerSession)} B/session; 100,000 cost ${mb(memory.costOf100kBytes)}${memory.projected ? ' (projected)' : ''}`,
+      `8 memory: ${int(memory.sessions)} live sessions, RSS ${mb(memory.rssBeforeBytes)} → ${mb(memory.rssAfterBytes)}, ${int(memory.bytesPerSession)} B/session${memory.heapBytesPerSession === null ? '' : ` (heap ${int(memory.heapBytesPerSession)})`}; 100,000 cost ${mb(memory.costOf100kBytes)}${memory.projected ? ' (projected)' : ''}`,
       '',
       '',
       '',
