@@ -96,7 +96,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
-    if (this.peek(id) === undefined) return false;
+    // Only whether it is live: unpacking a record about to be overwritten would be wasted.
+    const entry = this.#entries.peek(id);
+    if (!entry || entry.expiresAt <= Date.now() / 1000) return false;
     this.put(id, record, expiresAt, subject);
     return true;
   }

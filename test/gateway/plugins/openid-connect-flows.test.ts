@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
-import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * The three flows of Kong's Okta guide and its four checks, end to end over loopback:
@@ -134,5 +134,35 @@ describe('openid-connect: the Okta guide’s Admin API call, as written', () => 
     assert.equal(callback.headers.get('location'), '/api');
     const echo = await echoOf(await browserFetch(jar, `${stack.proxy}/api`));
     assert.match(echo.headers.authorization ?? '', /^Bearer /);
+  });
+});
+
+describe('openid-connect: signing in again', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+    await protectRoute(stack, { auth_methods: ['authorization_code', 'session'] });
+  });
+  after(() => stack.close());
+
+  it('ends the session the browser had before, and keeps the new one', async () => {
+    const first = await signInThroughGateway(stack, '/api/things');
+    const oldCookie = first.jar.header(new URL(stack.proxy))!;
+    assert.match(oldCookie, /(^|; )session=/);
+    const withOld = () => fetch(`${stack.proxy}/api/things`, { headers: { accept: 'application/json', cookie: oldCookie } });
+    assert.equal((await withOld()).status, 200);
+
+    // The same browser signs in again: its old session cookie rides along to the callback.
+    const second = await beginSignIn(stack, '/api/things');
+    second.jar.store(new URL(stack.proxy), [`${/(?:^|; )(session=[^;]+)/.exec(oldCookie)![1]}; Path=/`]);
+    const callback = await browserFetch(second.jar, second.callbackUrl);
+    assert.equal(callback.status, 302);
+    const newCookie = second.jar.header(new URL(stack.proxy))!;
+    assert.notEqual(newCookie, oldCookie);
+
+    assert.equal((await withOld()).status, 401, 'the old session ended with the new sign-in');
+    const withNew = await fetch(`${stack.proxy}/api/things`, { headers: { accept: 'application/json', cookie: newCookie } });
+    assert.equal(withNew.status, 200);
   });
 });
