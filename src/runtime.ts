@@ -63,6 +63,8 @@ export interface StartOptions {
   log: Logger;
   /** Tests shorten the JWKS refetch cool-down; production keeps the default. */
   jwksCooldownMs?: number;
+  /** Tests keep fewer session records unpacked in memory (MemorySessionStore's `inUseMax`), so a few sessions get packed. */
+  sessionsInUse?: number;
   /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
   adminSessionResolver?: AdminSessionResolver;
   /** What this process runs; default `all`. */
@@ -98,7 +100,10 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
 
   const sessionBacking = new DatabaseSessionStore(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
-  const sessions = new TieredSessionStore(sessionBacking, options.sessionEvents ? { events: options.sessionEvents } : {});
+  const sessions = new TieredSessionStore(sessionBacking, {
+    ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
+    ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
+  });
   const providers = new ProviderCache({
     log,
     ...(options.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: options.jwksCooldownMs }),

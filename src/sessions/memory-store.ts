@@ -10,49 +10,62 @@ interface Entry {
   subject: string | undefined;
 }
 
-/** Records kept unpacked, most recently used first (about 4 KB each for a signed-in browser). */
+/** Records used more than once kept unpacked, most recently used first (about 4 KB each for a signed-in browser). */
 const DEFAULT_IN_USE_MAX = 2_000;
+/**
+ * Records written or loaded and not used since, kept unpacked until this many newer ones
+ * came: long enough for a sign-in's redirect or the rest of the request that loaded it,
+ * short enough (milliseconds under load) that what it leaves dies young.
+ */
+const PROBATION_MAX = 16;
 
 /**
  * Sessions in this process only, bounded by count. Used alone in tests and
  * single-process set-ups, and as the fast layer in front of a persistent store.
  *
  * Most live sessions are idle at any moment, so records with a packing (`packWith`)
- * are packed once they drop out of the most recently used `inUseMax`: a request for a
- * busy session costs a map lookup, one for an idle session an unpack (tens of
- * microseconds), and 100,000 idle sessions cost their packed size rather than a few
- * kilobytes of objects each. Packing waits until then, so writing a record (a sign-in)
- * never pays for it.
+ * are kept unpacked only while in use: a request for a busy session costs a map
+ * lookup, one for an idle session an unpack (tens of microseconds), and 100,000 idle
+ * sessions cost their packed size rather than a few kilobytes of objects each.
+ *
+ * "In use" has two segments, as in a segmented LRU (2Q). A record just written or
+ * loaded is on probation among the last `PROBATION_MAX`; used again, it joins the
+ * `inUseMax` most recently used. Most are used again at once (the redirect after a
+ * sign-in, a page's next request); the others (every session used once after a restart)
+ * are packed while their objects are still young, so they die in V8's young generation
+ * instead of leaving the old one full of holes, and cannot push busy sessions out.
+ * A record is packed once, however often it was rewritten on probation.
+ * Packing happens on leaving a segment, from the record as it is then (callers change
+ * records in place: a session's last-seen time), so a write never pays for it.
  */
 export class MemorySessionStore implements SessionStore {
   readonly #entries: LRUCache<string, Entry>;
-  /** Ids of the records with a packing that are kept unpacked, most recent first. */
+  /** Ids of the records with a packing kept unpacked: used again (`#inUse`) or not yet (`#probation`), most recent first. */
   readonly #inUse: LRUCache<string, true>;
+  readonly #probation: LRUCache<string, true>;
   /** Subject → the ids of its records: one id as a string, more as a set (most subjects have one). */
   readonly #bySubject = new Map<string, string | Set<string>>();
   readonly #packings: Array<[prefix: string, packing: RecordPacking]> = [];
 
-  constructor(options: { max?: number; inUseMax?: number } = {}) {
+  /** A persistent store holds the whole of every record (see RecordPacking). */
+  readonly #backed: boolean;
+
+  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean } = {}) {
+    this.#backed = options.backed ?? false;
     this.#entries = new LRUCache<string, Entry>({
       max: options.max ?? 100_000,
       dispose: (entry, id) => {
         this.#inUse.delete(id);
+        this.#probation.delete(id);
         this.#unindex(id, entry.subject);
       },
     });
-    this.#inUse = new LRUCache<string, true>({
-      max: options.inUseMax ?? DEFAULT_IN_USE_MAX,
-      // Packed from the record as it is now: callers may have changed it in place (a
-      // session's last-seen time).
-      dispose: (_, id, reason) => {
-        if (reason !== 'evict') return;
-        const entry = this.#entries.peek(id);
-        if (entry?.packing && !entry.packed) {
-          entry.value = entry.packing.pack(entry.value);
-          entry.packed = true;
-        }
-      },
-    });
+    const inUseMax = options.inUseMax ?? DEFAULT_IN_USE_MAX;
+    const packOnEviction = (_: true, id: string, reason: LRUCache.DisposeReason) => {
+      if (reason === 'evict') this.#pack(id);
+    };
+    this.#inUse = new LRUCache<string, true>({ max: inUseMax, dispose: packOnEviction });
+    this.#probation = new LRUCache<string, true>({ max: Math.min(PROBATION_MAX, inUseMax), dispose: packOnEviction });
   }
 
   packWith(prefix: string, packing: RecordPacking): void {
@@ -78,6 +91,9 @@ export class MemorySessionStore implements SessionStore {
       entry.value = entry.packing.unpack(entry.value as string);
       entry.packed = false;
       this.#inUse.set(id, true);
+    } else if (this.#probation.has(id)) {
+      this.#probation.delete(id);
+      this.#inUse.set(id, true);
     } else {
       this.#inUse.get(id);
     }
@@ -88,11 +104,30 @@ export class MemorySessionStore implements SessionStore {
     this.put(id, record, expiresAt, subject);
   }
 
+  /** Writes a record: in use if it was, else on probation. */
   put(id: string, record: unknown, expiresAt: number, subject?: string): void {
     const packing = this.#packingFor(id, record);
-    this.#entries.set(id, { value: record, packed: false, packing, expiresAt, subject });
-    if (packing) this.#inUse.set(id, true);
-    if (subject !== undefined) this.#index(id, subject);
+    const entry = this.#entries.peek(id);
+    if (entry) {
+      // Rewritten in place (the idle clock, refreshed tokens): a new entry would run the
+      // old one's disposal and churn the maps and the subject index for nothing. Equal
+      // subjects keep the string indexed: callers build a new one for every write.
+      if (entry.subject !== subject) {
+        this.#unindex(id, entry.subject);
+        if (subject !== undefined) this.#index(id, subject);
+      } else subject = entry.subject;
+      Object.assign(entry, { value: record, packed: false, packing, expiresAt, subject });
+      this.#entries.set(id, entry);
+    } else {
+      this.#entries.set(id, { value: record, packed: false, packing, expiresAt, subject });
+      if (subject !== undefined) this.#index(id, subject);
+    }
+    if (!packing) {
+      this.#inUse.delete(id);
+      this.#probation.delete(id);
+    } else if (!this.#inUse.has(id)) {
+      this.#probation.set(id, true);
+    }
   }
 
   async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
@@ -128,6 +163,15 @@ export class MemorySessionStore implements SessionStore {
     return this.#entries.size;
   }
 
+  /** Packs a record leaving the unpacked segments, as it is now. */
+  #pack(id: string): void {
+    const entry = this.#entries.peek(id);
+    if (entry?.packing && !entry.packed) {
+      entry.value = entry.packing.pack(entry.value, { backed: this.#backed });
+      entry.packed = true;
+    }
+  }
+
   #packingFor(id: string, record: unknown): RecordPacking | undefined {
     if (typeof record !== 'object' || record === null) return undefined;
     for (const [prefix, packing] of this.#packings) if (id.startsWith(prefix)) return packing;
@@ -136,9 +180,10 @@ export class MemorySessionStore implements SessionStore {
 
   #index(id: string, subject: string): void {
     const indexed = this.#bySubject.get(subject);
-    if (indexed === undefined || indexed === id) this.#bySubject.set(subject, id);
-    else if (typeof indexed === 'string') this.#bySubject.set(subject, new Set([indexed, id]));
-    else indexed.add(id);
+    if (indexed === undefined) this.#bySubject.set(subject, id);
+    else if (typeof indexed === 'string') {
+      if (indexed !== id) this.#bySubject.set(subject, new Set([indexed, id]));
+    } else indexed.add(id);
   }
 
   #unindex(id: string, subject: string | undefined): void {

@@ -41,7 +41,12 @@ export interface SessionStore {
  * that behaves the same; it may lose keys whose value is undefined, as JSON does.
  */
 export interface RecordPacking<T = unknown> {
-  pack(record: T): string;
+  /**
+   * `backed`: a persistent store behind this memory copy holds the whole record, so the
+   * packed form may leave out what only rare paths need, provided the unpacked record
+   * says so and those paths read the record again with `fresh`.
+   */
+  pack(record: T, options: { backed: boolean }): string;
   unpack(packed: string): T;
 }
 

@@ -26,9 +26,9 @@ export class TieredSessionStore implements SessionStore {
   readonly #loading = new Map<string, Array<{ stale: boolean }>>();
   #subjectRemovals = 0;
 
-  constructor(backing: SessionStore, options: { memoryMax?: number; events?: SessionEvents } = {}) {
+  constructor(backing: SessionStore, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
     this.#backing = backing;
-    this.memory = new MemorySessionStore(options.memoryMax === undefined ? {} : { max: options.memoryMax });
+    this.memory = new MemorySessionStore({ backed: true, max: options.memoryMax, inUseMax: options.inUseMax });
     this.#events = options.events ?? localSessionEvents;
     this.#events.subscribe((notice) => this.forget(notice));
   }
@@ -52,8 +52,13 @@ export class TieredSessionStore implements SessionStore {
       if (remaining.length > 0) this.#loading.set(id, remaining);
       else this.#loading.delete(id);
     }
-    if (stored === undefined) return undefined;
-    if (!load.stale && subjectRemovals === this.#subjectRemovals) this.memory.put(id, stored.record, stored.expiresAt, stored.subject);
+    const current = !load.stale && subjectRemovals === this.#subjectRemovals;
+    if (stored === undefined) {
+      // Gone from the store: so is any copy here (a stale read leaves that to the change that overtook it).
+      if (current) void this.memory.delete(id);
+      return undefined;
+    }
+    if (current) this.memory.put(id, stored.record, stored.expiresAt, stored.subject);
     return stored.record;
   }
 
@@ -80,9 +85,12 @@ export class TieredSessionStore implements SessionStore {
     return replaced;
   }
 
-  /** Reads the persistent store (another process may have rewritten or ended the record) and updates the memory copy. */
-  async fresh<T>(id: string): Promise<T | undefined> {
-    await this.memory.delete(id);
+  /**
+   * Reads the persistent store (another process may have rewritten or ended the record)
+   * and updates the memory copy in place: dropping it first would churn the memory
+   * tier's maps for every session whose idle clock is persisted.
+   */
+  fresh<T>(id: string): Promise<T | undefined> {
     return this.#load<T>(id);
   }
 

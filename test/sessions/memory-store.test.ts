@@ -33,27 +33,50 @@ describe('MemorySessionStore', () => {
     assert.equal(await store.deleteBySubject('x'), 2);
   });
 
-  it('keeps records in use unpacked and packs the others, with changes made in place', async () => {
+  it('keeps records used again unpacked, packs the others, and keeps changes made in place', async () => {
     const packing = countingPacking();
+    // Two records in use and (at most that many) two on probation.
     const store = new MemorySessionStore({ inUseMax: 2 });
     store.packWith('sess:', packing);
     const first = { n: 1, seen: 0 };
     await store.set('sess:1', first, inAMinute(), 'alice');
     await store.set('other:1', { n: 9 }, inAMinute());
-    assert.equal(packing.packed, 0, 'writing a record does not pack it');
-    assert.equal(await store.get('sess:1'), first, 'in use: the same object, no unpacking');
+    assert.equal(await store.get('sess:1'), first, 'just written: the same object, no unpacking');
     first.seen = 5;
     await store.set('sess:2', { n: 2, seen: 0 }, inAMinute(), 'bob');
     await store.set('sess:3', { n: 3, seen: 0 }, inAMinute(), 'bob');
-    assert.equal(packing.packed, 1, 'the least recently used record was packed');
-    assert.equal(packing.unpacked, 0);
+    assert.equal(packing.packed, 0, 'writing records does not pack them');
+    await store.set('sess:4', { n: 4, seen: 0 }, inAMinute(), 'bob');
+    assert.equal(packing.packed, 1, 'sess:2, written and never used, left probation packed; sess:1, used, stayed');
+    assert.equal(await store.get('sess:1'), first);
+
+    assert.deepEqual(await store.get('sess:2'), { n: 2, seen: 0 });
+    assert.equal(packing.unpacked, 1);
+    assert.deepEqual(await store.get('sess:3'), { n: 3, seen: 0 }, 'used again from probation');
+    assert.equal(packing.unpacked, 1, 'still unpacked');
+    assert.equal(packing.packed, 2, 'sess:2 and sess:3 are the two in use now: sess:1 was packed');
     const again = await store.get<{ n: number; seen: number }>('sess:1');
     assert.deepEqual(again, { n: 1, seen: 5 }, 'the change made in place survived packing');
     assert.notEqual(again, first);
-    assert.equal(packing.unpacked, 1);
-    assert.equal(packing.packed, 2, 'unpacking one made room by packing sess:2');
     assert.deepEqual(await store.get('other:1'), { n: 9 }, 'ids without a packing are kept as they are');
-    assert.deepEqual(await store.get('sess:2'), { n: 2, seen: 0 });
+  });
+
+  it('packs a record left on probation once, from its last write', async () => {
+    const packing = countingPacking();
+    const store = new MemorySessionStore({ inUseMax: 1_000 });
+    store.packWith('sess:', packing);
+    // Loaded, read fresh and written back by one request: three writes, nobody used it again.
+    for (const n of [1, 2, 3]) store.put('sess:once', { n }, inAMinute(), 'alice');
+    await store.set('sess:busy', { n: 0 }, inAMinute(), 'bob');
+    assert.deepEqual(await store.get('sess:busy'), { n: 0 }, 'used again: in use');
+    let others = 0;
+    while (packing.packed === 0 && others < 1_000) store.put(`sess:other-${others++}`, { n: -1 }, inAMinute());
+    assert.ok(others > 0 && others < 100, `packed after a short probation (${others} newer records)`);
+    assert.equal(packing.packed, 1, 'packed once');
+    assert.deepEqual(await store.get('sess:once'), { n: 3 });
+    assert.equal(packing.unpacked, 1);
+    assert.deepEqual(await store.get('sess:busy'), { n: 0 });
+    assert.equal(packing.unpacked, 1, 'the record in use was never packed');
   });
 
   it('ends packed records by expiry, subject, take and delete', async () => {
@@ -86,6 +109,26 @@ describe('MemorySessionStore', () => {
     await store.set('c', 4, inAMinute(), 'x');
     assert.equal(await store.deleteBySubject('y'), 0, 'rewriting c for x took it off y');
     assert.equal(await store.deleteBySubject('x'), 2);
+    assert.equal(store.size, 0);
+  });
+
+  it('rewrites a record in place, packed or not, keeping its recency and subject right', async () => {
+    const packing = countingPacking();
+    const store = new MemorySessionStore({ max: 2, inUseMax: 1 });
+    store.packWith('sess:', packing);
+    await store.set('sess:a', { n: 1 }, inAMinute(), 'alice');
+    await store.set('sess:b', { n: 2 }, inAMinute(), 'bob');
+    assert.equal(packing.packed, 1, 'sess:a was packed');
+    await store.set('sess:a', { n: 3 }, inAMinute(), 'alice');
+    assert.equal(packing.unpacked, 0, 'a rewrite does not unpack what it replaces');
+    await store.set('sess:c', { n: 4 }, inAMinute(), 'carol');
+    assert.equal(await store.get('sess:b'), undefined, 'the rewrite made sess:a the more recent of the two');
+    assert.deepEqual(await store.get('sess:a'), { n: 3 });
+    await store.set('sess:a', { n: 5 }, inAMinute(), 'alice');
+    assert.equal(await store.deleteBySubject('alice'), 1, 'rewritten twice, indexed once');
+    await store.set('sess:c', { n: 6 }, inAMinute(), 'dave');
+    assert.equal(await store.deleteBySubject('carol'), 0, 'a rewrite for another subject moves the index');
+    assert.equal(await store.deleteBySubject('dave'), 1);
     assert.equal(store.size, 0);
   });
 });

@@ -153,6 +153,11 @@ describe('TieredSessionStore across processes', () => {
     assert.deepEqual(await b.get('sess:1'), { v: 1 });
     assert.deepEqual(await b.fresh('sess:1'), { v: 2 });
     assert.deepEqual(await b.get('sess:1'), { v: 2 });
+    // Ended behind B's back: fresh() finds nothing, and the memory copy goes too.
+    await backingA.delete('sess:1');
+    assert.deepEqual(await b.get('sess:1'), { v: 2 });
+    assert.equal(await b.fresh('sess:1'), undefined);
+    assert.equal(await b.get('sess:1'), undefined);
   });
 
   it('grants a lease to one process at a time, until released or expired', async () => {

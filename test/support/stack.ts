@@ -45,6 +45,8 @@ export interface StackOptions {
   /** Extra fields for the seed's client or whole seed changes. */
   seed?: (seed: DevIdpSeed, proxy: string) => DevIdpSeed;
   jwksCooldownMs?: number;
+  /** How many session records stay unpacked in memory (see MemorySessionStore); 1 packs all but the latest. */
+  sessionsInUse?: number;
   /** Ports to use when free (the browser tests' screenshots show them); any free port otherwise. */
   preferredPorts?: { proxy?: number; idp?: number };
 }
@@ -75,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       settings: loadSettings({ env }),
       log,
       jwksCooldownMs: options.jwksCooldownMs ?? 0,
+      ...(options.sessionsInUse === undefined ? {} : { sessionsInUse: options.sessionsInUse }),
     });
   let gatehouse = await start();
   const proxy = gatehouse.proxyUrl;

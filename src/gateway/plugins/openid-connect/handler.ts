@@ -88,6 +88,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#sessions = context.sessions;
     // Every instance registers the same packing; the store keeps one per prefix.
     this.#sessions.packWith?.(SESSION_PREFIX, oidcSessionPacking as RecordPacking);
+    // Sent upstream with every request: memory copies must not leave it out.
+    if (config.upstream_id_token_header) oidcSessionPacking.keepIdTokens();
     this.#providers = context.providers;
     this.#log = context.log.child({ plugin: 'openid-connect', plugin_id: context.plugin.id });
     this.#clientId = config.client_id[0]!;
@@ -264,6 +266,16 @@ export class OpenIdConnectHandler implements PluginHandler {
       await this.#endSession(ctx, sid);
       return undefined;
     }
+    if (this.#config.upstream_id_token_header && session.tokens.id_token_in_store) {
+      // Packed before this route asked for ID tokens; from now on the memory copy keeps it.
+      const whole = await this.#ownSession(sid, provider, { fresh: true });
+      if (!whole) {
+        await this.#endSession(ctx, sid);
+        return undefined;
+      }
+      whole.last_seen = session.last_seen;
+      session = whole;
+    }
     return session;
   }
 
@@ -307,7 +319,10 @@ export class OpenIdConnectHandler implements PluginHandler {
     );
   }
 
-  async #renew(sid: string, session: OidcSession, provider: Provider): Promise<RefreshOutcome> {
+  async #renew(sid: string, latest: OidcSession, provider: Provider): Promise<RefreshOutcome> {
+    // Refreshed records are written whole: a memory copy without its ID token is completed first.
+    const session = latest.tokens.id_token_in_store ? await this.#ownSession(sid, provider, { fresh: true }) : latest;
+    if (!session) return { kind: 'ended' };
     const refreshToken = session.tokens.refresh_token;
     if (!refreshToken) return isSpent(session.tokens) ? { kind: 'ended' } : { kind: 'refreshed', session };
     try {
@@ -347,6 +362,7 @@ export class OpenIdConnectHandler implements PluginHandler {
    * the session, and a late write must not bring it back.
    */
   async #storeSession(sid: string, session: OidcSession, mode: 'create' | 'replace'): Promise<boolean> {
+    if (session.tokens.id_token_in_store) throw new Error('a memory copy without its ID token must not be written back');
     const expiry = sessionExpiry(session, this.#config);
     if (expiry === 0) return false;
     const key = SESSION_PREFIX + sid;
@@ -357,22 +373,27 @@ export class OpenIdConnectHandler implements PluginHandler {
   }
 
   /**
-   * Persists the idle and rolling clocks. This process's copy may hold older tokens than
-   * the store (another worker refreshed them, and with rotation the old refresh token is
-   * spent): the newer tokens are kept, never overwritten with older ones. A read and a
-   * write, at most once a minute per session (see touchSession), never per request.
+   * Persists the idle and rolling clocks. What is written is the stored record with this
+   * copy's clocks: the store's tokens may be newer (another worker refreshed them, and
+   * with rotation the old refresh token is spent), and this copy may have left the ID
+   * token out. The request goes on with the newer tokens too. A read and a write, at
+   * most once a minute per session (see touchSession), never per request.
    */
   async #persistUse(sid: string, session: OidcSession): Promise<boolean> {
-    if (this.#sessions.fresh) {
-      const stored = await this.#sessions.fresh<OidcSession>(SESSION_PREFIX + sid);
-      if (!stored) return false;
-      if (stored.tokens.obtained_at > session.tokens.obtained_at) {
-        session.tokens = stored.tokens;
-        session.claims = stored.claims;
-        session.id_claims = stored.id_claims;
-      }
+    if (!this.#sessions.fresh) return this.#storeSession(sid, session, 'replace');
+    const stored = await this.#sessions.fresh<OidcSession>(SESSION_PREFIX + sid);
+    if (!stored) return false;
+    if (stored.tokens.obtained_at > session.tokens.obtained_at) {
+      session.tokens = stored.tokens;
+      session.claims = stored.claims;
+      session.id_claims = stored.id_claims;
     }
-    return this.#storeSession(sid, session, 'replace');
+    return this.#storeSession(sid, {
+      ...stored,
+      last_seen: Math.max(stored.last_seen, session.last_seen),
+      rolled_at: Math.max(stored.rolled_at, session.rolled_at),
+      persisted_seen: Math.max(stored.persisted_seen, session.persisted_seen),
+    }, 'replace');
   }
 
   // ---- authorization code flow ---------------------------------------------------
@@ -541,7 +562,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     const clear = clearCookieHeader(request, this.#config.session_cookie_name, this.#cookie);
     const sid = await this.#sessionId(request);
     // Only our own session: the cookie name may be shared with plugins of other providers.
-    const session = sid ? await this.#ownSession(sid, provider) : undefined;
+    // The stored record: its tokens are the newest, and it has the ID token for the hint.
+    const session = sid ? await this.#ownSession(sid, provider, { fresh: true }) : undefined;
     if (sid && session) await this.#sessions.delete(SESSION_PREFIX + sid);
     if (session && this.#config.logout_revoke && provider.metadata.revocation_endpoint) {
       await this.#revoke(provider, session.tokens);

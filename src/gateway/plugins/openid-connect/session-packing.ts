@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { RecordPacking } from '../../../sessions/store.js';
 import { accessTokenClaims, type OidcSession, type SessionTokens } from './session-record.js';
@@ -7,51 +6,75 @@ import { accessTokenClaims, type OidcSession, type SessionTokens } from './sessi
  * The form a signed-in browser's session takes in memory while it is idle (see
  * MemorySessionStore). A record is about 3.3 KB of JSON, two thirds of it the access
  * and ID tokens, and the rest their claims decoded; as objects it costs about 4 KB of
- * heap. Packed it is about 1 KB:
+ * heap. Packed it is about 1 KB, or 0.8 KB without the ID token:
  *
  * - `claims` and `id_claims` are left out when they are what the tokens say (they
  *   always are unless a provider changes its mind), and decoded again on unpacking;
  * - the JWTs' header and payload are kept as the JSON they encode, not base64url, so
  *   they compress against each other and the rest of the record;
- * - the whole is deflated with a dictionary of what every OpenID Connect session holds.
+ * - the whole is deflated with a dictionary of what every OpenID Connect session holds;
+ * - when the SQLite store holds the whole record (`backed`), the ID token itself is
+ *   left out (its claims stay): only sign-out (`id_token_hint`) and a route with
+ *   `upstream_id_token_header` use it, and they read the stored record when the copy
+ *   says `id_token_in_store`. Once a route in this process sends the ID token upstream,
+ *   copies keep it, so that route never reads the database per request.
  *
- * Nothing is lost: anything that does not round-trip exactly (a token that is not
- * canonical base64url JSON, claims that differ from the token's) is kept as it is.
+ * Otherwise nothing is lost: anything that does not round-trip exactly (a token that
+ * is not canonical base64url JSON, claims that differ from the token's) is kept as it is.
  */
-export const oidcSessionPacking: RecordPacking<OidcSession> = {
-  pack(session) {
-    const { claims, id_claims: idClaims, tokens, ...rest } = session;
-    const { access_token: accessToken, id_token: idToken, ...otherTokens } = tokens;
-    const packed: PackedSession = { r: { ...rest, tokens: otherTokens }, a: splitJwt(accessToken) };
-    if (idToken !== undefined) packed.i = splitJwt(idToken);
-    if (!isDeepStrictEqual(claims, accessTokenClaims(accessToken, tokens.scope))) packed.c = claims;
-    // The ID token's claims are its payload as the provider wrote it, so comparing text is enough (and cheaper).
-    if (typeof packed.i !== 'object' || JSON.stringify(idClaims) !== packed.i[1]) packed.d = idClaims;
-    return deflateRawSync(JSON.stringify(packed), ZLIB).toString('latin1');
-  },
+export class OidcSessionPacking implements RecordPacking<OidcSession> {
+  #keepIdTokens = false;
 
-  unpack(text) {
+  /** From now on, memory copies keep the ID token (a route sends it upstream with every request). */
+  keepIdTokens(): void {
+    this.#keepIdTokens = true;
+  }
+
+  pack(session: OidcSession, options: { backed: boolean }): string {
+    const { claims, id_claims: idClaims, tokens, ...rest } = session;
+    const { access_token: accessToken, id_token: idToken, id_token_in_store: inStore, ...otherTokens } = tokens;
+    const packed: PackedSession = { r: { ...rest, tokens: otherTokens }, a: splitJwt(accessToken) };
+    // Compared as text, which is cheaper and makes less garbage; claims in another order are kept.
+    if (JSON.stringify(claims) !== JSON.stringify(accessTokenClaims(accessToken, tokens.scope))) packed.c = claims;
+    if (idToken !== undefined && (this.#keepIdTokens || !options.backed)) {
+      packed.i = splitJwt(idToken);
+      // The ID token's claims are its payload as the provider wrote it, so comparing text is enough (and cheaper).
+      if (typeof packed.i !== 'object' || JSON.stringify(idClaims) !== packed.i[1]) packed.d = idClaims;
+    } else {
+      packed.d = idClaims;
+      if (idToken !== undefined || inStore) packed.s = 1;
+    }
+    return deflateRawSync(JSON.stringify(packed), ZLIB).toString('latin1');
+  }
+
+  unpack(text: string): OidcSession {
     const packed = JSON.parse(inflateRawSync(Buffer.from(text, 'latin1'), ZLIB).toString('utf8')) as PackedSession;
     const tokens: SessionTokens = { ...packed.r.tokens, access_token: joinJwt(packed.a) };
     if (packed.i !== undefined) tokens.id_token = joinJwt(packed.i);
+    if (packed.s === 1) tokens.id_token_in_store = true;
     return {
       ...packed.r,
       tokens,
       claims: packed.c ?? accessTokenClaims(tokens.access_token, tokens.scope),
       id_claims: packed.d ?? jwtPayload(packed.i!),
     } as OidcSession;
-  },
-};
+  }
+}
+
+/** One per process, like the session store it packs for. */
+export const oidcSessionPacking = new OidcSessionPacking();
 
 /** A JWT as [header JSON, payload JSON, signature], or the token as it is when that would not give it back exactly. */
 type PackedToken = string | [header: string, payload: string, signature: string];
 
 interface PackedSession {
-  r: Omit<OidcSession, 'tokens' | 'claims' | 'id_claims'> & { tokens: Omit<SessionTokens, 'access_token' | 'id_token'> };
+  r: Omit<OidcSession, 'tokens' | 'claims' | 'id_claims'> & { tokens: Omit<SessionTokens, 'access_token' | 'id_token' | 'id_token_in_store'> };
   a: PackedToken;
   i?: PackedToken;
   c?: Record<string, unknown>;
   d?: Record<string, unknown>;
+  /** The ID token was left out: the persistent store has it. */
+  s?: 1;
 }
 
 function splitJwt(token: string): PackedToken {

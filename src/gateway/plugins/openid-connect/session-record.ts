@@ -29,6 +29,11 @@ export interface SessionTokens {
   refresh_token?: string | undefined;
   /** Kept for the provider's logout (`id_token_hint`) and `upstream_id_token_header`. */
   id_token?: string | undefined;
+  /**
+   * Only on a copy in memory: the ID token was left out of it, and the persistent store
+   * has it (see session-packing.ts). Such a copy is never written back.
+   */
+  id_token_in_store?: true | undefined;
   scope?: string | undefined;
 }
 
