@@ -14,10 +14,8 @@
  * there, and the session writes that rewrite records are on the request path.
  */
 export interface SessionNotice {
-  /** Record ids (with their prefix, as stored) to drop. */
-  ids?: string[];
-  /** Subjects whose every record is to be dropped. */
-  subjects?: string[];
+  /** Record ids (with their prefix, as stored) to drop; a removal by subject names the ids it removed. */
+  ids: string[];
 }
 
 export interface SessionEvents {

@@ -49,9 +49,15 @@ export class MemorySessionStore implements SessionStore {
 
   /** A persistent store holds the whole of every record (see RecordPacking). */
   readonly #backed: boolean;
+  /**
+   * Off in front of a store that says which records a subject had (`removeBySubject`):
+   * the subject's string and index entry would cost every session about 130 bytes.
+   */
+  readonly #indexSubjects: boolean;
 
-  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean } = {}) {
+  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean; indexSubjects?: boolean } = {}) {
     this.#backed = options.backed ?? false;
+    this.#indexSubjects = options.indexSubjects ?? true;
     this.#entries = new LRUCache<string, Entry>({
       max: options.max ?? 100_000,
       dispose: (entry, id) => {
@@ -106,6 +112,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** Writes a record: in use if it was, else on probation. */
   put(id: string, record: unknown, expiresAt: number, subject?: string): void {
+    if (!this.#indexSubjects) subject = undefined;
     const packing = this.#packingFor(id, record);
     const entry = this.#entries.peek(id);
     if (entry) {
@@ -153,6 +160,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: string): Promise<number> {
+    if (!this.#indexSubjects) throw new Error('this memory tier keeps no subject index: remove by subject in the store behind it');
     const indexed = this.#bySubject.get(subject);
     const ids = indexed === undefined ? [] : typeof indexed === 'string' ? [indexed] : [...indexed];
     for (const id of ids) this.#entries.delete(id);

@@ -71,8 +71,12 @@ export class DatabaseSessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: string): Promise<number> {
-    const result = await this.#db.deleteFrom('sessions').where('subject', '=', subject).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return (await this.removeBySubject(subject)).length;
+  }
+
+  async removeBySubject(subject: string): Promise<string[]> {
+    const rows = await this.#db.deleteFrom('sessions').where('subject', '=', subject).returning('id').execute();
+    return rows.map((row) => row.id);
   }
 
   async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {

@@ -14,6 +14,11 @@ export interface SessionStore {
   /** Deletes every record of a subject (deactivation, back-channel logout); returns how many. */
   deleteBySubject(subject: string): Promise<number>;
   /**
+   * `deleteBySubject` that says which records went, so a memory tier in front of this
+   * store needs no subject index of its own (see TieredSessionStore).
+   */
+  removeBySubject?(subject: string): Promise<string[]>;
+  /**
    * Replaces a record only while it exists; false when it is gone. For rewrites of a live
    * session (the idle clock, refreshed tokens): a write that lands after another process
    * ended the session must not bring it back.

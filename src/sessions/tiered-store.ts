@@ -2,6 +2,9 @@ import { localSessionEvents, type SessionEvents, type SessionNotice } from './ev
 import { MemorySessionStore } from './memory-store.js';
 import type { Lease, RecordPacking, SessionStore } from './store.js';
 
+/** A shared, persistent store that says which records a removal by subject took. */
+export type BackingSessionStore = SessionStore & Required<Pick<SessionStore, 'removeBySubject'>>;
+
 /**
  * A memory LRU in front of a persistent store: a request whose session is in memory
  * costs a map lookup; a miss (after a restart, or for a session made by another
@@ -14,21 +17,20 @@ import type { Lease, RecordPacking, SessionStore } from './store.js';
  */
 export class TieredSessionStore implements SessionStore {
   readonly memory: MemorySessionStore;
-  readonly #backing: SessionStore;
+  readonly #backing: BackingSessionStore;
   readonly #events: SessionEvents;
   /**
    * Reads of the persistent store in flight, by id. One that overlaps a change or removal
    * of its record (here or in another process) may have fetched what is gone now: it
    * answers its own request, which started before the removal finished, but is not
-   * cached, or it would outlive the removal. `#subjectRemovals` does the same for
-   * removals by subject, whose ids are not known.
+   * cached, or it would outlive the removal.
    */
   readonly #loading = new Map<string, Array<{ stale: boolean }>>();
-  #subjectRemovals = 0;
 
-  constructor(backing: SessionStore, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
+  constructor(backing: BackingSessionStore, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
     this.#backing = backing;
-    this.memory = new MemorySessionStore({ backed: true, max: options.memoryMax, inUseMax: options.inUseMax });
+    // Removals by subject learn the ids from the store, so memory needs no subject index.
+    this.memory = new MemorySessionStore({ backed: true, indexSubjects: false, max: options.memoryMax, inUseMax: options.inUseMax });
     this.#events = options.events ?? localSessionEvents;
     this.#events.subscribe((notice) => this.forget(notice));
   }
@@ -41,7 +43,6 @@ export class TieredSessionStore implements SessionStore {
 
   async #load<T>(id: string): Promise<T | undefined> {
     const load = { stale: false };
-    const subjectRemovals = this.#subjectRemovals;
     const loads = this.#loading.get(id) ?? [];
     this.#loading.set(id, [...loads, load]);
     let stored: StoredWithMeta<T> | undefined;
@@ -52,7 +53,7 @@ export class TieredSessionStore implements SessionStore {
       if (remaining.length > 0) this.#loading.set(id, remaining);
       else this.#loading.delete(id);
     }
-    const current = !load.stale && subjectRemovals === this.#subjectRemovals;
+    const current = !load.stale;
     if (stored === undefined) {
       // Gone from the store: so is any copy here (a stale read leaves that to the change that overtook it).
       if (current) void this.memory.delete(id);
@@ -119,22 +120,20 @@ export class TieredSessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: string): Promise<number> {
-    this.#subjectRemovals += 1;
-    await this.memory.deleteBySubject(subject);
-    const removed = await this.#backing.deleteBySubject(subject);
-    await this.#events.publish({ subjects: [subject] }, { wait: true });
-    return removed;
+    const ids = await this.#backing.removeBySubject(subject);
+    for (const id of ids) {
+      this.#changed(id);
+      void this.memory.delete(id);
+    }
+    if (ids.length > 0) await this.#events.publish({ ids }, { wait: true });
+    return ids.length;
   }
 
   /** Drops this process's copies of what another process changed or ended. */
   forget(notice: SessionNotice): void {
-    for (const id of notice.ids ?? []) {
+    for (const id of notice.ids) {
       this.#changed(id);
       void this.memory.delete(id);
-    }
-    for (const subject of notice.subjects ?? []) {
-      this.#subjectRemovals += 1;
-      void this.memory.deleteBySubject(subject);
     }
   }
 

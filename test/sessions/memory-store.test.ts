@@ -112,6 +112,14 @@ describe('MemorySessionStore', () => {
     assert.equal(store.size, 0);
   });
 
+  it('keeps no subject index when told (a tier in front of a store that removes by subject)', async () => {
+    const store = new MemorySessionStore({ indexSubjects: false });
+    await store.set('a', { n: 1 }, inAMinute(), 'alice');
+    assert.deepEqual(await store.get('a'), { n: 1 });
+    await assert.rejects(store.deleteBySubject('alice'), /no subject index/);
+    assert.deepEqual(await store.get('a'), { n: 1 }, 'nothing was removed');
+  });
+
   it('rewrites a record in place, packed or not, keeping its recency and subject right', async () => {
     const packing = countingPacking();
     const store = new MemorySessionStore({ max: 2, inUseMax: 1 });

@@ -90,7 +90,7 @@ describe('TieredSessionStore across processes', () => {
     const removals = bus.published.filter((entry) => entry.wait);
     assert.deepEqual(
       removals.map((entry) => entry.notice),
-      [{ ids: ['sess:1'] }, { subjects: ['alice'] }, { ids: ['sess:3'] }],
+      [{ ids: ['sess:1'] }, { ids: ['sess:2'] }, { ids: ['sess:3'] }],
     );
     assert.ok(bus.published.filter((entry) => !entry.wait).every((entry) => entry.notice.ids?.length === 1), 'writes are announced without waiting');
   });
