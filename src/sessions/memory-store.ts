@@ -47,17 +47,16 @@ export class MemorySessionStore implements SessionStore {
   readonly #bySubject = new Map<string, string | Set<string>>();
   readonly #packings: Array<[prefix: string, packing: RecordPacking]> = [];
 
-  /** A persistent store holds the whole of every record (see RecordPacking). */
-  readonly #backed: boolean;
   /**
-   * Off in front of a store that says which records a subject had (`removeBySubject`):
-   * the subject's string and index entry would cost every session about 130 bytes.
+   * A persistent store behind this one holds every record whole and removes by subject
+   * itself (see TieredSessionStore): packing may leave out what the store has (see
+   * RecordPacking), and no subject index is kept (its strings and entries would cost
+   * every session about 130 bytes).
    */
-  readonly #indexSubjects: boolean;
+  readonly #backed: boolean;
 
-  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean; indexSubjects?: boolean } = {}) {
+  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean } = {}) {
     this.#backed = options.backed ?? false;
-    this.#indexSubjects = options.indexSubjects ?? true;
     this.#entries = new LRUCache<string, Entry>({
       max: options.max ?? 100_000,
       dispose: (entry, id) => {
@@ -112,7 +111,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** Writes a record: in use if it was, else on probation. */
   put(id: string, record: unknown, expiresAt: number, subject?: string): void {
-    if (!this.#indexSubjects) subject = undefined;
+    if (this.#backed) subject = undefined;
     const packing = this.#packingFor(id, record);
     const entry = this.#entries.peek(id);
     if (entry) {
@@ -160,7 +159,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: string): Promise<number> {
-    if (!this.#indexSubjects) throw new Error('this memory tier keeps no subject index: remove by subject in the store behind it');
+    if (this.#backed) throw new Error('this memory tier keeps no subject index: remove by subject in the store behind it');
     const indexed = this.#bySubject.get(subject);
     const ids = indexed === undefined ? [] : typeof indexed === 'string' ? [indexed] : [...indexed];
     for (const id of ids) this.#entries.delete(id);

@@ -30,7 +30,7 @@ export class TieredSessionStore implements SessionStore {
   constructor(backing: BackingSessionStore, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
     this.#backing = backing;
     // Removals by subject learn the ids from the store, so memory needs no subject index.
-    this.memory = new MemorySessionStore({ backed: true, indexSubjects: false, max: options.memoryMax, inUseMax: options.inUseMax });
+    this.memory = new MemorySessionStore({ backed: true, max: options.memoryMax, inUseMax: options.inUseMax });
     this.#events = options.events ?? localSessionEvents;
     this.#events.subscribe((notice) => this.forget(notice));
   }
@@ -53,13 +53,12 @@ export class TieredSessionStore implements SessionStore {
       if (remaining.length > 0) this.#loading.set(id, remaining);
       else this.#loading.delete(id);
     }
-    const current = !load.stale;
     if (stored === undefined) {
       // Gone from the store: so is any copy here (a stale read leaves that to the change that overtook it).
-      if (current) void this.memory.delete(id);
+      if (!load.stale) void this.memory.delete(id);
       return undefined;
     }
-    if (current) this.memory.put(id, stored.record, stored.expiresAt, stored.subject);
+    if (!load.stale) this.memory.put(id, stored.record, stored.expiresAt);
     return stored.record;
   }
 
@@ -69,18 +68,18 @@ export class TieredSessionStore implements SessionStore {
 
   async set(id: string, record: unknown, expiresAt: number, subject?: string): Promise<void> {
     this.#changed(id);
-    await this.#backing.set(id, { record, expiresAt, subject } satisfies StoredWithMeta<unknown>, expiresAt, subject);
-    this.memory.put(id, record, expiresAt, subject);
+    await this.#backing.set(id, { record, expiresAt } satisfies StoredWithMeta<unknown>, expiresAt, subject);
+    this.memory.put(id, record, expiresAt);
     await this.#events.publish({ ids: [id] }, { wait: false });
   }
 
   async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
     this.#changed(id);
-    const stored = { record, expiresAt, subject } satisfies StoredWithMeta<unknown>;
+    const stored = { record, expiresAt } satisfies StoredWithMeta<unknown>;
     const replaced = this.#backing.replace
       ? await this.#backing.replace(id, stored, expiresAt, subject)
       : (await this.#backing.set(id, stored, expiresAt, subject), true);
-    if (replaced) this.memory.put(id, record, expiresAt, subject);
+    if (replaced) this.memory.put(id, record, expiresAt);
     else this.memory.delete(id);
     await this.#events.publish({ ids: [id] }, { wait: false });
     return replaced;
@@ -142,9 +141,11 @@ export class TieredSessionStore implements SessionStore {
   }
 }
 
-/** The persistent layer keeps expiry and subject with the record so a memory miss can rebuild the entry. */
+/**
+ * The persistent layer keeps the exact expiry with the record (its column is in whole
+ * seconds) so a memory miss can rebuild the entry; the subject is the store's own column.
+ */
 interface StoredWithMeta<T> {
   record: T;
   expiresAt: number;
-  subject: string | undefined;
 }
