@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apacheMissing, apacheVersion, APACHE_PATHS, signInToApache, startApache, type ApachePeer } from './lib/apache.js';
 import { ROOT, type GatewayMode } from './lib/gatehouse-cli.js';
-import { runLoad, warmUp, type LoadSettings, type LoadTarget } from './lib/load.js';
+import { loadInterleaved } from './lib/interleave.js';
+import type { LoadSettings, LoadTarget } from './lib/load.js';
 import { megabytes, runMemory } from './lib/memory.js';
-import { assertRunning, procAvailable, processTreeRss, stopAll, treePids, type Service } from './lib/processes.js';
-import { describeRun, tableRows, textTable, throughputTargets, writeResults, type BenchResults, type HttpRow, type TargetCheck } from './lib/report.js';
+import { assertRunning, procAvailable, processTreeCpuSeconds, processTreeRss, stopAll, treePids, type Service } from './lib/processes.js';
+import { describeRun, roundRatio, tableRows, textTable, throughputTargets, writeResults, type BenchResults, type HttpRow, type TargetCheck } from './lib/report.js';
 import { runSignInFlows } from './lib/sign-in-flows.js';
 import { accessToken, signInToOrganization, signInToRoute } from './lib/sign-in.js';
 import { ORGANIZATION, ROUTES, startStack, type BenchStack } from './lib/stack.js';
@@ -24,7 +25,9 @@ import { ORGANIZATION, ROUTES, startStack, type BenchStack } from './lib/stack.j
 const USAGE = `Usage: npm run bench -- [options]
 
   --quick               smoke test: 1 s warm-up, 2 s per scenario, 10,000 sessions, short sign-in phases
-  --duration=SECONDS    measured time per scenario (default 15; quick 2)
+  --duration=SECONDS    measured time per scenario, over all its rounds (default 15; quick 2)
+  --rounds=N            scenarios 1-6 and the peer's run interleaved in N rounds of duration/N seconds each;
+                        req/s and ratios are the medians of the rounds (default 5; quick 1)
   --warmup=SECONDS      warm-up per scenario, not measured (default 5; quick 1)
   --connections=N       autocannon connections (default 32)
   --sessions=N          live sessions for the memory scenario (default 100000; quick 10000; 0 skips it)
@@ -62,6 +65,7 @@ function parseOptions(argv: string[]): Options | undefined {
     options: {
       quick: { type: 'boolean', default: false },
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
       sessions: { type: 'string' },
@@ -95,6 +99,7 @@ function parseOptions(argv: string[]): Options | undefined {
       connections: number(values.connections, 32, 'connections'),
       warmupSeconds: number(values.warmup, quick ? 1 : 5, 'warmup'),
       durationSeconds,
+      rounds: Math.max(1, Math.round(number(values.rounds, quick ? 1 : 5, 'rounds'))),
     },
     sessions: number(values.sessions, quick ? 10_000 : 100_000, 'sessions'),
     settleSeconds: number(values.settle, quick ? 2 : 60, 'settle'),
@@ -164,43 +169,49 @@ interface HttpScenario {
   server: Service;
 }
 
-/** Loads one HTTP scenario and adds its row, compared with its baseline row when that ran. */
-async function loadScenario(http: HttpRow[], scenario: HttpScenario, options: Options): Promise<void> {
-  log(`  ${scenario.scenario} …`);
-  const processes = treePids(scenario.server.pid);
-  const result = await runLoad(scenario.target, options.load);
-  assertRunning(scenario.server, scenario.scenario);
-  const lost = countExited(scenario.server, processes);
-  const warnings = lost > 0 ? [`${lost} ${scenario.server.name} process(es) exited during the run (see --keep logs)`] : [];
-  const baseline = scenario.baseline ? http.find((row) => row.id === scenario.baseline) : undefined;
-  http.push({
-    id: scenario.id,
-    scenario: scenario.scenario,
-    product: scenario.product,
-    url: scenario.target.url,
-    result,
-    baseline: baseline ? scenario.baseline : null,
-    ratio: baseline ? result.requestsPerSecond / baseline.result.requestsPerSecond : null,
-    p99Ratio: baseline ? result.latency.p99 / baseline.result.latency.p99 : null,
-    targets: scenario.targets && baseline ? throughputTargets(result, baseline.result) : [],
-    warnings,
-  });
-}
-
 /**
- * Every route warmed up once before anything is measured (otherwise the first scenario,
- * the no-authentication baseline every ratio divides by, would meet a colder server
- * than the rest), then each scenario: its own warm-up, then the measured run.
+ * Loads the scenarios interleaved (see interleave.ts) and adds a row for each. A row's
+ * ratio is the median of its rounds' ratios to its baseline's run in the same round; its
+ * p99 ratio compares the pooled p99s.
  */
 async function loadScenarios(http: HttpRow[], scenarios: HttpScenario[], options: Options): Promise<void> {
-  log('  warming up every route …');
+  const lostBy = new Map<string, number>();
+  const results = await loadInterleaved(
+    scenarios.map((scenario) => {
+      let processes = treePids(scenario.server.pid);
+      return {
+        id: scenario.id,
+        label: scenario.scenario,
+        target: scenario.target,
+        serverCpuSeconds: () => processTreeCpuSeconds(scenario.server.pid),
+        afterRun: (during: string) => {
+          assertRunning(scenario.server, during);
+          const lost = countExited(scenario.server, processes);
+          if (lost > 0) lostBy.set(scenario.id, (lostBy.get(scenario.id) ?? 0) + lost);
+          processes = treePids(scenario.server.pid);
+        },
+      };
+    }),
+    options.load,
+    log,
+  );
   for (const scenario of scenarios) {
-    const processes = treePids(scenario.server.pid);
-    await warmUp(scenario.target, options.load.connections, options.load.warmupSeconds);
-    assertRunning(scenario.server, `the warm-up of ${scenario.scenario}`);
-    countExited(scenario.server, processes);
+    const result = results.get(scenario.id)!;
+    const baselineResult = scenario.baseline ? results.get(scenario.baseline) : undefined;
+    const lost = lostBy.get(scenario.id) ?? 0;
+    http.push({
+      id: scenario.id,
+      scenario: scenario.scenario,
+      product: scenario.product,
+      url: scenario.target.url,
+      result,
+      baseline: baselineResult ? scenario.baseline : null,
+      ratio: baselineResult ? roundRatio(result, baselineResult) : null,
+      p99Ratio: baselineResult ? result.latency.p99 / baselineResult.latency.p99 : null,
+      targets: scenario.targets && baselineResult ? throughputTargets(result, baselineResult) : [],
+      warnings: lost > 0 ? [`${lost} ${scenario.server.name} process(es) exited during its runs (see --keep logs)`] : [],
+    });
   }
-  for (const scenario of scenarios) await loadScenario(http, scenario, options);
 }
 
 /** Scenarios 1-6: the same request over and over on keep-alive connections. */
@@ -362,7 +373,7 @@ async function measure(stack: BenchStack, options: Options, startedAt: Date): Pr
     ...('targets' in memory ? memory.targets : []),
   ];
   const results: BenchResults = {
-    version: 1,
+    version: 2,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     quick: options.quick,
@@ -380,7 +391,14 @@ async function measure(stack: BenchStack, options: Options, startedAt: Date): Pr
       processNames: gatewayTree.map((entry) => `${entry.name} ${entry.pid}`),
       processExits: exits.get(stack.gateway.service.name) ?? 0,
     },
-    load: { tool: 'autocannon', connections: options.load.connections, warmupSeconds: options.load.warmupSeconds, durationSeconds: options.load.durationSeconds, pipelining: 1 },
+    load: {
+      tool: 'autocannon',
+      connections: options.load.connections,
+      warmupSeconds: options.load.warmupSeconds,
+      durationSeconds: options.load.durationSeconds,
+      rounds: options.load.rounds,
+      pipelining: 1,
+    },
     http,
     signInFlows,
     memory,

@@ -9,40 +9,96 @@ export interface LoadTarget {
 export interface LoadSettings {
   connections: number;
   warmupSeconds: number;
+  /** Measured time per scenario, summed over its rounds. */
   durationSeconds: number;
+  /** How many short runs the measured time is cut into, interleaved with the other scenarios' (see interleave.ts). */
+  rounds: number;
+}
+
+/** One measured run of one scenario. */
+export interface LoadRound {
+  requests: number;
+  durationSeconds: number;
+  requestsPerSecond: number;
+  /** Milliseconds, nearest-rank over this run's 2xx answers. */
+  p99: number;
+  /** CPU seconds the server under test spent during the run (user + system, every process of it); null without /proc. */
+  serverCpuSeconds: number | null;
+  errors: number;
+  detail: { socketErrors: number; timeouts: number; non2xx: number; statusCodes: Record<string, number> };
 }
 
 export interface LoadResult {
   requests: number;
   durationSeconds: number;
+  /** The median of the rounds' requests per second: one disturbed round moves it little. */
   requestsPerSecond: number;
-  /** Milliseconds, from every response's own timing (sub-millisecond precision). */
+  /** Milliseconds, from every 2xx answer's own timing (sub-millisecond precision), all rounds pooled. */
   latency: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** Server CPU time per answered request, in microseconds, all rounds pooled; null without /proc. */
+  serverCpuMicrosPerRequest: number | null;
   /** Socket errors and timeouts plus answers that were not 2xx: every scenario expects 200. */
   errors: number;
   detail: { socketErrors: number; timeouts: number; non2xx: number; statusCodes: Record<string, number> };
+  rounds: LoadRound[];
 }
 
 /**
- * Loads `target` with autocannon: a warm-up whose figures are thrown away (JIT,
- * connection pools, caches), then the measured run. Latency percentiles come from
- * autocannon's per-response timings rather than its histogram, which keeps whole
- * milliseconds only: on loopback most answers take less than one.
+ * One measured run with autocannon. Latencies are added to `samples`, from autocannon's
+ * per-response timings rather than its histogram, which keeps whole milliseconds only:
+ * on loopback most answers take less than one. `serverCpuSeconds` reads the server's CPU
+ * clock; it is read just before and just after the run.
  */
-export async function runLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadResult> {
-  await warmUp(target, settings.connections, settings.warmupSeconds);
-  const samples = new Samples();
-  const result = await cannon(target, settings.connections, settings.durationSeconds, samples);
+export async function loadRound(
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+  samples: LatencySamples,
+  serverCpuSeconds: () => number | null,
+): Promise<LoadRound> {
+  const roundSamples = new LatencySamples();
+  const cpuBefore = serverCpuSeconds();
+  const result = await cannon(target, connections, seconds, (statusCode, milliseconds) => {
+    samples.add(statusCode, milliseconds);
+    roundSamples.add(statusCode, milliseconds);
+  });
+  const cpuAfter = serverCpuSeconds();
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stats as { count: number }).count;
-  const socketErrors = result.errors - result.timeouts;
   return {
     requests: result.requests.total,
     durationSeconds: result.duration,
     requestsPerSecond: result.requests.total / result.duration,
-    latency: samples.summary(),
+    p99: roundSamples.summary().p99,
+    serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
     errors: result.errors + result.non2xx,
-    detail: { socketErrors, timeouts: result.timeouts, non2xx: result.non2xx, statusCodes },
+    detail: { socketErrors: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, statusCodes },
+  };
+}
+
+/** A scenario's result from its rounds and their pooled latencies. */
+export function summarizeRounds(rounds: LoadRound[], samples: LatencySamples): LoadResult {
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const round of rounds) {
+    for (const [code, count] of Object.entries(round.detail.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  const sum = (pick: (round: LoadRound) => number) => rounds.reduce((total, round) => total + pick(round), 0);
+  const cpuKnown = rounds.every((round) => round.serverCpuSeconds !== null);
+  return {
+    requests,
+    durationSeconds: sum((round) => round.durationSeconds),
+    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+    latency: samples.summary(),
+    serverCpuMicrosPerRequest: cpuKnown && requests > 0 ? (sum((round) => round.serverCpuSeconds!) / requests) * 1e6 : null,
+    errors: sum((round) => round.errors),
+    detail: {
+      socketErrors: sum((round) => round.detail.socketErrors),
+      timeouts: sum((round) => round.detail.timeouts),
+      non2xx: sum((round) => round.detail.non2xx),
+      statusCodes,
+    },
+    rounds,
   };
 }
 
@@ -51,18 +107,23 @@ export async function warmUp(target: LoadTarget, connections: number, seconds: n
   if (seconds > 0) await cannon(target, connections, seconds, undefined);
 }
 
-function cannon(target: LoadTarget, connections: number, seconds: number, samples: Samples | undefined): Promise<autocannon.Result> {
+function cannon(
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+  onResponse: ((statusCode: number, milliseconds: number) => void) | undefined,
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       { url: target.url, headers: target.headers ?? {}, connections, duration: seconds, pipelining: 1, timeout: 10 },
       (error: unknown, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
     );
-    if (samples) instance.on('response', (_client, statusCode, _bytes, responseTime) => samples.add(statusCode, responseTime));
+    if (onResponse) instance.on('response', (_client, statusCode, _bytes, responseTime) => onResponse(statusCode, responseTime));
   });
 }
 
 /** Response times of 2xx answers, in a growable typed array (a few MB for a long run). */
-class Samples {
+export class LatencySamples {
   #values = new Float64Array(1 << 16);
   #count = 0;
 
@@ -93,4 +154,12 @@ export function percentile(sorted: ArrayLike<number>, fraction: number): number 
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[rank]!;
+}
+
+/** The median (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -143,6 +143,40 @@ export function processTreeRss(rootPid: number): { totalBytes: number; processes
   };
   visit(rootPid);
   return { totalBytes: processes.reduce((sum, entry) => sum + entry.rssBytes, 0), processes };
+}
+
+/**
+ * CPU time (user + system, in seconds) a process and its descendants have used so far,
+ * from /proc/<pid>/stat; null where /proc is missing. Read before and after a load run,
+ * the difference is what serving it cost the server, whatever else the machine was doing.
+ */
+export function processTreeCpuSeconds(rootPid: number): number | null {
+  if (!procAvailable()) return null;
+  let ticks = 0;
+  for (const pid of treePids(rootPid)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited since it was listed
+    }
+    // The command name (field 2) may hold spaces; fields 14 and 15 (utime, stime) follow its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / clockTicksPerSecond();
+}
+
+let clockTicks: number | undefined;
+function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100; // USER_HZ on every Linux architecture Node runs on
+    }
+  }
+  return clockTicks;
 }
 
 /** The pids of a process and its descendants; empty where /proc is missing. */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadResult } from './load.js';
+import { median, type LoadResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { SignInFlowsResult } from './sign-in-flows.js';
 
@@ -30,7 +30,7 @@ export interface HttpRow {
 }
 
 export interface BenchResults {
-  version: 1;
+  version: 2;
   startedAt: string;
   finishedAt: string;
   quick: boolean;
@@ -43,7 +43,7 @@ export interface BenchResults {
     /** Gateway processes (workers) that exited during load runs of scenarios 1-6: should be 0. */
     processExits: number;
   };
-  load: { tool: string; connections: number; warmupSeconds: number; durationSeconds: number; pipelining: 1 };
+  load: { tool: string; connections: number; warmupSeconds: number; durationSeconds: number; rounds: number; pipelining: 1 };
   http: HttpRow[];
   signInFlows: (SignInFlowsResult & { targets: TargetCheck[] }) | { skipped: string };
   memory: (MemoryResult & { targets: TargetCheck[] }) | { skipped: string };
@@ -52,9 +52,21 @@ export interface BenchResults {
   allTargetsPass: boolean;
 }
 
+/**
+ * Requests per second relative to the baseline: the median of the rounds' ratios, each
+ * taken against the baseline's run in the same round (both met the same machine).
+ */
+export function roundRatio(row: LoadResult, baseline: LoadResult): number {
+  const ratios = row.rounds.flatMap((round, index) => {
+    const base = baseline.rounds[index];
+    return base && base.requestsPerSecond > 0 ? [round.requestsPerSecond / base.requestsPerSecond] : [];
+  });
+  return median(ratios);
+}
+
 /** The comparisons issue 5 sets for the session cookie and bearer routes. */
 export function throughputTargets(row: LoadResult, baseline: LoadResult): TargetCheck[] {
-  const ratio = row.requestsPerSecond / baseline.requestsPerSecond;
+  const ratio = roundRatio(row, baseline);
   const p99 = row.latency.p99 / baseline.latency.p99;
   return [
     { name: 'req/s vs no-auth route', short: 'req/s ≥ 0.90×', expected: '≥ 0.90', actual: ratio.toFixed(2), pass: ratio >= 0.9 },
@@ -71,37 +83,44 @@ const verdict = (targets: TargetCheck[]) => targets.map((target) => `${target.sh
 
 /** The table's rows: one per HTTP scenario, then sign-in flows and memory, in the same columns. */
 export function tableRows(results: BenchResults): string[][] {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs no-auth', 'targets'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors', 'vs no-auth', 'targets'];
   const rows: string[][] = [header];
+  const byId = new Map(results.http.map((row) => [row.id, row]));
   for (const row of results.http) {
+    const cpu = row.result.serverCpuMicrosPerRequest ?? NaN;
+    const baselineCpu = row.baseline ? (byId.get(row.baseline)?.result.serverCpuMicrosPerRequest ?? NaN) : NaN;
+    const extraCpu = Number.isFinite(cpu - baselineCpu) ? `, CPU ${cpu >= baselineCpu ? '+' : '−'}${int(Math.abs(cpu - baselineCpu))} µs` : '';
     rows.push([
       row.scenario,
       int(row.result.requestsPerSecond),
       f2(row.result.latency.p50),
       f2(row.result.latency.p99),
+      int(cpu),
       int(row.result.errors),
-      row.ratio === null ? '—' : `${f2(row.ratio)} (p99 ${f2(row.p99Ratio ?? NaN)}×)`,
+      row.ratio === null ? '—' : `${f2(row.ratio)} (p99 ${f2(row.p99Ratio ?? NaN)}×${extraCpu})`,
       [verdict(row.targets), ...row.warnings.map((warning) => `WARNING: ${warning}`)].filter(Boolean).join('; '),
     ]);
   }
   const flows = results.signInFlows;
-  if ('skipped' in flows) rows.push(['7 sign-in flows', 'skipped', '', '', '', '', flows.skipped]);
+  if ('skipped' in flows) rows.push(['7 sign-in flows', 'skipped', '', '', '', '', '', flows.skipped]);
   else {
     rows.push([
       `7 sign-in flows (${flows.concurrency} browsers; gateway share ${f1(flows.gatewayShare.p50Ms)} ms p50, ${f1(flows.gatewayShare.p99Ms)} ms p99)`,
       `${f1(flows.flowsPerSecond)} flows/s`,
       f1(flows.flowMs.p50),
       f1(flows.flowMs.p99),
+      '',
       int(flows.errors),
       '—',
       verdict(flows.targets),
     ]);
   }
   const memory = results.memory;
-  if ('skipped' in memory) rows.push(['8 memory', 'skipped', '', '', '', '', memory.skipped]);
+  if ('skipped' in memory) rows.push(['8 memory', 'skipped', '', '', '', '', '', memory.skipped]);
   else {
     rows.push([
       `8 memory: ${int(memory.sessions)} live sessions, RSS ${mb(memory.rssBeforeBytes)} → ${mb(memory.rssAfterBytes)}, ${int(memory.bytesPerSession)} B/session${memory.heapBytesPerSession === null ? '' : ` (heap ${int(memory.heapBytesPerSession)})`}; 100,000 cost ${mb(memory.costOf100kBytes)}${memory.projected ? ' (projected)' : ''}`,
+      '',
       '',
       '',
       '',
@@ -115,7 +134,7 @@ export function tableRows(results: BenchResults): string[][] {
 
 export function textTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const numeric = new Set([1, 2, 3, 4]);
+  const numeric = new Set([1, 2, 3, 4, 5]);
   const line = (row: string[]) =>
     row
       .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
@@ -129,7 +148,7 @@ export function markdownTable(rows: string[][]): string {
   const [header, ...body] = rows;
   return [
     `| ${header!.map(escape).join(' | ')} |`,
-    `|${header!.map((_, column) => (column >= 1 && column <= 4 ? '---:' : '---')).join('|')}|`,
+    `|${header!.map((_, column) => (column >= 1 && column <= 5 ? '---:' : '---')).join('|')}|`,
     ...body.map((row) => `| ${row.map(escape).join(' | ')} |`),
   ].join('\n');
 }
@@ -141,7 +160,7 @@ export function describeRun(results: BenchResults): string {
     `${machine.cpus} × ${machine.cpuModel}, ${mb(machine.memoryBytes)}, ${machine.platform}, Node ${machine.node}`,
     `gateway: gatehouse start (${gateway.mode}), GATEHOUSE_WORKERS=${gateway.workersSetting ?? '(unset)'}, ${gateway.processes} process(es): ${gateway.processNames.join(', ')}` +
       (gateway.processExits > 0 ? `; WARNING: ${gateway.processExits} gateway process(es) exited under load` : ''),
-    `load: ${load.tool}, ${load.connections} connections, ${load.warmupSeconds} s warm-up then ${load.durationSeconds} s per scenario; upstream, stand-in and load generator on the same machine`,
+    `load: ${load.tool}, ${load.connections} connections, ${load.warmupSeconds} s warm-up per route, then ${load.durationSeconds} s per scenario in ${load.rounds} interleaved round(s) (req/s and ratios: medians of the rounds; CPU: the server's user + system time per request); upstream, stand-in and load generator on the same machine`,
   ];
   if ('skipped' in results.peer) lines.push(`peer: skipped — ${results.peer.skipped}`);
   else lines.push(`peer: ${results.peer.version}`);

@@ -17,7 +17,7 @@ describe('npm run bench --quick', () => {
   after(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs every scenario without errors and writes them all to JSON', { timeout: 180_000 }, async () => {
-    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--gateway=tsx', '--warmup=0', '--duration=1', '--sessions=1000', '--no-apache', `--out=${out}`];
+    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--gateway=tsx', '--warmup=0', '--duration=1', '--rounds=2', '--sessions=1000', '--no-apache', `--out=${out}`];
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
@@ -40,6 +40,9 @@ describe('npm run bench --quick', () => {
     for (const row of results.http) {
       assert.ok(row.result.requests > 0, `${row.scenario}: requests were answered`);
       assert.equal(row.result.errors, 0, `${row.scenario}: ${JSON.stringify(row.result.detail)}`);
+      assert.equal(row.result.rounds.length, 2, `${row.scenario}: measured in two interleaved rounds`);
+      assert.ok(row.result.rounds.every((round) => round.requests > 0), `${row.scenario}: every round was answered`);
+      if (process.platform === 'linux') assert.ok(row.result.serverCpuMicrosPerRequest! > 0, `${row.scenario}: the server's CPU per request was read`);
     }
     for (const id of ['oidc-session', 'oidc-bearer']) {
       const row = results.http.find((candidate) => candidate.id === id)!;
@@ -67,6 +70,7 @@ describe('npm run bench --quick', () => {
     assert.ok(results.gateway.processes >= 1);
     assert.equal(results.gateway.processExits, 0, 'no gateway process (worker) exited under load');
     assert.match(output, /1 upstream direct/);
+    assert.match(output, /round 2\/2/);
     assert.match(output, /Apache mod_auth_openidc skipped: disabled with --no-apache/);
   });
 });

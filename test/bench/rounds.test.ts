@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { roundOrder } from '../../bench/lib/interleave.js';
+import { LatencySamples, median, summarizeRounds, type LoadRound } from '../../bench/lib/load.js';
+import { processTreeCpuSeconds, procAvailable } from '../../bench/lib/processes.js';
+import { roundRatio } from '../../bench/lib/report.js';
+
+const round = (requestsPerSecond: number, cpuSeconds: number | null = 1): LoadRound => ({
+  requests: requestsPerSecond * 2,
+  durationSeconds: 2,
+  requestsPerSecond,
+  p99: 1,
+  serverCpuSeconds: cpuSeconds,
+  errors: 0,
+  detail: { socketErrors: 0, timeouts: 0, non2xx: 0, statusCodes: { '200': requestsPerSecond * 2 } },
+});
+
+describe('bench rounds', () => {
+  it('turns the order by one each round, so every scenario takes every position', () => {
+    const scenarios = ['a', 'b', 'c'];
+    assert.deepEqual(
+      [0, 1, 2, 3].map((index) => roundOrder(scenarios, index).join('')),
+      ['abc', 'bca', 'cab', 'abc'],
+    );
+  });
+
+  it('takes medians, with the mean of the middle two for an even count', () => {
+    assert.equal(median([5, 1, 3]), 3);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.ok(Number.isNaN(median([])));
+  });
+
+  it('reports the median round, not a mean a single disturbed round drags', () => {
+    const result = summarizeRounds([round(1000), round(200), round(1100)], new LatencySamples());
+    assert.equal(result.requestsPerSecond, 1000);
+    assert.equal(result.requests, 4600);
+    assert.equal(result.durationSeconds, 6);
+    assert.equal(result.detail.statusCodes['200'], 4600);
+    // 3 CPU seconds over 4,600 requests.
+    assert.ok(Math.abs(result.serverCpuMicrosPerRequest! - 3e6 / 4600) < 1e-6);
+    assert.equal(summarizeRounds([round(1000), round(900, null)], new LatencySamples()).serverCpuMicrosPerRequest, null);
+  });
+
+  it('divides each round by the baseline of the same round before taking the median', () => {
+    // The machine slowed down for round 2 for both: the per-round ratios stay 0.9.
+    const baseline = summarizeRounds([round(1000), round(500), round(1000)], new LatencySamples());
+    const row = summarizeRounds([round(900), round(450), round(900)], new LatencySamples());
+    assert.ok(Math.abs(roundRatio(row, baseline) - 0.9) < 1e-9);
+    // When the rounds disagree, dividing the medians (450 / 1000) would say 0.45:
+    const drifting = summarizeRounds([round(950), round(300), round(450)], new LatencySamples());
+    const slowingBaseline = summarizeRounds([round(1000), round(1000), round(500)], new LatencySamples());
+    assert.ok(Math.abs(roundRatio(drifting, slowingBaseline) - 0.9) < 1e-9);
+    assert.equal(drifting.requestsPerSecond / slowingBaseline.requestsPerSecond, 0.45);
+  });
+
+  it('reads the CPU time a process tree has used', { skip: !procAvailable() && 'needs /proc' }, () => {
+    const before = processTreeCpuSeconds(process.pid)!;
+    const until = Date.now() + 250;
+    let spin = 0;
+    while (Date.now() < until) spin += 1;
+    const after = processTreeCpuSeconds(process.pid)!;
+    assert.ok(spin > 0);
+    // 250 ms of spinning, read with 10 ms ticks (and a busy machine may take some of it).
+    assert.ok(after - before >= 0.1, `${after - before} s`);
+    assert.ok(after - before < 5, `${after - before} s`);
+  });
+});
