@@ -32,11 +32,11 @@ const ENCRYPTION = { alg: 'dir', enc: 'A256GCM' } as const;
 export class KeyRing {
   readonly #keys: Map<KeyPurpose, DerivedKey[]>;
   /**
-   * Tokens `unseal` opened, by purpose and hash: their claims (see `unseal`). Bounded to
-   * the cookies in use: one that dropped out costs a decryption again, and 100,000
-   * idle sessions do not each keep an entry here.
+   * Tokens `unseal` opened and their claims, per purpose, keyed by the token itself (see
+   * `unseal`). Bounded to the cookies in use: one that dropped out costs a decryption
+   * again, and 100,000 idle sessions do not each keep an entry here.
    */
-  readonly #opened = new LRUCache<string, JWTPayload>({ max: 10_000 });
+  readonly #opened = new Map<KeyPurpose, LRUCache<string, JWTPayload>>();
 
   private constructor(keys: Map<KeyPurpose, DerivedKey[]>) {
     this.#keys = keys;
@@ -127,27 +127,57 @@ export class KeyRing {
    * with an unknown key.
    *
    * Session cookies are opened on every proxied request, and a decryption costs far more
-   * than the rest of the request's authentication, so what opened is remembered, by a
-   * hash of the token: the same token always opens to the same claims, and only the
-   * expiry has to be checked again. Only tokens that opened are remembered, so forged
-   * ones are each decrypted (and refused) as before.
+   * than the rest of the request's authentication, so what opened is remembered: the
+   * same token always opens to the same claims, and only the expiry has to be checked
+   * again. Only tokens that opened are remembered, so forged ones are each decrypted (and
+   * refused) as before.
    */
   async unseal(token: string, purpose: KeyPurpose = 'cookie'): Promise<JWTPayload | null> {
-    const cacheKey = `${purpose}:${createHash('sha256').update(token).digest('base64url')}`;
-    const known = this.#opened.get(cacheKey);
-    if (known) {
-      if (typeof known.exp === 'number' && known.exp > Date.now() / 1000) return known;
-      this.#opened.delete(cacheKey);
-      return null;
-    }
+    const known = this.unsealKnown(token, purpose);
+    if (known !== undefined) return known;
     const key = this.#keyFor(purpose, token);
     if (!key) return null;
     try {
       const { payload } = await jwtDecrypt(token, await this.#aesGcm(key), { clockTolerance: 0 });
-      this.#opened.set(cacheKey, Object.freeze(payload));
+      this.#openedFor(purpose).set(detachedCopy(token), Object.freeze(payload));
       return payload;
     } catch {
       return null;
     }
   }
+
+  /**
+   * `unseal` without waiting, for a token opened before: its claims while it has not
+   * expired, `null` once it has, and `undefined` for a token not opened before (call
+   * `unseal`). The proxy path asks this first, so a known cookie costs no promise.
+   */
+  unsealKnown(token: string, purpose: KeyPurpose = 'cookie'): JWTPayload | null | undefined {
+    // Keyed by the token rather than a hash of it: a SHA-256 per request cost more than
+    // the rest of the lookup, and the token is no secret here beyond what the session
+    // store in this process already holds (its ids, the keys that seal them).
+    const opened = this.#opened.get(purpose);
+    const known = opened?.get(token);
+    if (known === undefined) return undefined;
+    if (typeof known.exp === 'number' && known.exp > Date.now() / 1000) return known;
+    opened!.delete(token);
+    return null;
+  }
+
+  #openedFor(purpose: KeyPurpose): LRUCache<string, JWTPayload> {
+    let opened = this.#opened.get(purpose);
+    if (!opened) {
+      opened = new LRUCache<string, JWTPayload>({ max: 10_000 });
+      this.#opened.set(purpose, opened);
+    }
+    return opened;
+  }
+}
+
+/**
+ * A copy of `value` that shares no memory with the string it came from. A cookie parsed
+ * out of a Cookie header is a slice of it, and V8 keeps the whole header alive for as
+ * long as the slice is: as a cache key, that would be every cookie the browser sent.
+ */
+function detachedCopy(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }

@@ -50,6 +50,8 @@ const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 
 interface Entry {
   promise: Promise<Provider>;
+  /** The same provider once discovery has succeeded, for `peek`. */
+  provider?: Provider;
   fetchedAt: number;
   failed: boolean;
 }
@@ -85,11 +87,25 @@ export class ProviderCache {
       if (now - entry.fetchedAt < maxAge) return entry.promise;
     }
     const fresh: Entry = { promise: this.#discover(issuerOrDiscoveryUrl), fetchedAt: now, failed: false };
-    fresh.promise.catch(() => {
-      fresh.failed = true;
-    });
+    fresh.promise.then(
+      (provider) => {
+        fresh.provider = provider;
+      },
+      () => {
+        fresh.failed = true;
+      },
+    );
     this.#entries.set(key, fresh);
     return fresh.promise;
+  }
+
+  /**
+   * The provider without waiting, when `get` would answer it at once from a successful
+   * discovery that is not due again; `undefined` otherwise (then call `get`).
+   */
+  peek(issuerOrDiscoveryUrl: string): Provider | undefined {
+    const entry = this.#entries.get(issuerOrDiscoveryUrl);
+    return entry?.provider !== undefined && Date.now() - entry.fetchedAt < this.#options.metadataMaxAgeMs ? entry.provider : undefined;
   }
 
   /** Drops a cached provider, e.g. after its configuration changed. */

@@ -24,6 +24,11 @@ export interface SessionStore {
    * ended the session must not bring it back.
    */
   replace?(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean>;
+  /**
+   * The record when this process holds it in memory, without waiting; `undefined` says
+   * only that it is not here (then call `get`). Stores that keep nothing in memory leave it out.
+   */
+  peek?<T = unknown>(id: string): T | undefined;
   /** The record as the shared store holds it now, past any copy this process keeps in memory. */
   fresh?<T = unknown>(id: string): Promise<T | undefined>;
   /**

@@ -35,6 +35,10 @@ export class TieredSessionStore implements SessionStore {
     this.#events.subscribe((notice) => this.forget(notice));
   }
 
+  peek<T>(id: string): T | undefined {
+    return this.memory.peek<T>(id);
+  }
+
   async get<T>(id: string): Promise<T | undefined> {
     const cached = this.memory.peek<T>(id);
     if (cached !== undefined) return cached;

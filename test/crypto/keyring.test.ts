@@ -48,6 +48,28 @@ describe('KeyRing', () => {
     assert.equal(await ring.unseal(cookie), null, 'expired, although remembered');
   });
 
+  it('opens a token it opened before without waiting, and only such a token', async () => {
+    const ring = KeyRing.fromSecrets([NEW]);
+    const expiresAt = Math.floor(Date.now() / 1000) + 1;
+    const cookie = await ring.seal({ sid: 'abc' }, expiresAt);
+    assert.equal(ring.unsealKnown(cookie), undefined, 'never opened: ask unseal');
+    // As a proxied request has it: a slice of a longer Cookie header.
+    const header = `other=1; session=${cookie}; more=2`;
+    const sliced = header.slice(header.indexOf('session=') + 'session='.length, header.indexOf('; more'));
+    assert.equal((await ring.unseal(sliced))?.sid, 'abc');
+    assert.equal(ring.unsealKnown(cookie)?.sid, 'abc', 'the same token, however it was cut out');
+    assert.equal(ring.unsealKnown(cookie, 'session-record'), undefined, 'remembered per purpose');
+
+    const tampered = cookie.slice(0, -4) + (cookie.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    assert.equal(await ring.unseal(tampered), null);
+    assert.equal(ring.unsealKnown(tampered), undefined, 'refusals are not remembered');
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 50));
+    assert.equal(ring.unsealKnown(cookie), null, 'expired, although remembered');
+    assert.equal(ring.unsealKnown(cookie), undefined, 'and forgotten');
+    assert.equal(await ring.unseal(cookie), null);
+  });
+
   it('names the fix when a stored secret was sealed with a key that is gone', async () => {
     const sealed = await KeyRing.fromSecrets([OLD]).encrypt('x');
     await assert.rejects(KeyRing.fromSecrets([NEW]).decrypt(sealed), { code: 'GH-KEYS-UNKNOWN' });

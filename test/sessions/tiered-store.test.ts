@@ -144,6 +144,17 @@ describe('TieredSessionStore across processes', () => {
     });
   }
 
+  it('peeks at its memory only: a record another process wrote is not there until read', async () => {
+    const { a, b } = await processes('peek');
+    await a.set('sess:1', { v: 1 }, inAnHour());
+    assert.deepEqual(a.peek('sess:1'), { v: 1 }, 'written here');
+    assert.equal(b.peek('sess:1'), undefined, 'in the store, not in this memory: get must ask');
+    assert.deepEqual(await b.get('sess:1'), { v: 1 });
+    assert.equal(b.peek('sess:1'), await b.get('sess:1'), 'the copy get keeps');
+    await a.delete('sess:1');
+    assert.equal(b.peek('sess:1'), undefined, 'the removal reached it');
+  });
+
   it('reads past the memory copy on demand (fresh)', async () => {
     const { a, b, backingA } = await processes('fresh');
     await a.set('sess:1', { v: 1 }, inAnHour());

@@ -187,5 +187,23 @@ describe('TokenAttempts', () => {
     await attempts.verify('live-token', accept, false);
     await attempts.verify('live-token', accept, false);
     assert.equal(accepts, 3, 'cacheAccepted=false asks every time');
+    await attempts.verify('good-token', accept, false);
+    assert.equal(accepts, 4, 'even for a token an earlier, caching configuration accepted');
+  });
+
+  it('answers accepted, unexpired tokens without waiting, and nothing else', async () => {
+    const attempts = new TokenAttempts();
+    assert.equal(attempts.accepted('good-token'), undefined, 'not verified yet');
+    await attempts.verify('good-token', async () => ({ claims: { sub: 'a' }, expiresAt: Date.now() / 1000 + 60 }));
+    assert.deepEqual(attempts.accepted('good-token')?.claims, { sub: 'a' });
+    assert.equal(attempts.accepted('good-token-2'), undefined, 'another token');
+
+    await attempts.verify('short-token', async () => ({ claims: { sub: 'b' }, expiresAt: Date.now() / 1000 + 0.05 }));
+    assert.ok(attempts.accepted('short-token'));
+    await sleep(80);
+    assert.equal(attempts.accepted('short-token'), undefined, 'expired since');
+
+    await assert.rejects(attempts.verify('junk-token', async () => Promise.reject(new TokenRejected('junk'))), TokenRejected);
+    assert.equal(attempts.accepted('junk-token'), undefined, 'a rejected token is never an accepted one');
   });
 });

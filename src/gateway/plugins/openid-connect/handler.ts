@@ -29,7 +29,16 @@ import { CallbackTiming } from './server-timing.js';
 import { openIdConnectForm } from './form.js';
 import { endsSession, isSpent, refreshExclusively, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { oidcSessionPacking } from './session-packing.js';
-import { accessTokenClaims, needsRefresh, nowSeconds, sessionExpiry, touchSession, type OidcSession, type SessionTokens } from './session-record.js';
+import {
+  accessTokenClaims,
+  needsRefresh,
+  nowSeconds,
+  sessionExpiry,
+  touchSession,
+  useNeedsWrite,
+  type OidcSession,
+  type SessionTokens,
+} from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
 import { TokenRejected, checkIssuedAt, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
@@ -80,6 +89,16 @@ export class OpenIdConnectHandler implements PluginHandler {
   readonly #clientSecret: string | undefined;
   /** Every upstream header this configuration sets: cleared first, so a client can never supply one. */
   readonly #identityHeaders: readonly string[];
+  /** The claim requirements that are set, checked on every request. */
+  readonly #requirements: ReadonlyArray<{ required: readonly string[]; claim: readonly string[]; what: string }>;
+  /** What #setUpstreamHeaders sends, worked out from the settings once. */
+  readonly #upstream: {
+    accessToken?: { name: string; prefix: string };
+    idToken?: string;
+    userinfo?: string;
+    claims: ReadonlyArray<{ claim: string; header: string }>;
+    dropsAccessTokenArgument: boolean;
+  };
 
   constructor(config: OpenIdConnectConfig, context: PluginCreateContext) {
     this.#config = config;
@@ -114,6 +133,27 @@ export class OpenIdConnectHandler implements PluginHandler {
         .filter((name): name is string => name !== undefined)
         .map((name) => name.toLowerCase()),
     ];
+    this.#requirements = (
+      [
+        [config.audience_required, config.audience_claim, 'audience'],
+        [config.scopes_required, config.scopes_claim, 'scopes'],
+        [config.groups_required, config.groups_claim, 'groups'],
+        [config.roles_required, config.roles_claim, 'roles'],
+      ] as const
+    ).flatMap(([required, claim, what]) => (required && required.length > 0 ? [{ required, claim, what }] : []));
+    const accessTokenHeader = config.upstream_access_token_header ? splitHeaderSetting(config.upstream_access_token_header) : undefined;
+    this.#upstream = {
+      ...(accessTokenHeader
+        ? { accessToken: { name: accessTokenHeader[0], prefix: accessTokenHeader[1] ? `${capitalize(accessTokenHeader[1])} ` : '' } }
+        : {}),
+      ...(config.upstream_id_token_header ? { idToken: config.upstream_id_token_header.toLowerCase() } : {}),
+      ...(config.upstream_user_info_header ? { userinfo: config.upstream_user_info_header.toLowerCase() } : {}),
+      claims: (config.upstream_headers_claims ?? []).map((claim, index) => ({
+        claim,
+        header: config.upstream_headers_names![index]!.toLowerCase(),
+      })),
+      dropsAccessTokenArgument: config.bearer_token_param_type.includes('query'),
+    };
     if ((this.#methods.has('bearer') || this.#methods.has('introspection')) && !config.audience_required) {
       this.#log.warn(
         'bearer or introspection is enabled without audience_required: any access token of this issuer is accepted; set audience_required (for Okta: api://default or your API audience)',
@@ -123,9 +163,53 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#providers.get(config.issuer).catch(() => undefined);
   }
 
-  async access(ctx: RequestContext): Promise<PluginResponse | void> {
-    const { request } = ctx;
+  access(ctx: RequestContext): PluginResponse | void | Promise<PluginResponse | void> {
     for (const name of this.#identityHeaders) ctx.upstreamHeaders.set(name, null);
+    // Most requests are decided by what this process already holds; those cost no promise.
+    const known = this.#authenticateFromMemory(ctx);
+    return known ? this.#admit(ctx, known) : this.#authenticate(ctx);
+  }
+
+  /**
+   * The identity of a request that the full path (`#authenticate`) would admit without
+   * waiting for anything and without writing anything: a bearer token accepted before
+   * and still cached, or a session cookie opened before whose session is in this
+   * process's memory, alive, not due for a refresh and with no idle-clock write due.
+   * `undefined` sends the request down the full path, which decides it from scratch.
+   */
+  #authenticateFromMemory(ctx: RequestContext): Identity | undefined {
+    const { request } = ctx;
+    const provider = this.#providers.peek(this.#config.issuer);
+    if (!provider || this.#isLogout(ctx)) return undefined;
+    const interactive = this.#methods.has('authorization_code');
+    if (interactive && isAuthorizationResponse(request)) return undefined;
+
+    const bearer = this.#bearerToken(ctx);
+    if (bearer !== undefined && (this.#methods.has('bearer') || this.#methods.has('introspection'))) {
+      const useJwt = this.#methods.has('bearer') && looksLikeJwt(bearer);
+      if (!useJwt && !(this.#methods.has('introspection') && this.#config.cache_introspection)) return undefined;
+      const verified = this.shared.tokens.accepted(bearer);
+      return verified && bearerIdentity(useJwt, verified, bearer);
+    }
+    if (this.#methods.has('refresh_token') && this.#clientRefreshToken(ctx) !== undefined) return undefined;
+    if (!(this.#methods.has('session') || interactive)) return undefined;
+
+    const handle = readCookie(request, this.#config.session_cookie_name);
+    const claims = handle === undefined ? undefined : this.#keyRing.unsealKnown(handle);
+    if (!claims || typeof claims.sid !== 'string') return undefined;
+    const session = this.#sessions.peek?.<OidcSession>(SESSION_PREFIX + claims.sid);
+    if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
+    const now = nowSeconds();
+    if (sessionExpiry(session, this.#config, now) === 0 || needsRefresh(session.tokens, now)) return undefined;
+    if (useNeedsWrite(session, this.#config, now)) return undefined;
+    if (this.#config.upstream_id_token_header && session.tokens.id_token_in_store) return undefined;
+    // What touchSession does when no write is due: the memory copy's idle clock.
+    session.last_seen = now;
+    return sessionIdentity(session);
+  }
+
+  async #authenticate(ctx: RequestContext): Promise<PluginResponse | void> {
+    const { request } = ctx;
     let provider: Provider;
     try {
       provider = await this.#providers.get(this.#config.issuer);
@@ -164,14 +248,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const loaded = await this.#loadSession(ctx, provider);
       if (loaded === 'unavailable') return errorResponse(request, 502, PROVIDER_UNAVAILABLE);
       if (loaded) {
-        return this.#admit(ctx, {
-          method: 'session',
-          sources: [loaded.claims, loaded.id_claims, loaded.userinfo ?? {}],
-          accessToken: loaded.tokens.access_token,
-          tokenType: loaded.tokens.token_type,
-          idToken: loaded.tokens.id_token,
-          userinfo: loaded.userinfo,
-        });
+        return this.#admit(ctx, sessionIdentity(loaded));
       }
     }
 
@@ -197,7 +274,7 @@ export class OpenIdConnectHandler implements PluginHandler {
         },
         useJwt || this.#config.cache_introspection,
       );
-      return { method: useJwt ? 'bearer' : 'introspection', sources: [verified.claims], accessToken: token, tokenType: 'Bearer' };
+      return bearerIdentity(useJwt, verified, token);
     } catch (error) {
       return this.#rejected('bearer token rejected', error);
     }
@@ -550,7 +627,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const config = this.#config;
     if (!config.logout_methods.includes(request.method as 'GET' | 'POST' | 'DELETE')) return false;
     if (config.logout_uri_suffix && request.path.endsWith(config.logout_uri_suffix)) return true;
-    return config.logout_query_arg !== undefined && request.query.has(config.logout_query_arg);
+    return config.logout_query_arg !== undefined && hasQuery(request) && request.query.has(config.logout_query_arg);
   }
 
   async #logout(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
@@ -625,17 +702,8 @@ export class OpenIdConnectHandler implements PluginHandler {
   }
 
   #checkRequirements(claims: ClaimSources): string | undefined {
-    const config = this.#config;
-    const checks: Array<[readonly string[] | undefined, readonly string[], string]> = [
-      [config.audience_required, config.audience_claim, 'audience'],
-      [config.scopes_required, config.scopes_claim, 'scopes'],
-      [config.groups_required, config.groups_claim, 'groups'],
-      [config.roles_required, config.roles_claim, 'roles'],
-    ];
-    for (const [required, claim, what] of checks) {
-      if (required && required.length > 0 && !satisfiesRequirement(claimValues(claims, claim), required)) {
-        return `the token does not carry the required ${what}`;
-      }
+    for (const { required, claim, what } of this.#requirements) {
+      if (!satisfiesRequirement(claimValues(claims, claim), required)) return `the token does not carry the required ${what}`;
     }
     return undefined;
   }
@@ -643,32 +711,22 @@ export class OpenIdConnectHandler implements PluginHandler {
   #setUpstreamHeaders(ctx: RequestContext, identity: Identity): void {
     const config = this.#config;
     const headers = ctx.upstreamHeaders;
-    if (config.upstream_access_token_header) {
-      const [name, scheme] = splitHeaderSetting(config.upstream_access_token_header);
-      headers.set(name, scheme ? `${capitalize(scheme)} ${identity.accessToken}` : identity.accessToken);
+    const upstream = this.#upstream;
+    if (upstream.accessToken) headers.set(upstream.accessToken.name, upstream.accessToken.prefix + identity.accessToken);
+    if (upstream.idToken && identity.idToken) headers.set(upstream.idToken, identity.idToken);
+    if (upstream.userinfo && identity.userinfo) {
+      headers.set(upstream.userinfo, Buffer.from(JSON.stringify(identity.userinfo)).toString('base64url'));
     }
-    if (config.upstream_id_token_header && identity.idToken) {
-      headers.set(config.upstream_id_token_header.toLowerCase(), identity.idToken);
-    }
-    if (config.upstream_user_info_header && identity.userinfo) {
-      headers.set(
-        config.upstream_user_info_header.toLowerCase(),
-        Buffer.from(JSON.stringify(identity.userinfo)).toString('base64url'),
-      );
-    }
-    const claimNames = config.upstream_headers_claims ?? [];
-    const headerNames = config.upstream_headers_names ?? [];
-    claimNames.forEach((claim, index) => {
+    for (const { claim, header } of upstream.claims) {
       const values = claimValues(identity.sources, [claim]);
-      const header = headerNames[index]!.toLowerCase();
       headers.set(header, values === undefined ? null : values.join(' '));
-    });
+    }
     // Credentials the gateway consumed stay at the gateway.
     if (identity.method === 'refresh_token') {
       headers.set(refreshTokenHeader(config.refresh_token_param_name), null);
       ctx.removeUpstreamQueryArgument(config.refresh_token_param_name);
     }
-    if (config.bearer_token_param_type.includes('query')) ctx.removeUpstreamQueryArgument('access_token');
+    if (upstream.dropsAccessTokenArgument && hasQuery(ctx.request)) ctx.removeUpstreamQueryArgument('access_token');
   }
 
   // ---- failure -----------------------------------------------------------------------------
@@ -723,7 +781,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const match = /^\s*bearer\s+([^\s]+)\s*$/i.exec(request.headers.authorization ?? '');
       if (match) return match[1];
     }
-    if (types.includes('query')) {
+    if (types.includes('query') && hasQuery(request)) {
       const token = request.query.get('access_token');
       if (token) return token;
     }
@@ -738,12 +796,32 @@ export class OpenIdConnectHandler implements PluginHandler {
       const value = request.headers[refreshTokenHeader(name)];
       if (typeof value === 'string' && value) return value;
     }
-    if (types.includes('query')) {
+    if (types.includes('query') && hasQuery(request)) {
       const value = request.query.get(name);
       if (value) return value;
     }
     return undefined;
   }
+}
+
+/** Whether the request has a query string: asking spares parsing one that is not there. */
+function hasQuery(request: GatewayRequest): boolean {
+  return request.url.includes('?');
+}
+
+function bearerIdentity(useJwt: boolean, verified: VerifiedToken, token: string): Identity {
+  return { method: useJwt ? 'bearer' : 'introspection', sources: [verified.claims], accessToken: token, tokenType: 'Bearer' };
+}
+
+function sessionIdentity(session: OidcSession): Identity {
+  return {
+    method: 'session',
+    sources: [session.claims, session.id_claims, session.userinfo ?? {}],
+    accessToken: session.tokens.access_token,
+    tokenType: session.tokens.token_type,
+    idToken: session.tokens.id_token,
+    userinfo: session.userinfo,
+  };
 }
 
 /** The redirect URI for a request: the configured one, else the request's own URL without its query (Kong). */
@@ -754,6 +832,7 @@ export function redirectUriFor(request: GatewayRequest, configured: readonly str
 
 /** Whether the request is an authorization response: `state` with `code` or `error`. */
 export function isAuthorizationResponse(request: GatewayRequest): boolean {
+  if (!hasQuery(request)) return false;
   const { query } = request;
   return query.has('state') && (query.has('code') || query.has('error'));
 }

@@ -49,32 +49,44 @@ export function nowSeconds(): number {
 
 /** The moment a session ends unless it is used (or rolled) again, or `0` if it already has. */
 export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): number {
-  const limits: number[] = [];
-  if (config.session_absolute_timeout > 0) limits.push(session.created_at + config.session_absolute_timeout);
-  if (config.session_idling_timeout > 0) limits.push(session.last_seen + config.session_idling_timeout);
-  if (config.session_rolling_timeout > 0) limits.push(session.rolled_at + config.session_rolling_timeout);
-  const expiry = limits.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...limits);
+  // No array and no Math.min(...spread): this runs on every proxied request.
+  let expiry = Number.MAX_SAFE_INTEGER;
+  if (config.session_absolute_timeout > 0) expiry = Math.min(expiry, session.created_at + config.session_absolute_timeout);
+  if (config.session_idling_timeout > 0) expiry = Math.min(expiry, session.last_seen + config.session_idling_timeout);
+  if (config.session_rolling_timeout > 0) expiry = Math.min(expiry, session.rolled_at + config.session_rolling_timeout);
   return expiry > now ? expiry : 0;
 }
 
 /**
  * Marks a use of the session. Returns true when the change must reach the
- * persistent store: the session rolled, or the idle clock would otherwise be stale
- * by more than a quarter of the idling timeout (at most a minute).
+ * persistent store (see `useNeedsWrite`).
  */
 export function touchSession(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
+  const persist = useNeedsWrite(session, config, now);
   session.last_seen = now;
-  let persist = false;
-  if (config.session_rolling_timeout > 0 && now - session.rolled_at >= config.session_rolling_timeout / 2) {
-    session.rolled_at = now;
-    persist = true;
+  if (persist) {
+    if (rollingDue(session, config, now)) session.rolled_at = now;
+    session.persisted_seen = now;
   }
+  return persist;
+}
+
+/**
+ * Whether a use of the session now must reach the persistent store: the session rolls,
+ * or the idle clock would otherwise be stale there by more than a quarter of the idling
+ * timeout (at most a minute). Changes nothing.
+ */
+export function useNeedsWrite(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
+  if (rollingDue(session, config, now)) return true;
   if (config.session_idling_timeout > 0) {
     const slack = Math.min(60, Math.floor(config.session_idling_timeout / 4));
-    if (now - session.persisted_seen >= slack) persist = true;
+    if (now - session.persisted_seen >= slack) return true;
   }
-  if (persist) session.persisted_seen = now;
-  return persist;
+  return false;
+}
+
+function rollingDue(session: OidcSession, config: OpenIdConnectConfig, now: number): boolean {
+  return config.session_rolling_timeout > 0 && now - session.rolled_at >= config.session_rolling_timeout / 2;
 }
 
 /**
