@@ -4,14 +4,27 @@
  * (signed cookies, `+` versus `%20`), so pairs are filtered as they were sent.
  */
 
-/** The Cookie header without the named cookies; `null` when nothing is left. */
+/**
+ * The Cookie header without the named cookies; `null` when nothing is left. Every request
+ * that carries cookies passes here, so the header is scanned in place rather than split
+ * into arrays.
+ */
 export function withoutCookies(header: string, names: ReadonlySet<string>): string | null {
-  const kept = header.split(';').filter((pair) => {
-    const eq = pair.indexOf('=');
-    const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-    return name !== '' && !names.has(name);
-  });
-  return kept.length === 0 ? null : kept.map((pair) => pair.trim()).join('; ');
+  let kept: string | null = null;
+  const length = header.length;
+  let start = 0;
+  while (start <= length) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = length;
+    const eq = header.indexOf('=', start);
+    const name = header.slice(start, eq === -1 || eq > end ? end : eq).trim();
+    if (name !== '' && !names.has(name)) {
+      const pair = header.slice(start, end).trim();
+      kept = kept === null ? pair : `${kept}; ${pair}`;
+    }
+    start = end + 1;
+  }
+  return kept;
 }
 
 /** Whether a `Set-Cookie` line sets one of the named cookies. */
