@@ -188,7 +188,7 @@ describe('TokenAttempts', () => {
     await attempts.verify('live-token', accept, false);
     assert.equal(accepts, 3, 'cacheAccepted=false asks every time');
     await attempts.verify('good-token', accept, false);
-    assert.equal(accepts, 4, 'even for a token an earlier, caching configuration accepted');
+    assert.equal(accepts, 4, 'and never answers from what a caching call left');
   });
 
   it('answers accepted, unexpired tokens without waiting, and nothing else', async () => {

@@ -113,6 +113,18 @@ describe('openid-connect: bearer tokens, introspection and refresh tokens', () =
     assert.equal((await fetch(`${stack.proxy}/introspect/x`, { headers: bearer('not-a-token') })).status, 401);
   });
 
+  it("forgets accepted tokens when the route's issuer changes: the new issuer's keys decide", async () => {
+    const { pluginId } = await protectRoute(stack, { auth_methods: ['bearer'] }, { name: 'moving', paths: ['/moving'] });
+    assert.equal((await fetch(`${stack.proxy}/moving/x`, { headers: bearer(tokens.access_token) })).status, 200);
+    // The org authorization server signs with other keys and names another issuer.
+    await stack.adminCall('PATCH', `/plugins/${pluginId}`, { config: { issuer: stack.idp.issuer('org') } });
+    let status = 200;
+    for (const deadline = Date.now() + 10_000; status === 200 && Date.now() < deadline; await sleep(100)) {
+      status = (await fetch(`${stack.proxy}/moving/x`, { headers: bearer(tokens.access_token) })).status;
+    }
+    assert.equal(status, 401, "a token accepted under the old issuer is not admitted on that word");
+  });
+
   it('exchanges a client refresh token (Refresh-Token header) and proxies with the new access token', async () => {
     assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
     const response = await fetch(`${stack.proxy}/refresh/x`, { headers: { ...API, 'refresh-token': tokens.refresh_token! } });
