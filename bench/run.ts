@@ -4,7 +4,7 @@
  * signs in once, loads each scenario with autocannon after a warm-up, and prints a
  * table that is also written as JSON and Markdown under bench/results/.
  *
- *   npm run bench                  full run (5 s warm-up, 15 s per scenario, 100,000 sessions)
+ *   npm run bench                  full run (5 s warm-up, 15 s per scenario in 15 rounds, 100,000 sessions)
  *   npm run bench -- --quick       smoke test (1 s warm-up, 2 s per scenario, 10,000 sessions)
  *   npm run bench -- --help        every option
  */
@@ -27,7 +27,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --quick               smoke test: 1 s warm-up, 2 s per scenario, 10,000 sessions, short sign-in phases
   --duration=SECONDS    measured time per scenario, over all its rounds (default 15; quick 2)
   --rounds=N            scenarios 1-6 and the peer's run interleaved in N rounds of duration/N seconds each;
-                        req/s and ratios are the medians of the rounds (default 5; quick 1)
+                        req/s and ratios are the medians of the rounds (default 15; quick 1)
   --warmup=SECONDS      warm-up per scenario, not measured (default 5; quick 1)
   --connections=N       autocannon connections (default 32)
   --sessions=N          live sessions for the memory scenario (default 100000; quick 10000; 0 skips it)
@@ -99,7 +99,7 @@ function parseOptions(argv: string[]): Options | undefined {
       connections: number(values.connections, 32, 'connections'),
       warmupSeconds: number(values.warmup, quick ? 1 : 5, 'warmup'),
       durationSeconds,
-      rounds: Math.max(1, Math.round(number(values.rounds, quick ? 1 : 5, 'rounds'))),
+      rounds: Math.max(1, Math.round(number(values.rounds, quick ? 1 : 15, 'rounds'))),
     },
     sessions: number(values.sessions, quick ? 10_000 : 100_000, 'sessions'),
     settleSeconds: number(values.settle, quick ? 2 : 60, 'settle'),

@@ -60,9 +60,12 @@ export function checkIssuedAt(payload: JWTPayload, leeway: number): void {
   }
 }
 
+/** Three non-empty parts separated by dots (JWS compact serialization); checked on every bearer request, without splitting. */
 export function looksLikeJwt(token: string): boolean {
-  const parts = token.split('.');
-  return parts.length === 3 && parts.every((part) => part.length > 0);
+  const first = token.indexOf('.');
+  if (first <= 0) return false;
+  const second = token.indexOf('.', first + 1);
+  return second > first + 1 && second < token.length - 1 && token.indexOf('.', second + 1) === -1;
 }
 
 /** Claims of a JWT the provider handed to us directly (token endpoint), or undefined for opaque tokens. */
