@@ -17,7 +17,7 @@ export const PASSWORD = 'Passw0rd!';
 /** The bootstrap token (`GATEHOUSE_ADMIN_TOKEN`) tests call the Admin API with. */
 export const ADMIN_TOKEN = 'test-bootstrap-admin-token-0123456789abcdef';
 /** Route paths whose `/callback` the stand-in accepts as a redirect URI. */
-const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other'];
+const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other', '/brief'];
 
 /**
  * Everything an end-to-end test talks to, each a real server on a loopback port:

@@ -53,6 +53,28 @@ describe('openid-connect: clients, redirects and idle sessions', () => {
     assert.equal(forbidden.headers.get('location'), `${stack.proxy}/not-for-you`);
   });
 
+  it('refuses a replayed session cookie after session_absolute_timeout, though the cookie itself lasts to the next second', async () => {
+    await protectRoute(
+      stack,
+      { auth_methods: ['authorization_code'], session_absolute_timeout: 2, session_rolling_timeout: 0 },
+      { name: 'brief', paths: ['/brief'] },
+    );
+    const { jar } = await signInThroughGateway(stack, '/brief');
+    // A browser drops the cookie at its Max-Age; a client replaying the header does not.
+    // The sealed cookie's own expiry is the session's end rounded up to a whole second.
+    const cookie = jar.header(new URL(stack.proxy))!;
+    const signedInBy = Date.now();
+    let lastAdmitted = signedInBy;
+    for (let status = 200; status === 200; await sleep(25)) {
+      status = (await fetch(`${stack.proxy}/brief`, { headers: { cookie, accept: 'application/json' } })).status;
+      if (status === 200) lastAdmitted = Date.now();
+      else assert.equal(status, 401);
+      assert.ok(Date.now() - signedInBy < 5000, 'the session ended');
+    }
+    assert.ok(lastAdmitted - signedInBy >= 1500, `in use until near its end (${lastAdmitted - signedInBy} ms)`);
+    assert.ok(lastAdmitted - signedInBy <= 2000, `not admitted after it (${lastAdmitted - signedInBy} ms)`);
+  });
+
   it('ends a session that sits idle longer than session_idling_timeout', async () => {
     const { jar } = await signInThroughGateway(stack, '/api');
     await sleep(1200);

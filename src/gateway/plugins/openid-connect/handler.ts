@@ -200,6 +200,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     const session = this.#sessions.peek?.<OidcSession>(SESSION_PREFIX + claims.sid);
     if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
     const now = nowSeconds();
+    // An ended session also has a write due (idle, rolling) or is gone from the store
+    // (absolute); asking directly keeps this path from resting on those.
     if (sessionExpiry(session, this.#config, now) === 0 || needsRefresh(session.tokens, now)) return undefined;
     if (useNeedsWrite(session, this.#config, now)) return undefined;
     if (this.#config.upstream_id_token_header && session.tokens.id_token_in_store) return undefined;

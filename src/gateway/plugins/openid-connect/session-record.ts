@@ -62,31 +62,28 @@ export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig,
  * persistent store (see `useNeedsWrite`).
  */
 export function touchSession(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
-  const persist = useNeedsWrite(session, config, now);
+  const rolls = rollingDue(session, config, now);
+  const persist = rolls || idleClockStale(session, config, now);
   session.last_seen = now;
-  if (persist) {
-    if (rollingDue(session, config, now)) session.rolled_at = now;
-    session.persisted_seen = now;
-  }
+  if (rolls) session.rolled_at = now;
+  if (persist) session.persisted_seen = now;
   return persist;
 }
 
-/**
- * Whether a use of the session now must reach the persistent store: the session rolls,
- * or the idle clock would otherwise be stale there by more than a quarter of the idling
- * timeout (at most a minute). Changes nothing.
- */
+/** Whether a use of the session now must reach the persistent store (what `touchSession` would return); changes nothing. */
 export function useNeedsWrite(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
-  if (rollingDue(session, config, now)) return true;
-  if (config.session_idling_timeout > 0) {
-    const slack = Math.min(60, Math.floor(config.session_idling_timeout / 4));
-    if (now - session.persisted_seen >= slack) return true;
-  }
-  return false;
+  return rollingDue(session, config, now) || idleClockStale(session, config, now);
 }
 
+/** The session rolls once half its rolling timeout has passed. */
 function rollingDue(session: OidcSession, config: OpenIdConnectConfig, now: number): boolean {
   return config.session_rolling_timeout > 0 && now - session.rolled_at >= config.session_rolling_timeout / 2;
+}
+
+/** The stored idle clock may lag by a quarter of the idling timeout, at most a minute. */
+function idleClockStale(session: OidcSession, config: OpenIdConnectConfig, now: number): boolean {
+  if (config.session_idling_timeout <= 0) return false;
+  return now - session.persisted_seen >= Math.min(60, Math.floor(config.session_idling_timeout / 4));
 }
 
 /**
