@@ -322,10 +322,8 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
       const cookie = overrides?.has('cookie') ? overrides.get('cookie') : headers.cookie;
       if (typeof cookie === 'string') {
         const filtered = withoutCookies(cookie, reserved);
-        if (filtered !== cookie) {
-          overrides = new Map(overrides ?? []);
-          overrides.set('cookie', filtered);
-        }
+        // The plugins' map belongs to this request: add to it rather than copy it.
+        if (filtered !== cookie) (overrides ??= new Map()).set('cookie', filtered);
       }
     }
     upstreamHeaders = upstreamRequestHeaders(req, {

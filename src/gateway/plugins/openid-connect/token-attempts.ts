@@ -10,11 +10,17 @@ export interface VerifiedToken {
 }
 
 /**
- * Answers about presented tokens (bearer, introspection, client refresh tokens), keyed
- * by a hash of the token so the cache never holds a token. Accepted tokens cost a map
- * lookup until they expire; rejected ones are remembered briefly, and identical tokens
- * in flight share one provider call, so junk tokens cannot make the gateway hammer
- * the provider (and burn its rate limits).
+ * Answers about presented tokens (bearer, introspection, client refresh tokens).
+ * Accepted tokens cost a map lookup until they expire; rejected ones are remembered
+ * briefly, and identical tokens in flight share one provider call, so junk tokens cannot
+ * make the gateway hammer the provider (and burn its rate limits).
+ *
+ * Accepted tokens are keyed by the token itself: a SHA-256 of a 1 KB token cost more
+ * than the rest of a bearer request's authentication, and a token the provider issued
+ * and this process verified is no more exposed here than the access tokens its session
+ * store holds. Everything else is keyed by a hash, so a client's junk (up to the header
+ * size limit) costs each entry 43 characters, and the cache never holds a token that
+ * was not valid.
  */
 export class TokenAttempts {
   readonly #accepted: LRUCache<string, VerifiedToken>;
@@ -32,16 +38,16 @@ export class TokenAttempts {
    * `cache_introspection=false`); rejections are always cached briefly.
    */
   async verify(token: string, check: () => Promise<VerifiedToken>, cacheAccepted = true): Promise<VerifiedToken> {
-    const key = tokenKey(token);
-    const accepted = cacheAccepted ? this.#accepted.get(key) : undefined;
+    const accepted = cacheAccepted ? this.#accepted.get(token) : undefined;
     if (accepted && accepted.expiresAt > nowSeconds()) return accepted;
+    const key = tokenKey(token);
     const rejected = this.#rejected.get(key);
     if (rejected !== undefined) throw new TokenRejected(rejected);
     let running = this.#inFlight.get(key);
     if (!running) {
       running = check().then(
         (answer) => {
-          if (cacheAccepted && answer.expiresAt > nowSeconds()) this.#accepted.set(key, answer);
+          if (cacheAccepted && answer.expiresAt > nowSeconds()) this.#accepted.set(token, answer);
           return answer;
         },
         (error: unknown) => {
@@ -63,14 +69,14 @@ export class TokenAttempts {
    * for anything else (then call `verify`).
    */
   accepted(token: string): VerifiedToken | undefined {
-    const accepted = this.#accepted.get(tokenKey(token));
+    const accepted = this.#accepted.get(token);
     return accepted && accepted.expiresAt > nowSeconds() ? accepted : undefined;
   }
 }
 
 /**
  * SHA-256 of the token, with Node's one-shot `crypto.hash` where it exists (Node 20.12
- * and later): about half the cost of a Hash object, on every bearer request.
+ * and later): about half the cost of a Hash object.
  */
 const tokenKey: (token: string) => string =
   typeof crypto.hash === 'function'
