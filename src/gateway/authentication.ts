@@ -1,5 +1,5 @@
 import type { ConsumerEntity } from './entities.js';
-import type { RequestContext } from './plugin.js';
+import { clearUpstreamHeader, type RequestContext } from './plugin.js';
 
 /** The headers Kong sets for an authenticated consumer; a client must never be able to set them itself. */
 export const CONSUMER_HEADERS = [
@@ -23,10 +23,14 @@ export function setAuthenticatedConsumer(
 ): void {
   ctx.consumer = consumer;
   ctx.credential = credential;
-  const headers = ctx.upstreamHeaders;
-  headers.set('x-consumer-id', consumer?.id ?? null);
-  headers.set('x-consumer-username', consumer?.username ?? null);
-  headers.set('x-consumer-custom-id', consumer?.custom_id ?? null);
-  headers.set('x-credential-identifier', credential);
-  headers.set('x-anonymous-consumer', anonymous ? 'true' : null);
+  setOrClear(ctx, 'x-consumer-id', consumer?.id);
+  setOrClear(ctx, 'x-consumer-username', consumer?.username);
+  setOrClear(ctx, 'x-consumer-custom-id', consumer?.custom_id);
+  setOrClear(ctx, 'x-credential-identifier', credential);
+  setOrClear(ctx, 'x-anonymous-consumer', anonymous ? 'true' : null);
+}
+
+function setOrClear(ctx: RequestContext, name: string, value: string | null | undefined): void {
+  if (value === null || value === undefined) clearUpstreamHeader(ctx, name);
+  else ctx.upstreamHeaders.set(name, value);
 }

@@ -170,6 +170,17 @@ export interface RequestContext {
   log: Logger;
 }
 
+/**
+ * Removes a header from the upstream request, whether the client sent it or an earlier
+ * plugin set it. One that neither did stays out of `upstreamHeaders`: authentication
+ * plugins clear every header a client could forge on every request, and most requests
+ * carry none of them.
+ */
+export function clearUpstreamHeader(ctx: RequestContext, name: string): void {
+  const key = name.toLowerCase();
+  if (ctx.request.headers[key] !== undefined || ctx.upstreamHeaders.has(key)) ctx.upstreamHeaders.set(key, null);
+}
+
 /** Adds a response header without dropping earlier values of the same name. */
 export function addResponseHeader(ctx: RequestContext, name: string, value: string): void {
   const key = name.toLowerCase();

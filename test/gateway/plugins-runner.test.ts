@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { EchoReply, EchoUpstream } from '../../src/gateway/echo-upstream.js';
 import { startEchoUpstream } from '../../src/gateway/echo-upstream.js';
 import type { GatewayConfiguration } from '../../src/gateway/entities.js';
-import { addResponseHeader, type PluginDefinition, type PluginHandler, type RequestContext } from '../../src/gateway/plugin.js';
+import { addResponseHeader, clearUpstreamHeader, type PluginDefinition, type PluginHandler, type RequestContext } from '../../src/gateway/plugin.js';
 import {
   makeConfig,
   makeConsumer,
@@ -90,6 +90,21 @@ function definitions(recorder: Recorder): Map<string, PluginDefinition> {
     },
   };
 
+  // Runs last on its route: clears headers and says which ones it had to record.
+  const clearer: PluginDefinition<{ names: string[] }> = {
+    name: 'clearer',
+    priority: 400,
+    configSchema: z.object({ names: z.array(z.string()) }),
+    secretFields: [],
+    create: (config) => ({
+      access(ctx) {
+        for (const name of config.names) clearUpstreamHeader(ctx, name);
+        const recorded = config.names.filter((name) => ctx.upstreamHeaders.has(name.toLowerCase()));
+        ctx.upstreamHeaders.set('x-cleared', recorded.join(','));
+      },
+    }),
+  };
+
   const broken: PluginDefinition = {
     name: 'broken',
     priority: 100,
@@ -125,7 +140,7 @@ function definitions(recorder: Recorder): Map<string, PluginDefinition> {
   };
 
   return new Map<string, PluginDefinition>(
-    [gate, tagger, follower, broken, exploding, httpsOnly].map((d) => [d.name, d as PluginDefinition]),
+    [gate, tagger, follower, clearer, broken, exploding, httpsOnly].map((d) => [d.name, d as PluginDefinition]),
   );
 }
 
@@ -143,6 +158,7 @@ describe('plugin runner and snapshots', () => {
     broken: makeRoute({ name: 'broken', paths: ['/broken'], serviceId: service.id }),
     exploding: makeRoute({ name: 'exploding', paths: ['/exploding'], serviceId: service.id }),
     disabled: makeRoute({ name: 'disabled', paths: ['/disabled'], serviceId: service.id }),
+    cleared: makeRoute({ name: 'cleared', paths: ['/cleared'], serviceId: service.id }),
   };
   const plugins = {
     globalTagger: makePlugin({ name: 'tagger', config: { value: 'global' } }),
@@ -151,6 +167,7 @@ describe('plugin runner and snapshots', () => {
     disabledRouteTagger: makePlugin({ name: 'tagger', config: { value: 'disabled' }, route: { id: routes.disabled.id }, enabled: false }),
     gate: makePlugin({ name: 'gate', config: { header: 'x-deny' } }),
     follower: makePlugin({ name: 'follower', service: { id: service.id } }),
+    clearer: makePlugin({ name: 'clearer', config: { names: ['x-tag', 'X-Client-Only', 'x-nobody'] }, route: { id: routes.cleared.id } }),
     broken: makePlugin({ name: 'broken', route: { id: routes.broken.id } }),
     exploding: makePlugin({ name: 'exploding', route: { id: routes.exploding.id } }),
     httpsOnly: makePlugin({ name: 'https-only-marker', protocols: ['https'] }),
@@ -186,6 +203,16 @@ describe('plugin runner and snapshots', () => {
     assert.equal(res.headers['set-cookie'], 'tag=1; Path=/');
     assert.equal(res.headers['x-tag-response'], 'service');
     assert.equal(res.headers['x-upstream-status-seen'], '200', 'response handlers may edit the upstream headers');
+  });
+
+  it('clears upstream headers a client sent or an earlier plugin set, and records no others', async () => {
+    const res = await call(`${gateway.url}/cleared`, { headers: { 'x-client-only': 'forged', 'x-keep': 'yes' } });
+    assert.equal(res.status, 200);
+    const reply = res.json<EchoReply>();
+    assert.equal(reply.headers['x-tag'], undefined, 'set by tagger, cleared');
+    assert.equal(reply.headers['x-client-only'], undefined, 'sent by the client, cleared');
+    assert.equal(reply.headers['x-keep'], 'yes');
+    assert.equal(reply.headers['x-cleared'], 'x-tag,X-Client-Only', 'a header nobody sent or set is not recorded');
   });
 
   it('applies the most specific plugin of a name', async () => {

@@ -7,6 +7,7 @@ import { setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../entities.js';
 import {
   addResponseHeader,
+  clearUpstreamHeader,
   type GatewayRequest,
   type PluginCreateContext,
   type PluginDefinition,
@@ -164,7 +165,7 @@ export class OpenIdConnectHandler implements PluginHandler {
   }
 
   access(ctx: RequestContext): PluginResponse | void | Promise<PluginResponse | void> {
-    for (const name of this.#identityHeaders) ctx.upstreamHeaders.set(name, null);
+    for (const name of this.#identityHeaders) clearUpstreamHeader(ctx, name);
     // Most requests are decided by what this process already holds; those cost no promise.
     const known = this.#authenticateFromMemory(ctx);
     return known ? this.#admit(ctx, known) : this.#authenticate(ctx);

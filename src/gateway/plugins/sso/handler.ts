@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession, type OrganizationSession } from '../../../identity/organization-session.js';
-import type { PluginDefinition, PluginHandler, PluginResponse, RequestContext } from '../../plugin.js';
+import { clearUpstreamHeader, type PluginDefinition, type PluginHandler, type PluginResponse, type RequestContext } from '../../plugin.js';
 import { readCookie } from '../openid-connect/cookies.js';
 import { errorResponse, isApiClient, redirect, sameOriginTarget } from '../openid-connect/responses.js';
 import { ssoConfigSchema, type SsoConfig } from './schema.js';
@@ -34,7 +34,7 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
 
     return {
       async access(ctx: RequestContext): Promise<PluginResponse | void> {
-        for (const name of HEADERS) ctx.upstreamHeaders.set(name, null);
+        for (const name of HEADERS) clearUpstreamHeader(ctx, name);
         const organization = identity.organization(config.organization);
         if (!organization) {
           ctx.log.error({ organization: config.organization }, 'the sso plugin names an organization that does not exist');
