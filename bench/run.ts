@@ -4,7 +4,7 @@
  * signs in once, loads each scenario with autocannon after a warm-up, and prints a
  * table that is also written as JSON and Markdown under bench/results/.
  *
- *   npm run bench                  full run (5 s warm-up, 15 s per scenario in 15 rounds, 100,000 sessions)
+ *   npm run bench                  full run (5 s warm-up, 18 s per scenario in 18 rounds, 100,000 sessions)
  *   npm run bench -- --quick       smoke test (1 s warm-up, 2 s per scenario, 10,000 sessions)
  *   npm run bench -- --help        every option
  */
@@ -25,9 +25,10 @@ import { ORGANIZATION, ROUTES, startStack, type BenchStack } from './lib/stack.j
 const USAGE = `Usage: npm run bench -- [options]
 
   --quick               smoke test: 1 s warm-up, 2 s per scenario, 10,000 sessions, short sign-in phases
-  --duration=SECONDS    measured time per scenario, over all its rounds (default 15; quick 2)
-  --rounds=N            scenarios 1-6 and the peer's run interleaved in N rounds of duration/N seconds each;
-                        req/s and ratios are the medians of the rounds (default 15; quick 1)
+  --duration=SECONDS    measured time per scenario, over all its rounds (default 18; quick 2)
+  --rounds=N            scenarios 1-6 and the peer's run interleaved in N rounds of duration/N seconds each,
+                        ordered by a Williams design (balanced over multiples of 6 rounds, 18 with the peer);
+                        req/s and ratios are the medians of the rounds (default 18; quick 1)
   --warmup=SECONDS      warm-up per scenario, not measured (default 5; quick 1)
   --connections=N       autocannon connections (default 32)
   --sessions=N          live sessions for the memory scenario (default 100000; quick 10000; 0 skips it)
@@ -89,7 +90,7 @@ function parseOptions(argv: string[]): Options | undefined {
     return parsed;
   };
   if (values.gateway !== 'dist' && values.gateway !== 'tsx') throw new Error(`--gateway must be dist or tsx, got ${values.gateway}`);
-  const durationSeconds = number(values.duration, quick ? 2 : 15, 'duration');
+  const durationSeconds = number(values.duration, quick ? 2 : 18, 'duration');
   const parts = values.only === undefined ? PARTS : values.only.split(',').map((part) => part.trim());
   const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
   if (unknown.length > 0) throw new Error(`--only takes ${PARTS.join(', ')}; unknown: ${unknown.join(', ')}`);
@@ -99,7 +100,7 @@ function parseOptions(argv: string[]): Options | undefined {
       connections: number(values.connections, 32, 'connections'),
       warmupSeconds: number(values.warmup, quick ? 1 : 5, 'warmup'),
       durationSeconds,
-      rounds: Math.max(1, Math.round(number(values.rounds, quick ? 1 : 15, 'rounds'))),
+      rounds: Math.max(1, Math.round(number(values.rounds, quick ? 1 : 18, 'rounds'))),
     },
     sessions: number(values.sessions, quick ? 10_000 : 100_000, 'sessions'),
     settleSeconds: number(values.settle, quick ? 2 : 60, 'settle'),

@@ -15,8 +15,8 @@ export interface InterleavedScenario {
  * Loads every scenario in short rounds instead of one long run each. On a shared machine
  * the speed available drifts by tens of percent over a minute; run one after the other,
  * a scenario and the baseline it is divided by meet different machines. Interleaved, every
- * round holds one run of each, the order turning by one each round so that none always
- * follows the same neighbour, and a ratio can be taken within a round and its median kept.
+ * round holds one run of each, in an order that changes from round to round (see
+ * roundOrder), and a ratio can be taken within a round and its median kept.
  *
  * Every route is warmed up once first (JIT, connection pools, caches), so that the first
  * scenario does not meet a colder server than the rest.
@@ -35,6 +35,10 @@ export async function loadInterleaved(
   }
   const rounds = Math.max(1, Math.round(settings.rounds));
   const seconds = settings.durationSeconds / rounds;
+  const cycle = williamsCycle(scenarios.length);
+  if (rounds > 1 && rounds % cycle !== 0) {
+    log(`  note: the order is balanced over whole cycles of ${cycle} rounds; ${rounds} rounds are not (use --rounds=${Math.ceil(rounds / cycle) * cycle})`);
+  }
   const runs = new Map(scenarios.map((scenario) => [scenario.id, [] as LoadRound[]]));
   const samples = new Map(scenarios.map((scenario) => [scenario.id, new LatencySamples()]));
   for (let round = 0; round < rounds; round += 1) {
@@ -48,8 +52,27 @@ export async function loadInterleaved(
   return new Map(scenarios.map((scenario) => [scenario.id, summarizeRounds(runs.get(scenario.id)!, samples.get(scenario.id)!)]));
 }
 
-/** Round r runs the scenarios starting from the r-th: each takes every position once in as many rounds as there are scenarios. */
+/**
+ * The order of round `round`: a row of a Williams design, a Latin square balanced for
+ * first-order carry-over. Over n rounds (2n for an odd number of scenarios) every
+ * scenario takes every position equally often and follows every other scenario equally
+ * often. What a run leaves behind (garbage for the server to collect, sockets closing,
+ * a server left idle while the upstream was loaded directly) then falls on every scenario
+ * alike. A plain rotation would not do: it keeps the cyclic order, so each scenario would
+ * always follow the same neighbour, and the baseline always the direct-upstream run.
+ */
 export function roundOrder<T>(scenarios: readonly T[], round: number): T[] {
-  const start = round % scenarios.length;
-  return [...scenarios.slice(start), ...scenarios.slice(0, start)];
+  const n = scenarios.length;
+  const cycle = williamsCycle(n);
+  const row = round % cycle;
+  // First row 0, 1, n-1, 2, n-2, …; row r adds r (mod n); an odd n adds the mirrored rows.
+  const shift = row % n;
+  const order = Array.from({ length: n }, (_, j) => (j === 0 ? 0 : j % 2 === 1 ? (j + 1) / 2 : n - j / 2));
+  const shifted = order.map((index) => scenarios[(index + shift) % n]!);
+  return row < n ? shifted : shifted.reverse();
+}
+
+/** Rounds in one whole Williams design for n scenarios: over a multiple of this, the order is balanced. */
+export function williamsCycle(n: number): number {
+  return n <= 1 ? 1 : n % 2 === 0 ? n : 2 * n;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { roundOrder } from '../../bench/lib/interleave.js';
+import { roundOrder, williamsCycle } from '../../bench/lib/interleave.js';
 import { LatencySamples, median, summarizeRounds, type LoadRound } from '../../bench/lib/load.js';
 import { processTreeCpuSeconds, procAvailable } from '../../bench/lib/processes.js';
 import { roundRatio } from '../../bench/lib/report.js';
@@ -16,12 +16,26 @@ const round = (requestsPerSecond: number, cpuSeconds: number | null = 1): LoadRo
 });
 
 describe('bench rounds', () => {
-  it('turns the order by one each round, so every scenario takes every position', () => {
-    const scenarios = ['a', 'b', 'c'];
-    assert.deepEqual(
-      [0, 1, 2, 3].map((index) => roundOrder(scenarios, index).join('')),
-      ['abc', 'bca', 'cab', 'abc'],
-    );
+  it('orders rounds by a Williams design: every position, and every neighbour, equally often', () => {
+    for (const n of [2, 3, 5, 6, 9]) {
+      const scenarios = Array.from({ length: n }, (_, index) => index);
+      const cycle = williamsCycle(n);
+      assert.equal(cycle, n % 2 === 0 ? n : 2 * n);
+      const positions = new Map<string, number>();
+      const follows = new Map<string, number>();
+      for (let round = 0; round < cycle; round++) {
+        const order = roundOrder(scenarios, round);
+        assert.deepEqual([...order].sort((a, b) => a - b), scenarios, `round ${round} runs each scenario once`);
+        order.forEach((scenario, position) => positions.set(`${scenario}@${position}`, (positions.get(`${scenario}@${position}`) ?? 0) + 1));
+        for (let i = 1; i < n; i++) follows.set(`${order[i - 1]}>${order[i]}`, (follows.get(`${order[i - 1]}>${order[i]}`) ?? 0) + 1);
+      }
+      const each = cycle / n;
+      assert.equal(positions.size, n * n, `n=${n}: every scenario in every position`);
+      assert.ok([...positions.values()].every((count) => count === each), `n=${n}: equally often`);
+      assert.equal(follows.size, n * (n - 1), `n=${n}: every scenario after every other`);
+      assert.ok([...follows.values()].every((count) => count === cycle / n), `n=${n}: equally often`);
+      assert.deepEqual(roundOrder(scenarios, cycle), roundOrder(scenarios, 0), 'the design repeats');
+    }
   });
 
   it('takes medians, with the mean of the middle two for an even count', () => {
