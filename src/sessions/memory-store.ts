@@ -35,8 +35,9 @@ const PROBATION_MAX = 16;
  * are packed while their objects are still young, so they die in V8's young generation
  * instead of leaving the old one full of holes, and cannot push busy sessions out.
  * A record is packed once, however often it was rewritten on probation.
- * Packing happens on leaving a segment, from the record as it is then (callers change
- * records in place: a session's last-seen time), so a write never pays for it.
+ * Packing happens just after leaving a segment (on the next turn of the event loop),
+ * from the record as it is then (callers change records in place: a session's last-seen
+ * time), so a write never pays for it.
  */
 export class MemorySessionStore implements SessionStore {
   readonly #entries: LRUCache<string, Entry>;
@@ -46,6 +47,8 @@ export class MemorySessionStore implements SessionStore {
   /** Subject → the ids of its records: one id as a string, more as a set (most subjects have one). */
   readonly #bySubject = new Map<string, string | Set<string>>();
   readonly #packings: Array<[prefix: string, packing: RecordPacking]> = [];
+  /** Ids that left the unpacked segments, to be packed on the next turn of the event loop. */
+  readonly #leaving = new Set<string>();
 
   /**
    * A persistent store behind this one holds every record whole and removes by subject
@@ -67,7 +70,7 @@ export class MemorySessionStore implements SessionStore {
     });
     const inUseMax = options.inUseMax ?? DEFAULT_IN_USE_MAX;
     const packOnEviction = (_: true, id: string, reason: LRUCache.DisposeReason) => {
-      if (reason === 'evict') this.#pack(id);
+      if (reason === 'evict') this.#packLater(id);
     };
     this.#inUse = new LRUCache<string, true>({ max: inUseMax, dispose: packOnEviction });
     this.#probation = new LRUCache<string, true>({ max: Math.min(PROBATION_MAX, inUseMax), dispose: packOnEviction });
@@ -96,11 +99,11 @@ export class MemorySessionStore implements SessionStore {
       entry.value = entry.packing.unpack(entry.value as string);
       entry.packed = false;
       this.#inUse.set(id, true);
-    } else if (this.#probation.has(id)) {
+    } else if (this.#inUse.get(id) === undefined) {
+      // Unpacked and not in use: on probation, and used again now. (A busy session is
+      // answered by the lookup in the condition, which also marks it most recent.)
       this.#probation.delete(id);
       this.#inUse.set(id, true);
-    } else {
-      this.#inUse.get(id);
     }
     return entry.value as T;
   }
@@ -170,7 +173,25 @@ export class MemorySessionStore implements SessionStore {
     return this.#entries.size;
   }
 
-  /** Packs a record leaving the unpacked segments, as it is now. */
+  /**
+   * Records leaving the unpacked segments are packed on the next turn of the event loop,
+   * not by the write that pushed them out: a sign-in does not wait for another session's
+   * compression (a third of a millisecond when the process was idle), and a record used
+   * again in between stays unpacked.
+   */
+  #packLater(id: string): void {
+    if (this.#leaving.size === 0) setImmediate(() => this.#packLeaving());
+    this.#leaving.add(id);
+  }
+
+  #packLeaving(): void {
+    for (const id of this.#leaving) {
+      if (!this.#inUse.has(id) && !this.#probation.has(id)) this.#pack(id);
+    }
+    this.#leaving.clear();
+  }
+
+  /** Packs a record, as it is now. */
   #pack(id: string): void {
     const entry = this.#entries.peek(id);
     if (entry?.packing && !entry.packed) {

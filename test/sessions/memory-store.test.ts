@@ -4,6 +4,8 @@ import { MemorySessionStore } from '../../src/sessions/memory-store.js';
 import type { RecordPacking } from '../../src/sessions/store.js';
 
 const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
+/** Records leaving the unpacked segments are packed on the next turn of the event loop. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('MemorySessionStore', () => {
   it('stores, expires, takes once, and deletes by subject', async () => {
@@ -47,6 +49,8 @@ describe('MemorySessionStore', () => {
     await store.set('sess:3', { n: 3, seen: 0 }, inAMinute(), 'bob');
     assert.equal(packing.packed, 0, 'writing records does not pack them');
     await store.set('sess:4', { n: 4, seen: 0 }, inAMinute(), 'bob');
+    assert.equal(packing.packed, 0, 'not by the write that pushed sess:2 out');
+    await nextTurn();
     assert.equal(packing.packed, 1, 'sess:2, written and never used, left probation packed; sess:1, used, stayed');
     assert.equal(await store.get('sess:1'), first);
 
@@ -54,6 +58,7 @@ describe('MemorySessionStore', () => {
     assert.equal(packing.unpacked, 1);
     assert.deepEqual(await store.get('sess:3'), { n: 3, seen: 0 }, 'used again from probation');
     assert.equal(packing.unpacked, 1, 'still unpacked');
+    await nextTurn();
     assert.equal(packing.packed, 2, 'sess:2 and sess:3 are the two in use now: sess:1 was packed');
     const again = await store.get<{ n: number; seen: number }>('sess:1');
     assert.deepEqual(again, { n: 1, seen: 5 }, 'the change made in place survived packing');
@@ -70,13 +75,36 @@ describe('MemorySessionStore', () => {
     await store.set('sess:busy', { n: 0 }, inAMinute(), 'bob');
     assert.deepEqual(await store.get('sess:busy'), { n: 0 }, 'used again: in use');
     let others = 0;
-    while (packing.packed === 0 && others < 1_000) store.put(`sess:other-${others++}`, { n: -1 }, inAMinute());
+    while (packing.packed === 0 && others < 1_000) {
+      store.put(`sess:other-${others++}`, { n: -1 }, inAMinute());
+      await nextTurn();
+    }
     assert.ok(others > 0 && others < 100, `packed after a short probation (${others} newer records)`);
     assert.equal(packing.packed, 1, 'packed once');
     assert.deepEqual(await store.get('sess:once'), { n: 3 });
     assert.equal(packing.unpacked, 1);
     assert.deepEqual(await store.get('sess:busy'), { n: 0 });
     assert.equal(packing.unpacked, 1, 'the record in use was never packed');
+  });
+
+  it('leaves a record used again before its packing turn unpacked, and packs none that are gone', async () => {
+    const packing = countingPacking();
+    const store = new MemorySessionStore({ inUseMax: 1 });
+    store.packWith('sess:', packing);
+    store.put('sess:a', { n: 1 }, inAMinute());
+    store.put('sess:b', { n: 2 }, inAMinute());
+    store.put('sess:c', { n: 3 }, inAMinute());
+    store.put('sess:d', { n: 4 }, inAMinute());
+    // Probation holds one: a, b and c left it, in that order, within this turn.
+    assert.deepEqual(store.peek('sess:a'), { n: 1 }, 'used again before its turn');
+    await store.delete('sess:b');
+    store.put('sess:c', { n: 30 }, inAMinute());
+    await nextTurn();
+    assert.equal(packing.packed, 1, 'only d, which the rewrite of c pushed out: a is in use, b is gone, c is on probation again');
+    assert.equal(store.peek('sess:a'), store.peek('sess:a'), 'a: still the same unpacked object');
+    assert.equal(packing.unpacked, 0);
+    assert.deepEqual(store.peek('sess:d'), { n: 4 });
+    assert.equal(packing.unpacked, 1, 'd was the packed one');
   });
 
   it('ends packed records by expiry, subject, take and delete', async () => {
@@ -126,6 +154,7 @@ describe('MemorySessionStore', () => {
     store.packWith('sess:', packing);
     await store.set('sess:a', { n: 1 }, inAMinute(), 'alice');
     await store.set('sess:b', { n: 2 }, inAMinute(), 'bob');
+    await nextTurn();
     assert.equal(packing.packed, 1, 'sess:a was packed');
     await store.set('sess:a', { n: 3 }, inAMinute(), 'alice');
     assert.equal(packing.unpacked, 0, 'a rewrite does not unpack what it replaces');
