@@ -185,10 +185,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   #packLeaving(): void {
-    for (const id of this.#leaving) {
-      if (!this.#inUse.has(id) && !this.#probation.has(id)) this.#pack(id);
-    }
+    const leaving = [...this.#leaving];
     this.#leaving.clear();
+    for (const id of leaving) {
+      if (this.#inUse.has(id) || this.#probation.has(id)) continue;
+      try {
+        this.#pack(id);
+      } catch {
+        // Packing only saves memory: a record that cannot be packed stays whole, and no
+        // write is there to be told (this runs on its own turn of the event loop).
+      }
+    }
   }
 
   /** Packs a record, as it is now. */

@@ -107,6 +107,27 @@ describe('MemorySessionStore', () => {
     assert.equal(packing.unpacked, 1, 'd was the packed one');
   });
 
+  it('keeps a record that cannot be packed whole, and goes on packing the others', async () => {
+    const packing = countingPacking();
+    const store = new MemorySessionStore({ inUseMax: 1 });
+    store.packWith('sess:', {
+      pack: (record, options) => {
+        if ((record as { n: number }).n === 1) throw new Error('cannot pack this one');
+        return packing.pack(record, options);
+      },
+      unpack: (text) => packing.unpack(text),
+    });
+    store.put('sess:a', { n: 1 }, inAMinute());
+    store.put('sess:b', { n: 2 }, inAMinute());
+    await nextTurn();
+    store.put('sess:c', { n: 3 }, inAMinute());
+    await nextTurn();
+    assert.equal(packing.packed, 1, 'b was packed after a failed to');
+    assert.deepEqual(store.peek('sess:a'), { n: 1 }, 'a is still there, whole');
+    assert.deepEqual(store.peek('sess:b'), { n: 2 });
+    assert.equal(packing.unpacked, 1);
+  });
+
   it('ends packed records by expiry, subject, take and delete', async () => {
     const packing = countingPacking();
     const store = new MemorySessionStore({ inUseMax: 1 });
