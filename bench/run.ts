@@ -26,8 +26,8 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --quick               smoke test: 1 s warm-up, 2 s per scenario, 10,000 sessions, short sign-in phases
   --duration=SECONDS    measured time per scenario, over all its rounds (default 18; quick 2)
-  --rounds=N            scenarios 1-6 and the peer's run interleaved in N rounds of duration/N seconds each,
-                        ordered by a Williams design (balanced over multiples of 6 rounds, 18 with the peer);
+  --rounds=N            scenarios 1-6 (and, apart, the peer's three) interleaved in N rounds of duration/N
+                        seconds each, ordered by a Williams design (balanced over multiples of 6 rounds);
                         req/s and ratios are the medians of the rounds (default 18; quick 1)
   --warmup=SECONDS      warm-up per scenario, not measured (default 5; quick 1)
   --connections=N       autocannon connections (default 32)
