@@ -5,11 +5,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ensureBuilt } from '../../bench/lib/gatehouse-cli.js';
 import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
 
 /** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+/** What `npm start` runs after `npm install` built the package: the quick start's two commands. */
+const BUILT_CLI = ['dist/cli/main.js'];
 /** The demo's bootstrap token (GATEHOUSE_ADMIN_TOKEN): the demo calls its own Admin API with it. */
 const DEMO_ADMIN_TOKEN = 'cli-demo-admin-token-0123456789abcdefghij';
 
@@ -82,9 +85,19 @@ describe('gatehouse CLI', () => {
   });
 
   it('runs the demo: sign in at the stand-in and reach the echo upstream through /demo', async () => {
+    await runDemo(CLI);
+  });
+
+  it('runs the demo from the built package, as `npm start` does', async () => {
+    // `npm ci` builds dist/ (the prepare script); elsewhere it is rebuilt when src/ is newer.
+    ensureBuilt(() => undefined);
+    await runDemo(BUILT_CLI);
+  });
+
+  async function runDemo(cli: string[]): Promise<void> {
     const dir = tempDir();
     const [proxy, admin, idp, upstream] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const child = spawn(process.execPath, [...CLI, 'demo'], {
+    const child = spawn(process.execPath, [...cli, 'demo'], {
       env: {
         ...process.env,
         GATEHOUSE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
@@ -149,5 +162,5 @@ describe('gatehouse CLI', () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
-  });
+  }
 });
