@@ -373,4 +373,26 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.equal((await stack.adminCall('GET', `/plugins/${plugin.id}`)).id, plugin.id);
     await page.close();
   });
+
+  it('editing a plugin that names both a route and a service keeps both', async () => {
+    // Kong's Admin API allows it; the console only ever makes one or the other.
+    const page = await ownerPage();
+    const plugin = (await page.evaluate(`(async () => {
+      const { api } = await import('/assets/console.js');
+      return (await api('POST', '/plugins', { name: 'acl', route: { id: '${created.routeId}' }, service: { id: '${created.serviceId}' }, config: { allow: ['admins'] } })).body;
+    })()`)) as { id: string };
+    assert.match(plugin.id, new RegExp(`^${ID}$`));
+    await page.goto(`${consoleUrl}/gateway/plugins/${plugin.id}/edit`);
+    const scope = page.getByLabel('Route or service');
+    assert.equal(await scope.inputValue(), `route:${created.routeId} service:${created.serviceId}`);
+    assert.equal(await scope.locator('option:checked').innerText(), 'Route console-app on service console-app');
+    await page.getByLabel('Allow', { exact: true }).fill('admins\nops');
+    await page.getByRole('button', { name: 'Save plugin' }).click();
+    await page.waitForURL((url) => url.pathname === `/gateway/plugins/${plugin.id}`);
+    const stored = await stack.adminCall('GET', `/plugins/${plugin.id}`);
+    assert.deepEqual(stored.config.allow, ['admins', 'ops']);
+    assert.equal(stored.route?.id, created.routeId);
+    assert.equal(stored.service?.id, created.serviceId, 'the service is still named');
+    await page.close();
+  });
 });

@@ -14,7 +14,7 @@
  *   boolean       a checkbox → true/false; tristate: a select of "", "true", "false"
  *   secret        write-only: empty keeps a stored secret (sent as `[redacted]`)
  *   ref           an entity's id → {id} (`service`, `consumer`)
- *   scope         `route:ID` or `service:ID` → {route: {id}} or {service: {id}}
+ *   scope         `route:ID`, `service:ID` or both, space-separated → {route: {id}}, {service: {id}}
  *
  * Type-checked by `tsc -p src/console/assets`.
  */
@@ -115,8 +115,10 @@ export function gatewayBody(form) {
     if (element instanceof HTMLInputElement && (element.type === 'submit' || element.type === 'button')) continue;
     seen.add(name);
     if (element.dataset.kind === 'scope') {
-      const [type, id] = element.value.split(':');
-      if ((type === 'route' || type === 'service') && id) body[type] = { id };
+      for (const pair of element.value.split(' ')) {
+        const [type, id] = pair.split(':');
+        if ((type === 'route' || type === 'service') && id) body[type] = { id };
+      }
       continue;
     }
     const value = valueOf(form, element);

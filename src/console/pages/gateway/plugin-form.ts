@@ -50,7 +50,10 @@ export interface Scope {
  * operator sets those up), optionally only for one consumer.
  */
 function scopeFields(form: string, choices: ScopeChoices, scope: Scope): SafeHtml {
-  const selected = scope.route ? `route:${scope.route}` : scope.service ? `service:${scope.service}` : '';
+  const selected = [scope.route && `route:${scope.route}`, scope.service && `service:${scope.service}`].filter(Boolean).join(' ');
+  // Kong lets a plugin name a route and a service at once (the Admin API can make one);
+  // the console offers that pair only where a plugin already has it, so saving keeps it.
+  const both = scope.route && scope.service ? [{ value: selected, label: `Route ${choiceName(choices.routes, scope.route, routeName)} on service ${choiceName(choices.services, scope.service, serviceName)}` }] : [];
   return html`<fieldset class="gw-group">
   <legend>Applies to</legend>
   ${selectField({
@@ -61,6 +64,7 @@ function scopeFields(form: string, choices: ScopeChoices, scope: Scope): SafeHtm
     hint: 'A plugin on a route runs for the requests that route matches; on a service, for every route of the service.',
     choices: [
       { value: '', label: 'Choose a route or a service' },
+      ...both,
       ...choices.routes.map((route) => ({ value: `route:${route.id}`, label: `Route: ${routeName(route)}` })),
       ...choices.services.map((service) => ({ value: `service:${service.id}`, label: `Service: ${serviceName(service)}` })),
     ],
@@ -76,6 +80,11 @@ function scopeFields(form: string, choices: ScopeChoices, scope: Scope): SafeHtm
     attributes: html`data-kind="ref" data-empty="null"`,
   })}
 </fieldset>`;
+}
+
+function choiceName<T extends { id: string }>(entities: readonly T[], id: string, name: (entity: T) => string): string {
+  const entity = entities.find((candidate) => candidate.id === id);
+  return entity ? name(entity) : id;
 }
 
 function entityFields(form: string, plugin: PluginEntity | undefined): SafeHtml {

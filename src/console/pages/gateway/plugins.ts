@@ -175,7 +175,7 @@ export const editPluginPage: ConsolePage = {
       return html`${crumbs}<h1>Edit <code>${plugin.name}</code></h1>
 <div class="notice notice--error" role="alert"><p>The ${plugin.name} plugin declares no form, so the console cannot edit it; use the Admin API (<code>PATCH /plugins/${plugin.id}</code>).</p></div>`;
     }
-    const scope: Scope = { route: plugin.route?.id, service: plugin.route ? undefined : plugin.service?.id, consumer: plugin.consumer?.id };
+    const scope: Scope = { route: plugin.route?.id, service: plugin.service?.id, consumer: plugin.consumer?.id };
     // PUT replaces the whole plugin, so a field emptied here is cleared; an untouched secret is sent as `[redacted]` and kept.
     return html`${crumbs}
 <h1>Edit <code>${plugin.name}</code></h1>
