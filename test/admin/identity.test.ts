@@ -37,6 +37,7 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
       sign_in_redirect_uri: 'https://gateway.example.com/login/callback',
       sign_out_redirect_uri: 'https://gateway.example.com/login/acme',
       initiate_login_uri: 'https://gateway.example.com/login/acme/initiate',
+      backchannel_logout_uri: 'https://gateway.example.com/login/acme/backchannel-logout',
       login_url: 'https://gateway.example.com/login/acme',
     });
   });

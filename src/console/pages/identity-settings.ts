@@ -45,8 +45,7 @@ export function oktaValues(view: IdentitySettingsView, organization: Organizatio
     {
       id: 'backchannel-logout',
       label: 'Back-channel logout URI',
-      // Served by the proxy's sign-in routes next to the login URL (POST /login/{login_path}/backchannel-logout).
-      value: `${app.login_url}/backchannel-logout`,
+      value: app.backchannel_logout_uri,
       hint: html`Only for a provider that sends OpenID Connect Back-Channel Logout and asks for this address; Okta’s OIDC app settings usually have no such field.`,
     },
     {
