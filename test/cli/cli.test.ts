@@ -111,6 +111,10 @@ describe('gatehouse CLI', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let log = '';
+    child.stdout!.on('data', (chunk) => (log += chunk));
+    child.stderr!.on('data', (chunk) => (log += chunk));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
       const output = await waitForOutput(child, /Press Ctrl\+C to stop/);
       assert.match(output, new RegExp(`http://localhost:${proxy}/demo`));
@@ -158,9 +162,17 @@ describe('gatehouse CLI', () => {
       const appEcho = (await app.json()) as { headers: Record<string, string> };
       assert.equal(appEcho.headers['x-gatehouse-email'], 'alice@example.com');
       assert.equal(appEcho.headers['x-gatehouse-roles'], 'Gateway Admin');
+    } catch (error) {
+      // The demo's own output says why: a crash, a refusal, a port taken.
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- the demo's output (exit ${child.exitCode ?? child.signalCode ?? 'none yet'}) ---\n${log}`, { cause: error });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        // A demo that does not stop must not keep the test run waiting.
+        const stuck = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(stuck);
+      }
     }
   }
 });
