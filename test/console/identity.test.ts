@@ -6,6 +6,7 @@ import { OWNER_PASSWORD } from '../sso/support.js';
 import {
   addNativeUser,
   browserUnavailable,
+  clipboardText,
   createNativeOrganization,
   launchBrowser,
   screenshot,
@@ -76,6 +77,18 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
 
   const save = (page: Page) => page.getByRole('button', { name: 'Save', exact: true });
 
+  /**
+   * Saves, then waits for the page the save loads. The notice of an earlier save is still
+   * on the page until then, so waiting for a notice alone could return early, and closing
+   * a page in the middle of its navigation can leave Chromium's close pending for good.
+   */
+  async function saveAndReload(page: Page): Promise<void> {
+    const reloaded = page.waitForEvent('load');
+    await save(page).click();
+    await reloaded;
+    await page.locator('#page-notice.notice').waitFor();
+  }
+
   it('enables Save only while the form holds values that passed Test Configuration', async () => {
     const page = await ownerPage();
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Identity Management');
@@ -126,9 +139,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     // Re-tested: enabled again, and saved.
     assert.equal(await runTest(page), 'Configuration tested successfully');
     assert.equal(await save(page).isEnabled(), true, 'enabled again after re-testing');
-    await save(page).click();
-    await page.waitForLoadState('load');
-    await page.locator('#page-notice.notice').waitFor();
+    await saveAndReload(page);
     assert.equal(await page.locator('#page-notice').innerText(), 'Identity settings saved.');
 
     const stored = await stack.adminCall('GET', `/organizations/${initech.id}/identity`);
@@ -143,9 +154,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     // An empty secret field keeps the stored secret: testing and saving work without typing it again.
     await page.getByLabel('Scopes').fill('openid profile email offline_access');
     assert.equal(await runTest(page), 'Configuration tested successfully');
-    await save(page).click();
-    await page.waitForLoadState('load');
-    await page.locator('#page-notice.notice').waitFor();
+    await saveAndReload(page);
     const resaved = await stack.adminCall('GET', `/organizations/${initech.id}/identity`);
     assert.deepEqual(resaved.scopes, ['openid', 'profile', 'email', 'offline_access']);
     assert.equal(resaved.client_secret.ends_in, '6789');
@@ -205,7 +214,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
       await button.click();
       const status = page.locator(`#${await button.getAttribute('data-copy-status')}`);
       await status.filter({ hasText: 'Copied' }).waitFor();
-      assert.equal(await page.evaluate('navigator.clipboard.readText()'), value, name);
+      assert.equal(await clipboardText(page), value, name);
     }
     // The back-channel logout URI is a real endpoint of the proxy: it answers a request without a token.
     const backchannel = await fetch(`${stack.proxy}/login/initech/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });

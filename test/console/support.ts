@@ -47,6 +47,24 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /**
+ * What the clipboard holds, read in the page. Chromium serves a clipboard read to the
+ * focused page only, so the page is brought to the front first; and `page.evaluate` has
+ * no timeout, so a read that does not answer fails the test instead of stalling the run.
+ */
+export async function clipboardText(page: Page, timeoutMs = 10_000): Promise<string> {
+  await page.bringToFront();
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page's clipboard did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([page.evaluate<string>('navigator.clipboard.readText()'), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Takes a screenshot of the page. With `GATEHOUSE_SCREENSHOTS=1` (`npm run screenshots`)
  * it replaces docs/screenshots/NAME.png, which the README and docs/console.md show;
  * otherwise it goes to a temporary folder, so an ordinary test run still proves the page

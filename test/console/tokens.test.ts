@@ -5,6 +5,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import {
   addNativeUser,
   browserUnavailable,
+  clipboardText,
   createNativeOrganization,
   focusedId,
   launchBrowser,
@@ -79,7 +80,7 @@ describe('console personal access tokens in a browser', { skip: browserUnavailab
 
     await panel.getByRole('button', { name: 'Copy' }).click();
     await page.locator('#token-created-copied', { hasText: 'Copied' }).waitFor();
-    assert.equal(await page.evaluate('navigator.clipboard.readText()'), token, 'the clipboard holds the token');
+    assert.equal(await clipboardText(page), token, 'the clipboard holds the token');
 
     // The list has it, without the token itself.
     // Cells: ends in, created, last used, expires, state.
