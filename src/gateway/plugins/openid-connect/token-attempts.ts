@@ -47,6 +47,8 @@ export class TokenAttempts {
     if (!running) {
       running = check().then(
         (answer) => {
+          // No detached copy (KeyRing does make one for cookies): a header's bearer token is a
+          // slice of `Bearer <token>`, which keeps seven more characters alive, not a Cookie header.
           if (cacheAccepted && answer.expiresAt > nowSeconds()) this.#accepted.set(token, answer);
           return answer;
         },
