@@ -8,6 +8,7 @@ import { BUILTIN_ROLES, type Organization, type User } from '../identity/model.j
 import { findLiveAccessTokenByHash, findOrganization, findUserById, touchAccessToken } from '../store/repositories/identity/index.js';
 import type { Database } from '../store/schema.js';
 import { AdminApiError, NOT_FOUND_BODY } from './errors.js';
+import { requestSite } from '../web/same-site.js';
 
 /**
  * Who is calling the Admin API, and what they may do.
@@ -245,19 +246,10 @@ async function nativeAccessAllowed(db: AdminAuthOptions['db'], user: { source: s
 }
 
 function sameOriginWrite(request: FastifyRequest): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site') return false;
-  if (site === 'same-origin' || site === 'none') return true;
-  if (request.headers['x-gatehouse-csrf'] !== undefined || request.headers['x-requested-with'] === 'XMLHttpRequest') return true;
-  const origin = request.headers.origin;
-  if (typeof origin === 'string' && typeof request.headers.host === 'string') {
-    try {
-      return new URL(origin).host === request.headers.host;
-    } catch {
-      return false;
-    }
-  }
-  return false;
+  const site = requestSite(request.headers, request.headers.host);
+  if (site !== 'unknown') return site === 'same-origin';
+  // No browser signal at all: only a header that a form cannot set proves no other page sent it.
+  return request.headers['x-gatehouse-csrf'] !== undefined || request.headers['x-requested-with'] === 'XMLHttpRequest';
 }
 
 /** A random bootstrap token (48 characters of base64url). */

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { ORGANIZATION_SESSION_COOKIE } from '../identity/organization-session.js';
+import { isCrossSite } from '../web/same-site.js';
 
 /**
  * CSRF protection for every state-changing console request: a signed double-submit
@@ -13,8 +14,8 @@ import { ORGANIZATION_SESSION_COOKIE } from '../identity/organization-session.js
  *   `<meta name="csrf-token">` for scripts (sent back as `X-CSRF-Token`) and in a
  *   hidden `_csrf` field of every form.
  * - Every POST/PUT/PATCH/DELETE must bring a token equal to the one computed from the
- *   cookies it carries; requests another site started (`Sec-Fetch-Site: cross-site`)
- *   are refused outright.
+ *   cookies it carries; requests another site started (src/web/same-site.ts) are
+ *   refused outright.
  *
  * Why signed and not a plain double-submit: another site cannot read the token, and a
  * sibling host that can plant cookies still cannot mint a matching token without
@@ -76,7 +77,7 @@ export class CsrfGuard {
   /** Why a state-changing request must be refused, or undefined when it may go on. Safe methods always pass. */
   check(request: FastifyRequest): CsrfRefusal | undefined {
     if (SAFE_METHODS.has(request.method)) return undefined;
-    if (request.headers['sec-fetch-site'] === 'cross-site') return 'cross-site';
+    if (isCrossSite(request.headers, request.headers.host)) return 'cross-site';
     const cookies = cookiesOf(request);
     const cookie = cookies[CSRF_COOKIE];
     if (!cookie) return 'no-cookie';

@@ -57,9 +57,3 @@ export function httpUrl(value: unknown): string | undefined {
     return undefined;
   }
 }
-
-/** A path on the console itself (`/users?q=a`): no scheme, no `//host`, no backslashes; else undefined. */
-export function consolePath(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return undefined;
-  return value;
-}

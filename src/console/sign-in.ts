@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import type { Assets } from './assets.js';
 import type { CsrfGuard } from './csrf.js';
 import { csrfField, field, formAlert, type FormErrors } from './forms.js';
-import { consolePath, html, httpUrl, type SafeHtml } from './html.js';
+import { html, httpUrl, type SafeHtml } from './html.js';
+import { sameSitePath } from '../web/same-site.js';
 import { layout } from './layout.js';
 import { adminFor, sendHtml } from './page.js';
 import { whoIsSignedIn } from './signed-in.js';
@@ -124,7 +125,7 @@ ${okta ? html`<p class="notice">${view.known!.name} signs in with Okta. <a class
   }
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/', async (request, reply) => {
-    const returnTo = consolePath(request.query.return_to);
+    const returnTo = sameSitePath(request.query.return_to);
     if (await whoIsSignedIn(adminFor(environment.admin, request))) return reply.header('cache-control', 'no-store').redirect(returnTo ?? '/home', 303);
     const organization = request.query.organization;
     const known = await lookUp(organization);
@@ -146,7 +147,7 @@ ${okta ? html`<p class="notice">${view.known!.name} signs in with Okta. <a class
     const organizationInput = (body.organization ?? '').trim();
     const email = (body.email ?? '').trim();
     const password = body.password ?? '';
-    const returnTo = consolePath(body.return_to);
+    const returnTo = sameSitePath(body.return_to);
     const loginPath = loginPathFrom(organizationInput);
     const known = loginPath ? await organizations.byLoginPath(loginPath) : undefined;
     const view: SignInView = { organization: organizationInput, known, email, returnTo };

@@ -29,6 +29,7 @@ import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
 import { TokenRejected, checkIssuedAt, verifyProviderJwt } from '../oidc/token-verification.js';
 import type { SessionStore } from '../sessions/store.js';
+import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
 
 /** How long an organization session lasts (Konnect and Okta's defaults are of this order). */
@@ -202,7 +203,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       if (request.query.return_to === undefined && deps.consoleUrl && (!settings || signedOut)) {
         return reply.header('cache-control', 'no-store').redirect(consoleSignIn(organization, signedOut ? { signed_out: '' } : {}), 303);
       }
-      const target = request.query.return_to === undefined ? defaultTarget() : sameOriginTarget(request.query.return_to);
+      const target = sameSitePath(request.query.return_to) ?? defaultTarget();
       if (!settings || signedOut) return signInPage(reply, organization, { sso: settings !== undefined, signedOut, target });
       return startSignIn(reply, organization, settings, { target, loginHint: request.query.login_hint });
     });
@@ -223,7 +224,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       }
       let target = defaultTarget();
       if (parameters.target_link_uri) {
-        const checked = sameOriginUrl(parameters.target_link_uri, site().url);
+        const checked = sameSitePathOfUrl(parameters.target_link_uri, site().url);
         if (checked === undefined) {
           await audit(organization, 'sign_in.initiate', 'failure', 'target_link_uri points to another site');
           return page(reply, 400, 'Sign-in refused', 'The page to open after sign-in is on another site.');
@@ -381,7 +382,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
     scope.post<{ Params: { loginPath: string }; Body: Record<string, unknown> }>('/login/:loginPath/password', async (request, reply) => {
       const organization = await loadOrganization(request.params.loginPath);
       if (!organization) return answer(request, reply, 404, 'GH-SIGN-IN-UNKNOWN-ORGANIZATION', 'No organization signs in at this address.');
-      if (isCrossSite(request)) return answer(request, reply, 403, 'GH-SIGN-IN-CROSS-SITE', 'Sign-in must start from this site.');
+      if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, 'GH-SIGN-IN-CROSS-SITE', 'Sign-in must start from this site.');
       const body = (request.body ?? {}) as Record<string, unknown>;
       const email = typeof body.email === 'string' ? body.email.trim().slice(0, 320) : '';
       const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
@@ -428,13 +429,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         details: { method: 'password' },
       });
       reply.header('set-cookie', cookie(ORGANIZATION_SESSION_COOKIE, handle, SESSION_LIFETIME_SECONDS));
-      const target = sameOriginTarget(typeof body.return_to === 'string' ? body.return_to : undefined);
+      const target = sameSitePath(body.return_to) ?? defaultTarget();
       if (wantsJson(request)) return reply.send({ message: 'Signed in', user: { id: user.id, email: user.email, roles: user.roles.map((role) => role.role_name) } });
       return reply.redirect(target, 303);
     });
 
     scope.post('/logout', async (request, reply) => {
-      if (isCrossSite(request)) return answer(request, reply, 403, 'GH-SIGN-OUT-CROSS-SITE', 'Sign-out must start from this site.');
+      if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, 'GH-SIGN-OUT-CROSS-SITE', 'Sign-out must start from this site.');
       const current = await readOrganizationSession(deps.sessions, deps.keyRing, cookiesOf(request)[ORGANIZATION_SESSION_COOKIE]);
       reply.header('set-cookie', cookie(ORGANIZATION_SESSION_COOKIE, '', 0)).header('cache-control', 'no-store');
       if (!current) return reply.redirect('/', 303);
@@ -529,36 +530,6 @@ function stringClaim(claims: Record<string, unknown> | undefined, name: string):
 
 function cookiesOf(request: FastifyRequest): Record<string, string | undefined> {
   return request.headers.cookie ? parseCookie(request.headers.cookie) : {};
-}
-
-/** A same-origin path to return to; anything else (absolute URLs, `//host`, backslashes) becomes `/`. */
-function sameOriginTarget(value: string | undefined): string {
-  // Browsers drop tabs and newlines inside URLs ("/\t/evil.example" is "//evil.example"):
-  // any control character, space or backslash makes the target unusable.
-  if (!value || !value.startsWith('/') || value.startsWith('//') || /[\x00-\x20\x7f\\]/.test(value)) return '/';
-  return value;
-}
-
-/** `target_link_uri` must point at this Gatehouse; returns its path and query, or undefined. */
-function sameOriginUrl(value: string, origin: URL): string | undefined {
-  try {
-    const url = new URL(value, origin);
-    return url.origin === origin.origin ? sameOriginTarget(url.pathname + url.search) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isCrossSite(request: FastifyRequest): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site === 'cross-site';
-  const origin = request.headers.origin;
-  if (typeof origin !== 'string') return false;
-  try {
-    return new URL(origin).host !== request.headers.host;
-  } catch {
-    return true;
-  }
 }
 
 function wantsJson(request: FastifyRequest): boolean {

@@ -24,7 +24,8 @@ import {
 } from '../../../oidc/authorization-request.js';
 import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
-import { errorResponse, isApiClient, redirect, sameOriginTarget } from './responses.js';
+import { errorResponse, isApiClient, redirect } from './responses.js';
+import { isCrossSite, sameSitePathOfRequest } from '../../../web/same-site.js';
 import { openIdConnectConfigSchema, type AuthMethod, type OpenIdConnectConfig } from './schema.js';
 import { CallbackTiming } from './server-timing.js';
 import { openIdConnectForm } from './form.js';
@@ -487,7 +488,7 @@ export class OpenIdConnectHandler implements PluginHandler {
   async #startAuthorization(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
     const started = await beginAuthorization({
-      target: sameOriginTarget(request.url),
+      target: sameSitePathOfRequest(request.url),
       configuration: this.#client(provider),
       issuer: provider.issuer,
       clientId: this.#clientId,
@@ -635,7 +636,7 @@ export class OpenIdConnectHandler implements PluginHandler {
 
   async #logout(ctx: RequestContext, provider: Provider): Promise<PluginResponse> {
     const { request } = ctx;
-    if (isCrossSite(request)) {
+    if (isCrossSite(request.headers, request.host)) {
       // A link or form on another site must not sign people out (of Okta too, through id_token_hint).
       return errorResponse(request, 403, 'Sign-out must start from this site.');
     }
@@ -844,22 +845,6 @@ export function isAuthorizationResponse(request: GatewayRequest): boolean {
 /** Kong reads a client's refresh token from `Refresh-Token` (the parameter name with dashes). */
 function refreshTokenHeader(parameterName: string): string {
   return parameterName.toLowerCase().replace(/_/g, '-');
-}
-
-/**
- * Fetch metadata (sent by every current browser) or, failing that, Origin tell a
- * request started by another site.
- */
-function isCrossSite(request: GatewayRequest): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site === 'cross-site';
-  const origin = request.headers.origin;
-  if (typeof origin !== 'string' || origin === 'null') return typeof origin === 'string';
-  try {
-    return new URL(origin).host !== request.host;
-  } catch {
-    return true;
-  }
 }
 
 function tokensFrom(response: client.TokenEndpointResponse, previous?: SessionTokens): SessionTokens {

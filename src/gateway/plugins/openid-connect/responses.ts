@@ -38,14 +38,3 @@ export function errorResponse(
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
-
-/**
- * The path and query to return to after sign-in, reduced to a same-origin relative
- * reference: a request line such as `GET //evil.example/` must not become an
- * absolute redirect.
- */
-export function sameOriginTarget(url: string): string {
-  if (/[\x00-\x20\x7f]/.test(url)) return '/';
-  const cleaned = url.replace(/[\\]/g, '/').replace(/^\/+/, '/');
-  return cleaned.startsWith('/') ? cleaned : '/';
-}

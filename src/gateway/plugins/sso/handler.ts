@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession, type OrganizationSession } from '../../../identity/organization-session.js';
 import { clearUpstreamHeader, type PluginDefinition, type PluginHandler, type PluginResponse, type RequestContext } from '../../plugin.js';
 import { readCookie } from '../openid-connect/cookies.js';
-import { errorResponse, isApiClient, redirect, sameOriginTarget } from '../openid-connect/responses.js';
+import { errorResponse, isApiClient, redirect } from '../openid-connect/responses.js';
+import { sameSitePathOfRequest } from '../../../web/same-site.js';
 import { ssoConfigSchema, type SsoConfig } from './schema.js';
 import { ssoForm } from './form.js';
 
@@ -45,7 +46,7 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
           if (isApiClient(ctx.request)) {
             return errorResponse(ctx.request, 401, 'Unauthorized', { 'www-authenticate': 'Cookie realm="gatehouse"' });
           }
-          const target = encodeURIComponent(sameOriginTarget(ctx.request.url));
+          const target = encodeURIComponent(sameSitePathOfRequest(ctx.request.url));
           return redirect(`/login/${organization.login_path}?return_to=${target}`);
         }
         const session = found.session;
