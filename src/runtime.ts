@@ -147,7 +147,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
         }, 60_000).unref();
 
   // The primary builds the proxy too, without listening: the console calls its sign-in endpoints in-process.
-  const proxy = createProxyServer({ state, log, trustedIps: settings.trusted_ips });
+  const proxy = createProxyServer({ state, log, trustedIps: settings.trusted_ips, allowUnderscoreHeaders: settings.allow_underscore_headers });
   const traffic = { requests: 0, connections: 0 };
   proxy.server.on('request', () => (traffic.requests += 1));
   proxy.server.on('connection', () => (traffic.connections += 1));

@@ -98,6 +98,16 @@ const publicUrl = z
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   });
 
+/** On or off: JSON booleans, or the words people write in environment variables. */
+const flag = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'boolean') return value;
+  const word = value.trim().toLowerCase();
+  if (['true', 'on', 'yes', '1'].includes(word)) return true;
+  if (['false', 'off', 'no', '0'].includes(word)) return false;
+  ctx.addIssue({ code: 'custom', message: `"${value}" is not on or off (true/false, on/off, yes/no, 1/0)` });
+  return z.NEVER;
+});
+
 export const settingsSchema = z
   .object({
     proxy_listen: listen.prefault('0.0.0.0:8000'),
@@ -126,6 +136,13 @@ export const settingsSchema = z
      * 1 runs the proxy, Admin API and console in one process, with no cluster at all.
      */
     workers: workers.optional(),
+    /**
+     * Forward client request headers whose names contain `_`. Off by default, as in nginx
+     * (`underscores_in_headers off`) and Kong: CGI, WSGI and Rack upstreams fold `X_User`
+     * and `X-User` into the same `HTTP_X_USER`, so a client could shadow an identity
+     * header the gateway set.
+     */
+    allow_underscore_headers: flag.prefault(false),
   })
   .strict();
 

@@ -34,6 +34,20 @@ export interface PluginDefinition<Config = any> {
    */
   cookieNames?(config: Config): readonly string[];
   /**
+   * The upstream request headers through which the plugin tells the upstream who the
+   * client is; declaring them makes it an authentication plugin. On every route with an
+   * authentication plugin, the gateway removes from what the client sent every name that
+   * any plugin lists in `always`, and the names this route's plugins' configurations
+   * add (`configured`), before anything goes upstream, so no client can supply an
+   * identity header. Plugins then only set the values; they never clear them.
+   */
+  identityHeaders?: {
+    /** Names the plugin may set whatever its configuration (lower case). */
+    always: readonly string[];
+    /** Names a configuration adds (lower case), e.g. openid-connect's `upstream_headers_names`. */
+    configured?(config: Config): readonly string[];
+  };
+  /**
    * How the web console presents the configuration: every key of `configSchema` with
    * its label, kind, default and help text (test/console/plugin-forms.test.ts checks
    * that none is missing). Kept beside the schema, so a new plugin brings its own form

@@ -302,26 +302,36 @@ export interface UpstreamHeaderValues {
   xForwardedPrefix: string | null;
   xRealIp: string;
   via: string | null;
+  /** Client headers not to forward (the route's identity headers), or null. */
+  removed: ReadonlySet<string> | null;
+  /** Forward client headers whose names contain `_` (GATEHOUSE_ALLOW_UNDERSCORE_HEADERS). */
+  underscores: boolean;
   /** Plugin changes (`ctx.upstreamHeaders`): a value replaces, `null` removes. */
   overrides: ReadonlyMap<string, string | null> | null;
 }
 
 /**
  * The upstream request headers: the client's, in their original case and order and
- * with duplicates kept, minus hop-by-hop and proxy-managed ones, plus X-Forwarded-*,
- * X-Real-IP, Host (preserve_host) and the plugins' changes, which win.
+ * with duplicates kept, minus hop-by-hop and proxy-managed ones, names with `_` (unless
+ * allowed) and the route's identity headers, plus X-Forwarded-*, X-Real-IP, Host
+ * (preserve_host) and the plugins' changes, which win. This is the one place where what
+ * a client sent is filtered before it reaches an upstream.
  */
 export function upstreamRequestHeaders(req: IncomingMessage, values: UpstreamHeaderValues): string[] {
   const raw = req.rawHeaders;
   const extra = connectionTokens(req.headers.connection);
   const overrides = values.overrides;
+  const removed = values.removed;
+  const underscores = values.underscores;
   const out: string[] = [];
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    if (!underscores && name.includes('_')) continue;
     const lower = name.toLowerCase();
     if (MANAGED_REQUEST_HEADERS.has(lower)) continue;
     if (extra !== null && extra.includes(lower)) continue;
+    if (removed !== null && removed.has(lower)) continue;
     if (overrides !== null && overrides.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }

@@ -46,6 +46,8 @@ export interface ProxyServerOptions {
   via?: boolean;
   /** Add `X-Gatehouse-Upstream-Latency` and `X-Gatehouse-Proxy-Latency` (ms) to proxied responses. Default true. */
   latencyHeaders?: boolean;
+  /** Forward client headers whose names contain `_` (GATEHOUSE_ALLOW_UNDERSCORE_HEADERS). Default false, as nginx and Kong. */
+  allowUnderscoreHeaders?: boolean;
 }
 
 const VIA = '1.1 gatehouse';
@@ -58,6 +60,7 @@ interface Runtime {
   trusted: TrustedProxies | null;
   via: boolean;
   latency: boolean;
+  underscores: boolean;
 }
 
 /** The request as plugins see it. A class so the query is parsed only when a plugin asks. */
@@ -336,6 +339,8 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
       xForwardedPrefix: (trusted && (headers['x-forwarded-prefix'] as string | undefined)) || strippedPrefix,
       xRealIp: clientIp,
       via: rt.via ? (typeof headers.via === 'string' ? `${headers.via}, ${VIA}` : VIA) : null,
+      removed: chain.clientHeadersRemoved,
+      underscores: rt.underscores,
       overrides,
     });
   } catch (error) {
@@ -453,6 +458,7 @@ export function createProxyServer(options: ProxyServerOptions): FastifyInstance 
     trusted: TrustedProxies.from(options.trustedIps),
     via: options.via ?? false,
     latency: options.latencyHeaders ?? true,
+    underscores: options.allowUnderscoreHeaders ?? false,
   };
 
   const app = Fastify({

@@ -43,6 +43,12 @@ export interface PluginChain {
    * than run without it: skipping an authentication plugin would expose the upstream.
    */
   readonly failure: PluginFailure | null;
+  /**
+   * Client request headers never forwarded on this route: the identity headers of
+   * every plugin, when an authentication plugin applies (see `identityHeaders` in
+   * plugin.ts); `null` when none does.
+   */
+  readonly clientHeadersRemoved: ReadonlySet<string> | null;
 }
 
 export interface CompiledRoute {
@@ -79,7 +85,7 @@ export interface SnapshotOptions {
   upstreams: UpstreamPools;
 }
 
-const EMPTY_CHAIN: PluginChain = Object.freeze({ all: [], access: [], response: [], failure: null });
+const EMPTY_CHAIN: PluginChain = Object.freeze({ all: [], access: [], response: [], failure: null, clientHeadersRemoved: null });
 
 export class GatewaySnapshot {
   readonly router: Router;
@@ -214,6 +220,20 @@ export function buildSnapshot(
     for (const name of registry.get(plugin.name)?.cookieNames?.(plugin.config) ?? []) reservedCookies.add(name);
   }
 
+  // Identity headers any plugin may set, removed from clients' requests on every route that authenticates.
+  const alwaysIdentityHeaders = new Set<string>();
+  for (const definition of registry.values()) for (const name of definition.identityHeaders?.always ?? []) alwaysIdentityHeaders.add(name);
+  const identityHeadersOf = (selected: Iterable<PluginEntity>): ReadonlySet<string> | null => {
+    let removed: Set<string> | null = null;
+    for (const plugin of selected) {
+      const declared = registry.get(plugin.name)?.identityHeaders;
+      if (!declared) continue;
+      removed ??= new Set(alwaysIdentityHeaders);
+      for (const name of declared.configured?.(plugin.config) ?? []) removed.add(name.toLowerCase());
+    }
+    return removed;
+  };
+
   const handlers = new Map<string, HandlerRecord>();
   const instanceOf = (plugin: PluginEntity): HandlerRecord => {
     let record = handlers.get(plugin.id);
@@ -264,6 +284,7 @@ export function buildSnapshot(
       access: all.filter((p) => typeof p.handler.access === 'function'),
       response: all.filter((p) => typeof p.handler.response === 'function'),
       failure,
+      clientHeadersRemoved: identityHeadersOf(selected.values()),
     });
     chainCache.set(key, chain);
     return chain;

@@ -49,6 +49,8 @@ export interface StackOptions {
   sessionsInUse?: number;
   /** Ports to use when free (the browser tests' screenshots show them); any free port otherwise. */
   preferredPorts?: { proxy?: number; idp?: number };
+  /** More settings, as environment variables (`GATEHOUSE_…`). */
+  env?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -71,6 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     GATEHOUSE_DATABASE: `sqlite:${join(dataDir, 'gatehouse.db')}`,
     GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${proxyPort}`,
     GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...options.env,
   };
   const start = () =>
     startGatehouse({

@@ -3,11 +3,10 @@ import type { KeyRing } from '../../../crypto/keyring.js';
 import type { Logger } from '../../../log.js';
 import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
 import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
-import { setAuthenticatedConsumer } from '../../authentication.js';
+import { CONSUMER_HEADERS, setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../entities.js';
 import {
   addResponseHeader,
-  clearUpstreamHeader,
   type GatewayRequest,
   type PluginCreateContext,
   type PluginDefinition,
@@ -89,8 +88,6 @@ export class OpenIdConnectHandler implements PluginHandler {
   readonly #cookie: CookieSettings;
   readonly #clientId: string;
   readonly #clientSecret: string | undefined;
-  /** Every upstream header this configuration sets: cleared first, so a client can never supply one. */
-  readonly #identityHeaders: readonly string[];
   /** The claim requirements that are set, checked on every request. */
   readonly #requirements: ReadonlyArray<{ required: readonly string[]; claim: readonly string[]; what: string }>;
   /** What #setUpstreamHeaders sends, worked out from the settings once. */
@@ -128,13 +125,6 @@ export class OpenIdConnectHandler implements PluginHandler {
       httpOnly: config.session_cookie_http_only,
       sameSite: config.session_cookie_same_site,
     };
-    this.#identityHeaders = [
-      'x-authenticated-groups',
-      ...(config.upstream_access_token_header ? [splitHeaderSetting(config.upstream_access_token_header)[0]] : []),
-      ...[config.upstream_id_token_header, config.upstream_user_info_header, ...(config.upstream_headers_names ?? [])]
-        .filter((name): name is string => name !== undefined)
-        .map((name) => name.toLowerCase()),
-    ];
     this.#requirements = (
       [
         [config.audience_required, config.audience_claim, 'audience'],
@@ -166,7 +156,6 @@ export class OpenIdConnectHandler implements PluginHandler {
   }
 
   access(ctx: RequestContext): PluginResponse | void | Promise<PluginResponse | void> {
-    for (const name of this.#identityHeaders) clearUpstreamHeader(ctx, name);
     // Most requests are decided by what this process already holds; those cost no promise.
     const known = this.#authenticateFromMemory(ctx);
     return known ? this.#admit(ctx, known) : this.#authenticate(ctx);
@@ -872,11 +861,25 @@ function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
+/** The upstream headers a configuration sets from the tokens (see `identityHeaders` in plugin.ts). */
+function configuredIdentityHeaders(config: OpenIdConnectConfig): string[] {
+  return [
+    ...(config.upstream_access_token_header ? [splitHeaderSetting(config.upstream_access_token_header)[0]] : []),
+    ...[config.upstream_id_token_header, config.upstream_user_info_header, ...(config.upstream_headers_names ?? [])]
+      .filter((name): name is string => name !== undefined)
+      .map((name) => name.toLowerCase()),
+  ];
+}
+
 export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
   name: 'openid-connect',
   priority: 1050,
   configSchema: openIdConnectConfigSchema,
   secretFields: ['client_secret'],
+  identityHeaders: {
+    always: [...CONSUMER_HEADERS, 'x-authenticated-groups'],
+    configured: configuredIdentityHeaders,
+  },
   form: openIdConnectForm,
   create(config, context) {
     return new OpenIdConnectHandler(config, context);

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession, type OrganizationSession } from '../../../identity/organization-session.js';
-import { clearUpstreamHeader, type PluginDefinition, type PluginHandler, type PluginResponse, type RequestContext } from '../../plugin.js';
+import { type PluginDefinition, type PluginHandler, type PluginResponse, type RequestContext } from '../../plugin.js';
 import { readCookie } from '../openid-connect/cookies.js';
 import { errorResponse, isApiClient, redirect } from '../openid-connect/responses.js';
 import { sameSitePathOfRequest } from '../../../web/same-site.js';
@@ -21,6 +21,7 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
   priority: 1040,
   configSchema: ssoConfigSchema,
   secretFields: [],
+  identityHeaders: { always: HEADERS },
   form: ssoForm,
   cookieNames() {
     return [ORGANIZATION_SESSION_COOKIE];
@@ -35,7 +36,6 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
 
     return {
       async access(ctx: RequestContext): Promise<PluginResponse | void> {
-        for (const name of HEADERS) clearUpstreamHeader(ctx, name);
         const organization = identity.organization(config.organization);
         if (!organization) {
           ctx.log.error({ organization: config.organization }, 'the sso plugin names an organization that does not exist');
