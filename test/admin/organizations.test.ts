@@ -56,6 +56,18 @@ describe('Admin API: organizations', () => {
     assert.equal(JSON.stringify(audit.body).includes(organization.owner_password), false);
   });
 
+  it('finds an organization by its login path too, as the sso plugin and the demo’s links name it', async () => {
+    const created = await call(admin, 'POST', '/organizations', { name: 'Initech Ltd', login_path: 'initech', owner_email: 'o@initech.example' });
+    assert.equal(created.status, 201);
+    for (const reference of ['initech', 'INITECH', 'Initech%20Ltd', created.body.id]) {
+      const found = await call(admin, 'GET', `/organizations/${reference}`);
+      assert.equal(found.status, 200, reference);
+      assert.equal(found.body.id, created.body.id, reference);
+    }
+    assert.equal((await call(admin, 'GET', '/organizations/initech/roles')).status, 200);
+    assert.equal((await call(admin, 'GET', '/organizations/initech-nope')).status, 404);
+  });
+
   it('takes an owner password when given, and refuses a weak one', async () => {
     const weak = await call(admin, 'POST', '/organizations', { name: 'Weak', owner_email: 'o@weak.example', owner_password: 'short' });
     assert.equal(weak.status, 400);

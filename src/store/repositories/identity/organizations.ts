@@ -8,15 +8,23 @@ import { idKey, organizationFromRow, type Db } from './shared.js';
 
 /** Organizations: name and login path unique, an owner, the irreversible SSO switch. */
 
-/** By id, or by name when the key is not a UUID. */
-export async function findOrganization(db: Db, idOrName: string): Promise<Organization | undefined> {
-  const id = idKey(idOrName);
-  let query = db.selectFrom('organizations').selectAll();
-  query = id ? query.where('id', '=', id) : query.where('name', '=', idOrName);
-  const row = await query.executeTakeFirst();
-  if (row) return organizationFromRow(row);
-  // A name may look like a UUID only if it was never an id: names that are UUIDs are refused on create.
-  return undefined;
+/**
+ * An organization by reference: its id, else its login path (`acme`, any case, as
+ * the demo prints it), else its name — the order the in-memory directory uses for the
+ * `sso` plugin (src/identity/organization-directory.ts), so the Admin API and the
+ * gateway always find the same organization for the same reference.
+ */
+export async function findOrganization(db: Db, reference: string): Promise<Organization | undefined> {
+  const id = idKey(reference);
+  if (id) {
+    const row = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+    // A name may look like a UUID only if it was never an id: names that are UUIDs are refused on create.
+    return row ? organizationFromRow(row) : undefined;
+  }
+  const row =
+    (await db.selectFrom('organizations').selectAll().where('login_path', '=', reference.toLowerCase()).executeTakeFirst()) ??
+    (await db.selectFrom('organizations').selectAll().where('name', '=', reference).executeTakeFirst());
+  return row ? organizationFromRow(row) : undefined;
 }
 
 /** The organization that signs in at `/login/{loginPath}` (case-insensitive, a leading `/` ignored). */
