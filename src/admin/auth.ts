@@ -82,6 +82,11 @@ export interface AdminAuthOptions {
 
 const callers = new WeakMap<FastifyRequest, AdminCaller>();
 
+/** The caller of a request that may also be anonymous (`GET /status`), or undefined. */
+export function callerIfAny(request: FastifyRequest): AdminCaller | undefined {
+  return callers.get(request);
+}
+
 /** The authenticated caller of a request (set by the onRequest hook; every route but `GET /status` has one). */
 export function callerOf(request: FastifyRequest): AdminCaller {
   const caller = callers.get(request);
@@ -174,7 +179,7 @@ const GATEWAY_PATHS = /^\/(?:services|routes|plugins|consumers)(?:\/|$)/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Authenticates every request but `GET /status` and checks the gateway permissions
+ * Authenticates every request (`GET /status` may also be anonymous) and checks the gateway permissions
  * (organization endpoints check theirs with `scopedOrganization`).
  */
 export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): void {
@@ -182,7 +187,8 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
 
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
-    if (route === '/status' && (request.method === 'GET' || request.method === 'HEAD')) return;
+    // A load balancer asks /status without credentials and learns only that the node is up.
+    const anonymousAllowed = route === '/status' && (request.method === 'GET' || request.method === 'HEAD');
 
     let caller: AdminCaller | undefined;
     const header = request.headers.authorization;
@@ -221,7 +227,7 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
         }
       }
     }
-    if (!caller) return unauthenticated(reply, false);
+    if (!caller) return anonymousAllowed ? undefined : unauthenticated(reply, false);
     callers.set(request, caller);
 
     if (route !== undefined && (route === '/' || GATEWAY_PATHS.test(route))) {

@@ -39,6 +39,17 @@ describe('Admin API: authentication and permissions', () => {
     assert.equal((await call(admin, 'GET', '/status', undefined, { authorization: '' })).status, 200);
   });
 
+  it('tells an anonymous GET /status only that the node is reachable and ready; details need credentials', async () => {
+    const anonymous = await call(admin, 'GET', '/status', undefined, { authorization: '' });
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(anonymous.body, { reachable: true, ready: true });
+    const detailed = await call(admin, 'GET', '/status');
+    assert.equal(detailed.body.ready, true);
+    assert.equal(detailed.body.database.reachable, true);
+    assert.equal(typeof detailed.body.memory.rss_bytes, 'number');
+    assert.equal((await call(admin, 'GET', '/status', undefined, { authorization: 'Bearer wrong-token' })).status, 401, 'bad credentials are still refused');
+  });
+
   it('refuses wrong tokens and other schemes as invalid tokens', async () => {
     for (const authorization of ['Bearer wrong-token', `Bearer ${'ghp_'}${'A'.repeat(43)}`, 'Basic dXNlcjpwYXNz', 'Bearer']) {
       const answer = await call(admin, 'GET', '/services', undefined, { authorization });

@@ -124,7 +124,8 @@ describe('gatehouse start with workers', () => {
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
     return text ? JSON.parse(text) : undefined;
   };
-  const workers = async (): Promise<WorkerStatus[]> => ((await (await fetch(`${admin}/status`)).json()) as { workers: WorkerStatus[] }).workers;
+  const workers = async (): Promise<WorkerStatus[]> =>
+    ((await (await fetch(`${admin}/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { workers: WorkerStatus[] }).workers;
 
   /** The openid-connect sign-in through the gateway; the jar then holds the session cookie. */
   const oidcSignIn = async (path: string) => {
@@ -202,6 +203,7 @@ describe('gatehouse start with workers', () => {
     assert.equal(new Set(pids).size, 2);
     assert.ok(!pids.includes(child.pid!), 'the workers are processes of their own');
     for (const pid of pids) assert.match(output.text, new RegExp(`"pid":${pid}[^\\n]*"msg":"proxy worker listening"`));
+    assert.deepEqual(await (await fetch(`${admin}/status`)).json(), { reachable: true, ready: true }, 'no process ids for anonymous callers');
 
     await adminCall('PUT', '/routes/plain', { paths: ['/plain'], service: { name: 'echo' } });
     const answers = await spread(SPREAD, () => fresh(`${proxy}/plain`));

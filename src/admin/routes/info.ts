@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { isDatabaseReachable } from '../../store/database.js';
+import { callerIfAny } from '../auth.js';
 import { endpoint, gatewayOf, type AdminContext } from '../context.js';
 
 /** The package version; the same relative path works from src/ (tsx) and dist/. */
@@ -50,10 +51,16 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext, extr
   });
 
   endpoint(app, '/status', {
-    GET: async () => {
+    GET: async (request) => {
+      const reachable = await isDatabaseReachable(ctx.db);
+      // Anonymous callers (load balancers, probes) learn that the node answers and whether
+      // it can serve; process ids, memory and session counts are for authenticated callers.
+      if (callerIfAny(request) === undefined) return { reachable: true, ready: reachable };
       const memory = process.memoryUsage();
       return {
-        database: { reachable: await isDatabaseReachable(ctx.db) },
+        reachable: true,
+        ready: reachable,
+        database: { reachable },
         server: {
           total_requests: totalRequests,
           uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
