@@ -28,13 +28,27 @@ export const REDACTED_PATHS = [
   'password',
 ];
 
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string; destination?: NodeJS.WritableStream; file?: string | undefined } = {},
+): Logger {
   const config: LoggerOptions = {
     level: options.level ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'info',
     base: options.name ? { name: options.name } : null,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  return options.destination ? pino(config, options.destination as pino.DestinationStream) : pino(config);
+  if (options.destination) return pino(config, options.destination as pino.DestinationStream);
+  // Appended to, so that the primary and its workers can share one file.
+  if (options.file) return pino(config, pino.destination({ dest: options.file, append: true, mkdir: true, sync: false }));
+  return pino(config);
+}
+
+/**
+ * Re-opens the log file at its path (after logrotate moved it away), as nginx does on a
+ * signal. Does nothing for standard output and other streams.
+ */
+export function reopenLogFile(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { reopen?: () => void; file?: unknown } | undefined;
+  if (typeof stream?.reopen === 'function' && typeof stream.file === 'string') stream.reopen();
 }
 
 /** A logger that writes nothing, for tests and library use. */

@@ -7,7 +7,7 @@ import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
-import { createProxyServer } from './gateway/server.js';
+import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
 import { SignInThrottle } from './gateway/sign-in-throttle.js';
 import { AssertionSigner } from './identity/assertion-signer.js';
@@ -16,7 +16,7 @@ import type { IdentityStore } from './identity/model.js';
 import { OktaDirectory } from './identity/okta-groups.js';
 import { OrganizationDirectory } from './identity/organization-directory.js';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity/organization-session.js';
-import type { Logger } from './log.js';
+import { reopenLogFile, type Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
 import { DatabaseSessionStore } from './sessions/sqlite-store.js';
 import type { SessionEvents } from './sessions/events.js';
@@ -55,6 +55,12 @@ export interface Gatehouse {
   reload(): Promise<void>;
   /** Requests and connections this process's proxy listener has taken (`GET /status` reports each worker's). */
   traffic(): { requests: number; connections: number };
+  /**
+   * Applies the reloadable settings of `next` (RELOADABLE_SETTINGS: the log level,
+   * underscore headers) and re-opens the log file; with workers, in every process.
+   * The others keep their values until the next start.
+   */
+  reconfigure(next: Settings): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -240,6 +246,11 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     groupSync,
     reload,
     traffic: () => ({ ...traffic }),
+    async reconfigure(next) {
+      log.level = next.log_level;
+      reconfigureProxy(proxy, { allowUnderscoreHeaders: next.allow_underscore_headers });
+      reopenLogFile(log);
+    },
     async close() {
       groupSync.stop();
       clearInterval(purge);

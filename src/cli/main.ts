@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadSettings } from '../config/settings.js';
+import { RELOADABLE_SETTINGS, changedSettings, loadSettings, type Settings } from '../config/settings.js';
 import { startDevIdp } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
 import { loadSeedFile } from '../dev-idp/seed.js';
@@ -57,13 +57,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'version') return void console.log(version());
 
   const env = values.listen ? { ...process.env, GATEHOUSE_DEV_IDP_LISTEN: values.listen } : process.env;
-  const settings = loadSettings({ env, configPath: values.config });
-  const log = createLogger({ level: settings.log_level, name: 'gatehouse' });
+  const readSettings = () => loadSettings({ env, configPath: values.config });
+  const settings = readSettings();
+  const log = createLogger({ level: settings.log_level, name: 'gatehouse', file: settings.log_file });
 
   switch (command) {
     case 'start': {
       const gatehouse = await startNode({ settings, log });
       onShutdown(log, () => gatehouse.close());
+      onReload(log, settings, readSettings, gatehouse);
       return;
     }
     case 'demo': {
@@ -85,6 +87,8 @@ Gatehouse demo is running.
   Echo upstream   ${demo.upstreamUrl}
 Press Ctrl+C to stop.`);
       onShutdown(log, () => demo.close());
+      // The demo's generated bootstrap token is not a change.
+      onReload(log, admin.settings, () => ({ ...readSettings(), admin_token: admin.settings.admin_token }), demo.gatehouse);
       return;
     }
     case 'dev-idp': {
@@ -116,17 +120,54 @@ Press Ctrl+C to stop.`);
   }
 }
 
+/**
+ * SIGHUP, as `kong reload` and nginx: read the settings again (the environment as at
+ * start, the config file anew), apply those a running node can take
+ * (RELOADABLE_SETTINGS) in every process, and re-open the log file for logrotate.
+ * Settings with problems change nothing; others that changed are named as waiting for
+ * the next start.
+ */
+function onReload(log: Logger, started: Settings, read: () => Settings, node: { reconfigure(next: Settings): Promise<void> }): void {
+  let running = started;
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      let next: Settings;
+      try {
+        next = read();
+      } catch (error) {
+        log.error({ signal: 'SIGHUP', err: error instanceof Error ? error.message : String(error) }, 'the settings were not reloaded: nothing changed');
+        return;
+      }
+      const changed = changedSettings(running, next);
+      const applied = changed.filter((name) => RELOADABLE_SETTINGS.has(name));
+      const waiting = changed.filter((name) => !RELOADABLE_SETTINGS.has(name));
+      try {
+        await node.reconfigure(next);
+      } catch (error) {
+        log.error({ signal: 'SIGHUP', err: error instanceof Error ? error.message : String(error) }, 'applying the reloaded settings failed');
+        return;
+      }
+      running = { ...running, ...Object.fromEntries(applied.map((name) => [name, next[name]])) };
+      log.info({ signal: 'SIGHUP', applied }, 'settings reloaded and log file re-opened');
+      if (waiting.length > 0) log.warn({ signal: 'SIGHUP', settings: waiting }, 'these settings changed but take effect at the next start');
+    });
+  });
+}
+
 function onShutdown(log: Logger, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // A log file is written asynchronously: what is buffered goes out before the exit.
+    const exit = (code: number) => log.flush(() => process.exit(code));
     close().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         log.error({ err: String(error) }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -90,7 +90,8 @@ function workerEntry(): string {
 /** Starts the primary (Admin API, console, background jobs) and `workers` proxy workers; resolves once all listen. */
 export async function startCluster(options: ClusterOptions): Promise<Gatehouse & { workers(): Promise<WorkerInfo[]> }> {
   const { log } = options;
-  const settings: Settings = { ...options.settings, keys: resolveKeys(options.settings, log) };
+  /** What every worker starts with: the reloadable settings change with SIGHUP. */
+  let settings: Settings = { ...options.settings, keys: resolveKeys(options.settings, log) };
   const slots: Slot[] = [];
   let stopping = false;
   let proxyUrl = '';
@@ -280,6 +281,16 @@ export async function startCluster(options: ClusterOptions): Promise<Gatehouse &
       return proxyUrl;
     },
     workers,
+    async reconfigure(next: Settings) {
+      settings = { ...settings, log_level: next.log_level, allow_underscore_headers: next.allow_underscore_headers };
+      await gatehouse.reconfigure(settings);
+      const targets = live();
+      const answers = await Promise.all(
+        targets.map((slot) => slot.calls.call((seq) => sendTo(slot, { type: 'reconfigure', settings, seq }), RELOAD_TIMEOUT_MS)),
+      );
+      const silent = targets.filter((slot, i) => answers[i] === undefined && slot.worker?.isConnected());
+      if (silent.length > 0) log.warn({ workers: silent.map((slot) => slot.worker?.process.pid) }, 'workers did not confirm the settings reload in time');
+    },
     async close() {
       await stopWorkers();
       await gatehouse.close();

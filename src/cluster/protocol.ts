@@ -12,6 +12,8 @@ export const TAG = 'gatehouse-cluster';
 export type PrimaryMessage =
   /** First message to a new worker: the settings the primary validated, keys resolved. */
   | { tag: typeof TAG; type: 'start'; settings: Settings; slot: number }
+  /** The settings were reloaded (SIGHUP): apply the reloadable ones and re-open the log file, then answer. */
+  | { tag: typeof TAG; type: 'reconfigure'; settings: Settings; seq: number }
   /** The configuration changed (an Admin API write): read it again, then answer. */
   | { tag: typeof TAG; type: 'reload'; seq: number }
   /** Another process changed or ended these sessions: drop the copies in memory (answer when `seq`). */

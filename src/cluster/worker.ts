@@ -45,7 +45,7 @@ let stopping = false;
 
 async function start(message: Extract<PrimaryMessage, { type: 'start' }>): Promise<Gatehouse> {
   const { settings } = message;
-  log = createLogger({ level: settings.log_level, name: 'gatehouse' }).child({ worker: message.slot, pid: process.pid });
+  log = createLogger({ level: settings.log_level, name: 'gatehouse', file: settings.log_file }).child({ worker: message.slot, pid: process.pid });
   try {
     gatehouse = await startGatehouse({ settings, log, role: 'proxy', sessionEvents: events });
   } catch (error) {
@@ -63,7 +63,9 @@ async function stop(code: number): Promise<void> {
   try {
     await (gatehouse ?? (await starting?.catch(() => undefined)))?.close();
   } finally {
-    process.exit(code);
+    // A log file is written asynchronously: what is buffered goes out before the exit.
+    if (log) log.flush(() => process.exit(code));
+    else process.exit(code);
   }
 }
 
@@ -78,6 +80,12 @@ process.on('message', (message: unknown) => {
       void (starting ?? Promise.reject(new Error('not started')))
         .then((node) => node.reload())
         .catch((error: unknown) => log?.error({ err: error instanceof Error ? error.message : String(error) }, 'reloading the configuration failed'))
+        .finally(() => send({ type: 'done', seq: message.seq }));
+      return;
+    case 'reconfigure':
+      void (starting ?? Promise.reject(new Error('not started')))
+        .then((node) => node.reconfigure(message.settings))
+        .catch((error: unknown) => log?.error({ err: error instanceof Error ? error.message : String(error) }, 'applying the reloaded settings failed'))
         .finally(() => send({ type: 'done', seq: message.seq }));
       return;
     case 'sessions':
@@ -106,5 +114,7 @@ send({ type: 'hello' });
 // and a worker that left on its own would be restarted. Without the primary (it died,
 // the channel closed) a worker has no reason to stay.
 process.on('SIGINT', () => undefined);
+// SIGHUP reloads the settings: the primary reads them and tells every worker.
+process.on('SIGHUP', () => undefined);
 process.on('SIGTERM', () => void stop(0));
 process.on('disconnect', () => void stop(0));

@@ -120,6 +120,8 @@ export const settingsSchema = z
     data_dir: z.string().min(1).default('./data'),
     keys: keys.optional(),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Append the log to this file instead of standard output; SIGHUP re-opens it (after logrotate moved it). */
+    log_file: z.string().trim().min(1, 'expected a file path, e.g. /var/log/gatehouse/gatehouse.log').optional(),
     trusted_ips: trustedIps.prefault(''),
     /** Bootstrap token for the Admin API (`Authorization: Bearer …`); may do everything. */
     admin_token: adminToken.optional(),
@@ -181,6 +183,17 @@ export function workerCount(settings: Settings): number {
 }
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as Array<keyof Settings>;
+
+/**
+ * Settings a running node applies when it reloads its configuration (SIGHUP); every
+ * other one is read at start only (listeners, the store, keys, URLs, processes).
+ */
+export const RELOADABLE_SETTINGS: ReadonlySet<keyof Settings> = new Set(['log_level', 'allow_underscore_headers']);
+
+/** The names of the settings whose values differ between two loads. */
+export function changedSettings(before: Settings, after: Settings): Array<keyof Settings> {
+  return SETTING_NAMES.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+}
 
 /** Reads settings from a config file (optional) and the environment; throws one error listing every problem. */
 export function loadSettings(options: { env?: NodeJS.ProcessEnv; configPath?: string | undefined } = {}): Settings {

@@ -447,6 +447,14 @@ function run(rt: Runtime, req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+const runtimes = new WeakMap<FastifyInstance, Runtime>();
+
+/** Applies the settings a running proxy takes without a restart (SIGHUP; see RELOADABLE_SETTINGS). */
+export function reconfigureProxy(app: FastifyInstance, options: { allowUnderscoreHeaders: boolean }): void {
+  const rt = runtimes.get(app);
+  if (rt) rt.underscores = options.allowUnderscoreHeaders;
+}
+
 /**
  * Creates the proxy listener (not listening: the CLI calls `listen`). Fastify's logger
  * is off on this path; errors go to `log`.
@@ -475,6 +483,7 @@ export function createProxyServer(options: ProxyServerOptions): FastifyInstance 
     },
   });
 
+  runtimes.set(app, rt);
   app.addHook('onRequest', (request, reply, done) => {
     // Requests a route of this instance handles go on to it; everything else is proxied.
     if (!request.is404) {
