@@ -1,4 +1,5 @@
-import { errors, type Account, type FindAccount } from 'oidc-provider';
+import type { Account, FindAccount } from 'oidc-provider';
+import { errors } from './provider-library.js';
 import type { Directory, DirectoryUser } from './directory.js';
 import type { DevIdpSwitches } from './switches.js';
 

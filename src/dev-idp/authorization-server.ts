@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextLike } from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextLike, Provider } from 'oidc-provider';
+import { OidcProvider, errors, interactionPolicy } from './provider-library.js';
 import type { Logger } from '../log.js';
 import { createAccessTokenCustomizer, RevocationList } from './access-tokens.js';
 import { SessionClients, sessionSid, type EndedSession } from './backchannel-logout.js';
@@ -118,7 +119,7 @@ export class AuthorizationServer {
    * `store` and survive.
    */
   build(): void {
-    const provider = new Provider(this.issuer, this.#configuration());
+    const provider = new OidcProvider(this.issuer, this.#configuration());
     recordErrors(provider, this.deps.log);
     provider.use(oktaCompat(this));
     this.#provider = provider;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errors, type Interaction } from 'oidc-provider';
+import type { Interaction } from 'oidc-provider';
+import { errors } from './provider-library.js';
 import type { AuthorizationServer } from './authorization-server.js';
 import { BodyTooLargeError, readBody, sendHtml } from './http.js';
 import { renderErrorPage, renderSignInPage, SIGN_IN_FAILED_MESSAGE } from './sign-in-page.js';

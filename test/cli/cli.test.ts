@@ -119,6 +119,7 @@ describe('gatehouse CLI', () => {
       const output = await waitForOutput(child, /Press Ctrl\+C to stop/);
       assert.match(output, new RegExp(`http://localhost:${proxy}/demo`));
       assert.match(output, /generated a key into the data folder/);
+      assert.doesNotMatch(output, /Unsupported runtime|WARNING/, 'start-up says only what an operator needs');
 
       const jar = new CookieJar();
       const start = await browserFetch(jar, `http://localhost:${proxy}/demo`);
