@@ -198,7 +198,10 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       const organization = await loadOrganization(request.params.loginPath);
       if (!organization) return page(reply, 404, 'Unknown organization', 'No organization signs in at this address; check the link.');
       const settings = await ssoReady(organization);
-      const signedOut = request.query.signed_out !== undefined;
+      // Okta's sign-out sends the browser back to the registered post-logout URI
+      // (`/login/{login_path}`) with the `state` Gatehouse gave it; sign-in responses go
+      // to /login/callback, never here. Starting a new sign-in would land on Okta's form.
+      const signedOut = request.query.signed_out !== undefined || request.query.state !== undefined;
       // No page to return to: the sign-in is for the console, whose sign-in page names the organization.
       if (request.query.return_to === undefined && deps.consoleUrl && (!settings || signedOut)) {
         return reply.header('cache-control', 'no-store').redirect(consoleSignIn(organization, signedOut ? { signed_out: '' } : {}), 303);

@@ -238,7 +238,16 @@ describe('organization sign-in with Okta', () => {
     assert.ok(location.searchParams.get('state'));
     const back = await browserFetch(jar, location);
     assert.equal(back.status, 302);
-    assert.match(back.headers.get('location') ?? '', new RegExp(`^${stack.proxy}/login/acme`));
+    const returned = back.headers.get('location') ?? '';
+    assert.match(returned, new RegExp(`^${stack.proxy}/login/acme\\?state=`));
+    // Back from Okta's sign-out: a "you are signed out" page, not a new sign-in at Okta.
+    const landing = await browserFetch(jar, returned);
+    assert.equal(landing.status, 303);
+    const signedOut = new URL(landing.headers.get('location')!);
+    assert.equal(signedOut.origin, new URL(stack.gatehouse.consoleUrl).origin);
+    assert.equal(signedOut.searchParams.get('organization'), 'acme');
+    assert.equal(signedOut.searchParams.has('signed_out'), true);
+    assert.match(await (await browserFetch(jar, signedOut)).text(), /You are signed out/);
     assert.notEqual((await browserFetch(jar, `${stack.proxy}/app/x`)).status, 200);
   });
 });
