@@ -1,5 +1,5 @@
 import { withAdminToken } from '../admin/auth.js';
-import type { Settings } from '../config/settings.js';
+import { consoleUrlOf, publicUrlOf, type Settings } from '../config/settings.js';
 import { startDevIdp, type DevIdpSeed } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
 import { startEchoUpstream } from '../gateway/echo-upstream.js';
@@ -9,23 +9,28 @@ import type { Gatehouse } from '../runtime.js';
 
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from './demo-constants.js';
 import { setUpDemoOrganization } from './demo-organization.js';
+import { demoStartPage } from './demo-start-page.js';
 
 export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET };
 
+/** The demo's openid-connect plugin: a fixed id, so that `PUT /plugins/{id}` can repeat it. */
+export const DEMO_PLUGIN_ID = '0d3e0b5c-5a4f-4d3b-9a7e-6f1c2b8e4d10';
+
 /**
- * The Admin API calls that set up the demo route, made over HTTP exactly as the
- * README shows them with curl. Services and routes are PUT by name and the plugin is
- * created only once, so every start can repeat them.
+ * The Admin API calls that set up the demo's routes, made over HTTP exactly as the
+ * README shows them with curl: every one a PUT (services and routes by name, the plugin
+ * by a fixed id), so every start, and anyone pasting the README, can repeat them.
  */
 export function demoAdminCalls(urls: { upstream: string; issuer: string; proxyOrigin: string }) {
   return [
     { method: 'PUT', path: '/services/demo', form: { url: urls.upstream } },
     { method: 'PUT', path: '/routes/demo', form: { 'service.name': 'demo', paths: '/demo' } },
     {
-      method: 'POST',
-      path: '/routes/demo/plugins',
+      method: 'PUT',
+      path: `/plugins/${DEMO_PLUGIN_ID}`,
       form: {
         name: 'openid-connect',
+        'route.name': 'demo',
         'config.issuer': `${urls.issuer}/.well-known/openid-configuration`,
         'config.client_id': DEMO_CLIENT_ID,
         'config.client_secret': DEMO_CLIENT_SECRET,
@@ -38,17 +43,17 @@ export function demoAdminCalls(urls: { upstream: string; issuer: string; proxyOr
         'config.logout_redirect_uri': `${urls.proxyOrigin}/`,
       },
     },
+    // The start page at `/` (exactly), where signing out of /demo lands: public, no plugin.
+    { method: 'PUT', path: '/services/demo-start', form: { url: `${urls.upstream}${DEMO_START_PATH}` } },
+    { method: 'PUT', path: '/routes/demo-start', form: { 'service.name': 'demo-start', paths: '~/$' } },
   ] as const;
 }
 
+/** Where the demo's echo upstream serves the start page. */
+const DEMO_START_PATH = '/start';
+
 async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdminCalls>[number], adminToken: string): Promise<void> {
   const authorization = `Bearer ${adminToken}`;
-  if (call.method === 'POST') {
-    const existing = (await (await fetch(`${adminUrl}${call.path}`, { headers: { authorization } })).json()) as {
-      data?: Array<{ name: string }>;
-    };
-    if (existing.data?.some((plugin) => plugin.name === call.form.name)) return;
-  }
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(call.form)) {
     for (const item of Array.isArray(value) ? value : [value]) body.append(key, item);
@@ -56,6 +61,22 @@ async function applyAdminCall(adminUrl: string, call: ReturnType<typeof demoAdmi
   const response = await fetch(`${adminUrl}${call.path}`, { method: call.method, body, headers: { authorization } });
   if (!response.ok) {
     throw new Error(`demo set-up failed: ${call.method} ${call.path} answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+/**
+ * Databases of earlier demos hold the openid-connect plugin under a random id (it was
+ * POSTed): it goes, so that the PUT by the fixed id does not meet it as a duplicate.
+ */
+async function dropEarlierDemoPlugin(adminUrl: string, adminToken: string): Promise<void> {
+  const authorization = `Bearer ${adminToken}`;
+  const listed = await fetch(`${adminUrl}/routes/demo/plugins`, { headers: { authorization } });
+  if (!listed.ok) return;
+  const { data } = (await listed.json()) as { data: Array<{ id: string; name: string }> };
+  for (const plugin of data) {
+    if (plugin.name === 'openid-connect' && plugin.id !== DEMO_PLUGIN_ID) {
+      await fetch(`${adminUrl}/plugins/${plugin.id}`, { method: 'DELETE', headers: { authorization } });
+    }
   }
 }
 
@@ -80,6 +101,9 @@ export function demoSeedFor(port: number): DevIdpSeed {
               `http://localhost:${port}/login/acme`,
               `http://127.0.0.1:${port}/login/acme`,
             ],
+            // Acme's receiver (okta_app.backchannel_logout_uri): a sign-out at the stand-in,
+            // from /demo or from Acme, ends Acme's sessions of that sign-in too.
+            backchannel_logout_uri: `http://localhost:${port}/login/acme/backchannel-logout`,
           }
         : app,
     ),
@@ -104,7 +128,18 @@ export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
     seed: demoSeedFor(port),
     log,
   });
-  const upstream = await startEchoUpstream({ host: settings.demo_upstream_listen.host, port: settings.demo_upstream_listen.port });
+  const publicUrl = publicUrlOf(settings);
+  const startPage = demoStartPage({
+    proxy: publicUrl,
+    console: consoleUrlOf(settings, publicUrl),
+    admin: `http://${settings.admin_listen.host}:${settings.admin_listen.port}`,
+    idp: idp.issuer('default'),
+  });
+  const upstream = await startEchoUpstream({
+    host: settings.demo_upstream_listen.host,
+    port: settings.demo_upstream_listen.port,
+    pages: { [DEMO_START_PATH]: startPage },
+  });
   let gatehouse: Gatehouse;
   try {
     // With workers (GATEHOUSE_WORKERS, default one per core within the CPU quota) like `gatehouse start`; the stand-in and the upstream stay in this process.
@@ -114,10 +149,17 @@ export async function startDemo(input: Settings, log: Logger): Promise<Demo> {
     throw error;
   }
   const proxyOrigin = `http://localhost:${port}`;
+  await dropEarlierDemoPlugin(gatehouse.adminUrl, adminToken);
   for (const call of demoAdminCalls({ upstream: upstream.url, issuer: idp.issuer('default'), proxyOrigin })) {
     await applyAdminCall(gatehouse.adminUrl, call, adminToken);
   }
-  await setUpDemoOrganization({ adminUrl: gatehouse.adminUrl, token: adminToken, idpOrigin: idp.origin });
+  await setUpDemoOrganization({
+    adminUrl: gatehouse.adminUrl,
+    proxyUrl: gatehouse.proxyUrl,
+    token: adminToken,
+    idpOrigin: idp.origin,
+    upstreamUrl: upstream.url,
+  });
   return {
     gatehouse,
     idpOrigin: idp.origin,

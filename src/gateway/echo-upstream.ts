@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
  * - `/count`         read the body without keeping it; answer `{ bytes, firstChunkAt, endAt }`
  *
  * `?response_header=Name:Value` (repeatable) adds response headers, e.g. to test
- * hop-by-hop removal.
+ * hop-by-hop removal. `pages` serves fixed HTML at exact paths (the demo's start page).
  */
 
 export interface EchoUpstream {
@@ -85,10 +85,15 @@ async function writeLarge(res: ServerResponse, bytes: number): Promise<void> {
   res.end();
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function respond(req: IncomingMessage, res: ServerResponse, pages: Readonly<Record<string, string>>): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
+  const page = Object.hasOwn(pages, path) ? pages[path] : undefined;
+  if (page !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+    send(res, 200, page, 'text/html; charset=utf-8', []);
+    return;
+  }
   const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
   const segments = path.split('/');
   const extra = q === -1 ? [] : extraHeaders(query);
@@ -147,10 +152,18 @@ async function respond(req: IncomingMessage, res: ServerResponse): Promise<void>
   send(res, status, JSON.stringify(reply), 'application/json', extra);
 }
 
-export async function startEchoUpstream(options: { host?: string; port?: number } = {}): Promise<EchoUpstream> {
+export async function startEchoUpstream(
+  options: {
+    host?: string;
+    port?: number;
+    /** HTML pages by exact path, answered instead of the echo (the demo's start page). */
+    pages?: Readonly<Record<string, string>>;
+  } = {},
+): Promise<EchoUpstream> {
   const host = options.host ?? '127.0.0.1';
+  const pages = options.pages ?? {};
   const server = createServer((req, res) => {
-    respond(req, res).catch(() => res.destroy());
+    respond(req, res, pages).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -141,9 +141,11 @@ describe('gatehouse CLI', () => {
       const anonymous = await fetch(`http://127.0.0.1:${admin}/routes`);
       assert.equal(anonymous.status, 401, 'the Admin API needs credentials');
       const routes = (await (await fetch(`http://127.0.0.1:${admin}/routes`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKEN}` } })).json()) as {
-        data: Array<{ name: string }>;
+        data: Array<{ name: string; organization?: { id: string } }>;
       };
-      assert.deepEqual(routes.data.map((route) => route.name).sort(), ['app', 'demo']);
+      assert.deepEqual(routes.data.map((route) => route.name).sort(), ['app', 'demo', 'demo-start']);
+      assert.ok(routes.data.find((route) => route.name === 'app')!.organization, "/app is Acme's: its admins see it in the console");
+      assert.equal(routes.data.find((route) => route.name === 'demo')!.organization, undefined, "/demo is the operator's");
 
       // The demo organization signs in with Okta and protects /app with the sso plugin.
       const orgJar = new CookieJar();
@@ -163,6 +165,30 @@ describe('gatehouse CLI', () => {
       const appEcho = (await app.json()) as { headers: Record<string, string> };
       assert.equal(appEcho.headers['x-gatehouse-email'], 'alice@example.com');
       assert.equal(appEcho.headers['x-gatehouse-roles'], 'Gateway Admin');
+
+      // The start page at / is public, and signing out of /demo lands there.
+      const home = await fetch(`http://localhost:${proxy}/`);
+      assert.equal(home.status, 200);
+      assert.match(await home.text(), /<h1>Gatehouse demo<\/h1>/);
+
+      // One sign-in at the stand-in for Acme and /demo: signing out of /demo ends it there,
+      // and the stand-in's back-channel logout ends the Acme session of that sign-in too.
+      const demoInSameSignIn = await browserFetch(orgJar, `http://localhost:${proxy}/demo`);
+      const sso = await signIn({
+        authorizeUrl: demoInSameSignIn.headers.get('location')!,
+        username: 'alice@example.com',
+        password: 'Passw0rd!',
+        jar: orgJar,
+        isCallback: (url) => url.port === String(proxy),
+      });
+      assert.equal(sso.signInFormShown, false, 'the stand-in remembered the Acme sign-in');
+      await browserFetch(orgJar, sso.callbackUrl);
+      assert.equal((await browserFetch(orgJar, `http://localhost:${proxy}/demo`)).status, 200);
+      const signOut = await browserFetch(orgJar, `http://localhost:${proxy}/demo/logout`);
+      assert.equal(signOut.status, 302);
+      const atStandIn = await browserFetch(orgJar, signOut.headers.get('location')!);
+      assert.equal(atStandIn.headers.get('location'), `http://localhost:${proxy}/`, 'back on the start page');
+      assert.equal((await browserFetch(orgJar, `http://localhost:${proxy}/app`)).status, 302, 'the Acme session ended by back-channel logout');
     } catch (error) {
       // The demo's own output says why: a crash, a refusal, a port taken.
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- the demo's output (exit ${child.exitCode ?? child.signalCode ?? 'none yet'}) ---\n${log}`, { cause: error });
