@@ -1,9 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import type { SsoProfile, User } from '../../../identity/model.js';
+import type { AccountStatusCause, AccountStatusChange, SsoProfile, User } from '../../../identity/model.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import type { Database } from '../../schema.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
+import { revokeAllAccessTokens } from './access-tokens.js';
+import { writeAudit } from './audit-log.js';
 import { IdentityConflictError, escapeLike, idKey, likeEscaped, usersWithRoles, type Db } from './shared.js';
 
 /** Users of organizations: native accounts (email and password) and SSO accounts (issuer and subject). */
@@ -166,16 +168,9 @@ export async function setHandGrantedRoles(db: Db, userId: string, roleIds: reado
   return { added, removed };
 }
 
-/** Changes a user's name or status; deactivating stamps `deactivated_at`, reactivating clears it. */
-export async function updateUserFields(db: Db, user: User, changes: { name?: string | null; status?: 'active' | 'deactivated' }): Promise<void> {
-  const now = nowSeconds();
-  const values: Record<string, unknown> = { updated_at: now };
-  if (changes.name !== undefined) values.name = changes.name;
-  if (changes.status !== undefined && changes.status !== user.status) {
-    values.status = changes.status;
-    values.deactivated_at = changes.status === 'deactivated' ? now : null;
-  }
-  await db.updateTable('users').set(values).where('id', '=', user.id).execute();
+/** Changes a user's name (the status has its own writes: commitDeactivation, commitReactivation). */
+export async function updateUserName(db: Db, userId: string, name: string | null): Promise<void> {
+  await db.updateTable('users').set({ name, updated_at: nowSeconds() }).where('id', '=', userId).execute();
 }
 
 /**
@@ -225,6 +220,10 @@ export async function saveSsoUser(
       .where('subject', '=', profile.subject)
       .executeTakeFirst();
     if (!existing && !options.create) return undefined;
+    if (existing?.status === 'deactivated') {
+      // Kept as it was at deactivation (roles_as_of): a refused sign-in changes nothing.
+      return { user: (await findUserById(trx, existing.id))!, created: false, rolesAdded: [], rolesRemoved: [] };
+    }
     const email = profile.email.trim();
     await assertEmailFree(trx, organizationId, email, existing?.id, 'sso');
     const now = nowSeconds();
@@ -275,19 +274,82 @@ export async function saveSsoUser(
   });
 }
 
-/** IdentityStore.deactivateUser: status `deactivated` (kept when already so); undefined when there is no such user. */
-export async function deactivateUser(db: Db, organizationId: string, userId: string): Promise<User | undefined> {
-  const user = await findUser(db, organizationId, userId);
-  if (!user || user.id !== userId) return undefined;
-  if (user.status !== 'deactivated') await updateUserFields(db, user, { status: 'deactivated' });
-  // Tokens do not come back with a reactivation: the person makes new ones.
+/** Runs `work` in the caller's transaction, or in one of its own. */
+function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+/**
+ * The only write of a user's status (creation aside), private to the two functions
+ * below so that no path can deactivate an account without revoking its tokens and
+ * recording why.
+ */
+async function writeStatus(db: Db, userId: string, status: User['status']): Promise<void> {
+  const now = nowSeconds();
   await db
-    .updateTable('access_tokens')
-    .set({ revoked_at: Math.floor(Date.now() / 1000) })
-    .where('user_id', '=', user.id)
-    .where('revoked_at', 'is', null)
+    .updateTable('users')
+    .set({ status, deactivated_at: status === 'deactivated' ? now : null, updated_at: now })
+    .where('id', '=', userId)
     .execute();
-  return findUserById(db, user.id);
+}
+
+/** IdentityStore.commitDeactivation: status, tokens and audit entry in one transaction. */
+export async function commitDeactivation(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  cause: AccountStatusCause,
+): Promise<(AccountStatusChange & { tokens_revoked: string[] }) | undefined> {
+  return inTransaction(db, async (trx) => {
+    const user = await findUserById(trx, userId);
+    if (!user || user.organization_id !== organizationId) return undefined;
+    const organization = await trx.selectFrom('organizations').select('owner_user_id').where('id', '=', organizationId).executeTakeFirst();
+    if (organization?.owner_user_id === user.id) {
+      throw new IdentityConflictError('GH-ORG-OWNER', 'the owner of the organization cannot be deactivated: the owner always keeps access (and password sign-in)', 'status');
+    }
+    // Revoked even when already deactivated: no token may outlive a deactivation, and a
+    // reactivation brings none back (the person makes new ones).
+    const revoked = await revokeAllAccessTokens(trx, user.id);
+    if (user.status === 'deactivated') return { user, changed: false, tokens_revoked: revoked };
+    await writeStatus(trx, user.id, 'deactivated');
+    await writeAudit(trx, {
+      organization_id: organizationId,
+      actor: cause.actor,
+      action: 'user.deactivate',
+      target: { type: 'user', id: user.id },
+      outcome: 'success',
+      reason: cause.reason,
+      details: { email: user.email, roles: user.roles.map((role) => role.role_name), tokens_revoked: revoked, ...cause.details },
+    });
+    return { user: (await findUserById(trx, user.id))!, changed: true, tokens_revoked: revoked };
+  });
+}
+
+/** IdentityStore.commitReactivation: status and audit entry in one transaction; nothing revoked comes back. */
+export async function commitReactivation(db: Db, organizationId: string, userId: string, cause: AccountStatusCause): Promise<AccountStatusChange | undefined> {
+  return inTransaction(db, async (trx) => {
+    const user = await findUserById(trx, userId);
+    if (!user || user.organization_id !== organizationId) return undefined;
+    if (user.status === 'active') return { user, changed: false };
+    await writeStatus(trx, user.id, 'active');
+    if (user.source === 'sso') {
+      // Okta may have changed anything since: the roles come fresh from the groups at the
+      // next sign-in or sync, not back from the record kept at deactivation.
+      await trx.deleteFrom('user_roles').where('user_id', '=', user.id).execute();
+      await trx.updateTable('users').set({ okta_groups: null, groups_source: null }).where('id', '=', user.id).execute();
+    }
+    await writeAudit(trx, {
+      organization_id: organizationId,
+      actor: cause.actor,
+      action: 'user.reactivate',
+      target: { type: 'user', id: user.id },
+      outcome: 'success',
+      reason: cause.reason,
+      // The roles the user has again: a native user's, or none for an SSO user until Okta says.
+      details: { email: user.email, roles: user.source === 'sso' ? [] : user.roles.map((role) => role.role_name), ...cause.details },
+    });
+    return { user: (await findUserById(trx, user.id))!, changed: true };
+  });
 }
 
 /** Active SSO users of the organization when SSO is enabled and an API token is set; otherwise none. */
