@@ -7,7 +7,8 @@ import { readIdentitySettings } from './identity-settings.js';
 import { allOrganizations, findOrganization, findOrganizationByLoginPath } from './organizations.js';
 import { listRoleMappings } from './role-mappings.js';
 import { listRoles } from './roles.js';
-import { activeSsoUsers, commitDeactivation, commitReactivation, findUserByEmail, findUserBySubject, findUser, passwordHash, recordSignIn, saveSsoUser } from './users.js';
+import { commitDeactivation, commitReactivation } from './account-status.js';
+import { activeSsoUsers, findUserByEmail, findUserBySubject, findUser, passwordHash, recordSignIn, saveSsoUser } from './users.js';
 
 /**
  * The identity side of the store (issue 3), one module per entity:

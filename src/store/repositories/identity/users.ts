@@ -1,11 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import type { AccountStatusCause, AccountStatusChange, SsoProfile, User } from '../../../identity/model.js';
+import type { SsoProfile, User } from '../../../identity/model.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import type { Database } from '../../schema.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
-import { revokeAllAccessTokens } from './access-tokens.js';
-import { writeAudit } from './audit-log.js';
 import { IdentityConflictError, escapeLike, idKey, likeEscaped, usersWithRoles, type Db } from './shared.js';
 
 /** Users of organizations: native accounts (email and password) and SSO accounts (issuer and subject). */
@@ -168,7 +166,7 @@ export async function setHandGrantedRoles(db: Db, userId: string, roleIds: reado
   return { added, removed };
 }
 
-/** Changes a user's name (the status has its own writes: commitDeactivation, commitReactivation). */
+/** Changes a user's name (the status has its own writes: ./account-status.ts). */
 export async function updateUserName(db: Db, userId: string, name: string | null): Promise<void> {
   await db.updateTable('users').set({ name, updated_at: nowSeconds() }).where('id', '=', userId).execute();
 }
@@ -271,84 +269,6 @@ export async function saveSsoUser(
       rolesAdded: added.map((roleId) => names.get(roleId) ?? roleId),
       rolesRemoved: removed.map((roleId) => names.get(roleId) ?? roleId),
     };
-  });
-}
-
-/** Runs `work` in the caller's transaction, or in one of its own. */
-function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
-
-/**
- * The only write of a user's status (creation aside), private to the two functions
- * below so that no path can deactivate an account without revoking its tokens and
- * recording why.
- */
-async function writeStatus(db: Db, userId: string, status: User['status']): Promise<void> {
-  const now = nowSeconds();
-  await db
-    .updateTable('users')
-    .set({ status, deactivated_at: status === 'deactivated' ? now : null, updated_at: now })
-    .where('id', '=', userId)
-    .execute();
-}
-
-/** IdentityStore.commitDeactivation: status, tokens and audit entry in one transaction. */
-export async function commitDeactivation(
-  db: Db,
-  organizationId: string,
-  userId: string,
-  cause: AccountStatusCause,
-): Promise<(AccountStatusChange & { tokens_revoked: string[] }) | undefined> {
-  return inTransaction(db, async (trx) => {
-    const user = await findUserById(trx, userId);
-    if (!user || user.organization_id !== organizationId) return undefined;
-    const organization = await trx.selectFrom('organizations').select('owner_user_id').where('id', '=', organizationId).executeTakeFirst();
-    if (organization?.owner_user_id === user.id) {
-      throw new IdentityConflictError('GH-ORG-OWNER', 'the owner of the organization cannot be deactivated: the owner always keeps access (and password sign-in)', 'status');
-    }
-    // Revoked even when already deactivated: no token may outlive a deactivation, and a
-    // reactivation brings none back (the person makes new ones).
-    const revoked = await revokeAllAccessTokens(trx, user.id);
-    if (user.status === 'deactivated') return { user, changed: false, tokens_revoked: revoked };
-    await writeStatus(trx, user.id, 'deactivated');
-    await writeAudit(trx, {
-      organization_id: organizationId,
-      actor: cause.actor,
-      action: 'user.deactivate',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      reason: cause.reason,
-      details: { email: user.email, roles: user.roles.map((role) => role.role_name), tokens_revoked: revoked, ...cause.details },
-    });
-    return { user: (await findUserById(trx, user.id))!, changed: true, tokens_revoked: revoked };
-  });
-}
-
-/** IdentityStore.commitReactivation: status and audit entry in one transaction; nothing revoked comes back. */
-export async function commitReactivation(db: Db, organizationId: string, userId: string, cause: AccountStatusCause): Promise<AccountStatusChange | undefined> {
-  return inTransaction(db, async (trx) => {
-    const user = await findUserById(trx, userId);
-    if (!user || user.organization_id !== organizationId) return undefined;
-    if (user.status === 'active') return { user, changed: false };
-    await writeStatus(trx, user.id, 'active');
-    if (user.source === 'sso') {
-      // Okta may have changed anything since: the roles come fresh from the groups at the
-      // next sign-in or sync, not back from the record kept at deactivation.
-      await trx.deleteFrom('user_roles').where('user_id', '=', user.id).execute();
-      await trx.updateTable('users').set({ okta_groups: null, groups_source: null }).where('id', '=', user.id).execute();
-    }
-    await writeAudit(trx, {
-      organization_id: organizationId,
-      actor: cause.actor,
-      action: 'user.reactivate',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      reason: cause.reason,
-      // The roles the user has again: a native user's, or none for an SSO user until Okta says.
-      details: { email: user.email, roles: user.source === 'sso' ? [] : user.roles.map((role) => role.role_name), ...cause.details },
-    });
-    return { user: (await findUserById(trx, user.id))!, changed: true };
   });
 }
 
