@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AccountStatusCause, AccountStatusChange, User } from '../../../identity/model.js';
+import type { Database } from '../../schema.js';
 import { nowSeconds } from '../shared.js';
 import { revokeAllAccessTokens } from './access-tokens.js';
 import { writeAudit } from './audit-log.js';
-import type { Database } from '../../schema.js';
 import { IdentityConflictError, type Db } from './shared.js';
 import { findUserById } from './users.js';
 
