@@ -200,8 +200,8 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
         caller = { kind: 'bootstrap' };
       } else if (looksLikeAccessToken(token)) {
         const record = await findLiveAccessTokenByHash(db, hashAccessToken(token));
-        const user = record ? await findUserById(db, record.user_id) : undefined;
-        if (!record || !user || user.status !== 'active' || !(await nativeAccessAllowed(db, user))) return unauthenticated(reply, true);
+        const user = record ? await activeUser(db, record.user_id) : undefined;
+        if (!record || !user || !(await nativeAccessAllowed(db, user))) return unauthenticated(reply, true);
         await touchAccessToken(db, record);
         caller = { kind: 'token', user, organizationId: user.organization_id, tokenId: record.id, permissions: permissionsOf(user) };
       } else {
@@ -210,8 +210,8 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
     } else if (adminSessionResolver) {
       const session = await adminSessionResolver(request);
       if (session) {
-        const user = await findUserById(db, session.userId);
-        if (user && user.status === 'active' && user.organization_id === session.organizationId) {
+        const user = await activeUser(db, session.userId);
+        if (user && user.organization_id === session.organizationId) {
           // A session cookie rides along with requests other pages start, including pages of
           // the same site on another port (every app behind the gateway): writes must prove
           // they come from this origin — Fetch metadata, an exact Origin, or a custom header
@@ -234,6 +234,16 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
       requirePermission(caller, SAFE_METHODS.has(request.method) ? 'gateway:read' : 'gateway:write');
     }
   });
+}
+
+/**
+ * The user behind a token or a session, when their account is active: a deactivated
+ * user acts in no way, and the roles kept from their deactivation (`roles_as_of`) never
+ * reach `permissionsOf`.
+ */
+async function activeUser(db: AdminAuthOptions['db'], userId: string): Promise<User | undefined> {
+  const user = await findUserById(db, userId);
+  return user?.status === 'active' ? user : undefined;
 }
 
 /**

@@ -12,7 +12,9 @@ import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
 import type { PluginRegistry } from '../store/schemas/plugin.js';
 import type { IdentityServiceDeps } from '../identity/identity-settings-service.js';
+import type { AccountStatusDeps } from '../identity/account-status.js';
 import type { SessionStore } from '../sessions/store.js';
+import { createIdentityStore } from '../store/repositories/identity/index.js';
 
 /** What every Admin API route module gets: the repositories and the change hook. */
 export interface AdminContext {
@@ -28,6 +30,8 @@ export interface AdminContext {
   identity: IdentityServiceDeps;
   /** Where users' live sessions are, to end them when a user is deactivated or loses roles. */
   sessions: SessionStore | undefined;
+  /** Deactivation and reactivation of users (src/identity/account-status.ts). */
+  accounts: AccountStatusDeps;
   /** Runs after every write that changed something, before the response goes out. */
   changed(): Promise<void>;
 }
@@ -69,6 +73,7 @@ export function createAdminContext(options: {
     keyRing,
     identity,
     sessions: options.sessions,
+    accounts: { store: createIdentityStore(db, keyRing), sessions: options.sessions },
     async changed() {
       try {
         await onChange();

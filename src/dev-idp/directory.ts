@@ -8,7 +8,7 @@ import type { NormalizedSeed } from './seed.js';
  * next token without any cache in between.
  */
 
-export type UserStatus = 'ACTIVE' | 'DEPROVISIONED';
+export type UserStatus = 'ACTIVE' | 'DEPROVISIONED' | 'SUSPENDED';
 export type GroupType = 'OKTA_GROUP' | 'APP_GROUP' | 'BUILT_IN';
 
 export interface DirectoryUser {
@@ -95,7 +95,7 @@ export class Directory {
   }
 
   /**
-   * Okta's user lifecycle (deactivate/activate). Returns true when the status changed.
+   * Okta's user lifecycle (deactivate/activate, suspend/unsuspend). Returns true when the status changed.
    * A deactivated user's tokens stop working at once: every check reads the status.
    */
   setStatus(userId: string, status: UserStatus): boolean {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
-import { paginate, type Directory, type DirectoryGroup, type DirectoryUser } from './directory.js';
+import { paginate, type Directory, type DirectoryGroup, type DirectoryUser, type UserStatus } from './directory.js';
 import { sendJson } from './http.js';
 import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitState } from './rate-limit.js';
 import type { NormalizedSeed } from './seed.js';
@@ -51,6 +51,22 @@ const methodNotAllowed: OktaError = {
   status: 405,
   errorCode: 'E0000022',
   errorSummary: 'The endpoint does not support the provided HTTP method',
+};
+
+/** A lifecycle operation the user's current status does not allow (Okta answers 400 E0000001). */
+const wrongStatus = (operation: string, required: string): OktaError => ({
+  status: 400,
+  errorCode: 'E0000001',
+  errorSummary: 'Api validation failed: status',
+  causes: [`${operation} can only be performed on users with a ${required} status`],
+});
+
+/** Okta's lifecycle operations the stand-in offers: the status each leads to, and the one it needs (if any). */
+const LIFECYCLE: Record<string, { to: UserStatus; from?: UserStatus }> = {
+  deactivate: { to: 'DEPROVISIONED' },
+  activate: { to: 'ACTIVE' },
+  suspend: { to: 'SUSPENDED', from: 'ACTIVE' },
+  unsuspend: { to: 'ACTIVE', from: 'SUSPENDED' },
 };
 
 const DEFAULT_LIMIT = 200;
@@ -175,11 +191,13 @@ export function createManagementApi(deps: ManagementApiDeps) {
 
     if (collection === 'users' && id !== undefined && sub === 'lifecycle' && subId !== undefined && rest.length === 0) {
       if (method !== 'POST') return fail(methodNotAllowed);
-      const status = subId === 'deactivate' ? 'DEPROVISIONED' : subId === 'activate' ? 'ACTIVE' : undefined;
-      if (!status) return fail(notFound(url.pathname, 'Resource'));
+      const operation = Object.hasOwn(LIFECYCLE, subId) ? LIFECYCLE[subId] : undefined;
+      if (!operation) return fail(notFound(url.pathname, 'Resource'));
       if (token.readOnly) return fail(forbidden());
       const user = directory.findUser(id);
       if (!user) return fail(notFound(id, 'User'));
+      if (operation.from !== undefined && user.status !== operation.from) return fail(wrongStatus(subId, operation.from));
+      const status = operation.to;
       if (directory.setStatus(user.id, status)) log.info({ userId: user.id, status }, 'dev IdP user status changed');
       return ok({});
     }

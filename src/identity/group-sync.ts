@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import { OktaApiError } from '../okta/errors.js';
+import { deactivateUser } from './account-status.js';
 import type { IdentityStore } from './model.js';
 import type { OktaDirectory } from './okta-groups.js';
 import { endUserSessions } from './organization-session.js';
@@ -65,14 +66,17 @@ export class GroupSync {
       report.organizations += 1;
       for (const user of await store.activeSsoUsers(organization.id)) {
         if (!user.issuer || !user.subject) continue;
-        let groups: string[];
+        let groups: string[] = [];
+        /** Why Okta no longer lets the person in, when it does not. */
+        let goneFromOkta: string | undefined;
         try {
           await api.waitIfNearLimit(3);
-          // Okta removes people by deactivating them, and their memberships stay: check first.
-          groups = (await okta.isActive(settings, user.subject)) ? await okta.groupsOf(settings, user.subject) : [];
+          // Okta removes people by deactivating or suspending them, and their memberships stay: check first.
+          if (await okta.isActive(settings, user.subject)) groups = await okta.groupsOf(settings, user.subject);
+          else goneFromOkta = 'Okta no longer lets the user sign in (deactivated or suspended in Okta)';
         } catch (error) {
           if (error instanceof OktaApiError && error.code === 'GH-OKTA-NOT-FOUND') {
-            groups = []; // deleted in Okta: no groups, so no access
+            goneFromOkta = 'the user no longer exists in Okta';
           } else {
             report.errors += 1;
             log.warn({ organization: organization.id, user: user.id, err: String(error) }, 'could not read a user’s Okta groups; trying again next run');
@@ -96,6 +100,14 @@ export class GroupSync {
           }
         }
         report.users += 1;
+        if (goneFromOkta !== undefined) {
+          const done = await deactivateUser({ store, sessions }, organization.id, user.id, {
+            actor: { type: 'system', label: 'group sync' },
+            reason: goneFromOkta,
+          });
+          if (done?.changed) report.deactivated += 1;
+          continue;
+        }
         const outcome = await applyGroups(
           { store, sessions, log },
           organization,

@@ -50,6 +50,12 @@ export interface User {
   groups_source: string | null;
   last_sign_in_at: number | null;
   deactivated_at: number | null;
+  /**
+   * The roles and `okta_groups` as they were at deactivation: while the user is
+   * deactivated they are kept for the record, give no permission and change no more;
+   * this is then the deactivation time. Null while they are current.
+   */
+  roles_as_of: number | null;
   roles: RoleAssignment[];
   created_at: number;
   updated_at: number;
@@ -94,6 +100,20 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
+/** Who changes an account's status and why, for the audit entry written with the change. */
+export interface AccountStatusCause {
+  actor: AuditEntry['actor'];
+  reason: string;
+  /** Merged into the audit entry's details; never secrets. */
+  details?: Record<string, unknown>;
+}
+
+export interface AccountStatusChange {
+  user: User;
+  /** False when the account already had that status (nothing was written). */
+  changed: boolean;
+}
+
 /** What a sign-in or a sync learned about an SSO user. */
 export interface SsoProfile {
   issuer: string;
@@ -127,7 +147,21 @@ export interface IdentityStore {
     grants: Array<{ role_id: string; granted_by: Array<{ rule_id: string; group: string }> }>,
     options: { create: boolean; signedIn: boolean },
   ): Promise<{ user: User; created: boolean; /** role names */ rolesAdded: string[]; /** role names */ rolesRemoved: string[] } | undefined>;
-  deactivateUser(organizationId: string, userId: string, reason: string): Promise<User | undefined>;
+  /**
+   * The store's half of a deactivation, in one transaction: status `deactivated` with
+   * its time, every live personal access token of the user revoked, the audit entry.
+   * Call `deactivateUser` (src/identity/account-status.ts) instead: it also ends the
+   * user's sessions. Undefined when the organization has no such user; the owner
+   * cannot be deactivated (409 `GH-ORG-OWNER`).
+   */
+  commitDeactivation(organizationId: string, userId: string, cause: AccountStatusCause): Promise<(AccountStatusChange & { tokens_revoked: string[] }) | undefined>;
+  /**
+   * The store's half of a reactivation, in one transaction with its audit entry. It
+   * revives nothing: revoked tokens stay revoked. A native user's roles are current
+   * again; an SSO user's are dropped with their last-seen groups, and come fresh from
+   * Okta at the next sign-in or sync. Call `reactivateUser` (src/identity/account-status.ts).
+   */
+  commitReactivation(organizationId: string, userId: string, cause: AccountStatusCause): Promise<AccountStatusChange | undefined>;
   /** Records a successful password sign-in (SSO sign-ins record theirs in `saveSsoUser`). */
   recordSignIn(organizationId: string, userId: string): Promise<void>;
   /** A native user's password hash (scrypt), for password sign-in; undefined for SSO users. */

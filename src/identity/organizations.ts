@@ -20,13 +20,14 @@ import {
   setHandGrantedRoles,
   setOrganizationOwner,
   updateOrganization,
-  updateUserFields,
+  updateUserName,
   writeAudit,
   IdentityConflictError,
 } from '../store/repositories/identity/index.js';
 import { isUuid } from '../store/schemas/common.js';
 import type { Database } from '../store/schema.js';
 import { validate } from '../store/validation.js';
+import { deactivateUser, reactivateUser, type AccountStatusDeps } from './account-status.js';
 import type { AuditActor } from './audit.js';
 import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-path.js';
 import { BUILTIN_ROLES, type Organization, type Role, type RoleMapping, type User } from './model.js';
@@ -421,15 +422,25 @@ const patchUserSchema = z
 
 export interface UserUpdate {
   user: User;
-  /** Whether the user's live sessions must end (deactivated, or roles changed). */
+  /** Whether the user's live sessions must end because their roles changed (a deactivation ends them itself). */
   end_sessions: boolean;
 }
 
 /**
  * PATCH of a user: `status` (users are deactivated, never deleted), `name` (native
- * users), `roles` (native users only: an SSO user's roles come from Okta groups).
+ * users), `roles` (native users only: an SSO user's roles come from Okta groups). A
+ * deactivated user's roles are kept as they were at deactivation, so `roles` needs the
+ * user active, or reactivated by the same request. Everything is checked before the
+ * first write; the status change comes first, so the owner's refusal writes nothing.
  */
-export async function patchUser(db: Db, organization: Organization, user: User, input: unknown, actor: AuditActor): Promise<UserUpdate> {
+export async function patchUser(
+  db: Db,
+  accounts: AccountStatusDeps,
+  organization: Organization,
+  user: User,
+  input: unknown,
+  actor: AuditActor,
+): Promise<UserUpdate> {
   const fields = parse(patchUserSchema, input);
   const isOwner = organization.owner_user_id === user.id;
   if (user.source === 'sso' && fields.roles !== undefined) {
@@ -442,17 +453,28 @@ export async function patchUser(db: Db, organization: Organization, user: User, 
   if (user.source === 'sso' && fields.name !== undefined && fields.name !== user.name) {
     throw new IdentityConflictError('GH-IDENTITY-SSO-PROFILE', `the name of ${user.email} comes from Okta at each sign-in; change it in Okta`, 'name');
   }
-  if (isOwner && fields.status === 'deactivated') {
-    throw new IdentityConflictError('GH-ORG-OWNER', 'the owner of the organization cannot be deactivated: the owner always keeps access (and password sign-in)', 'status');
+  const status = fields.status !== undefined && fields.status !== user.status ? fields.status : undefined;
+  if (fields.roles !== undefined && (status ?? user.status) === 'deactivated') {
+    throw new IdentityConflictError(
+      'GH-IDENTITY-USER-DEACTIVATED',
+      `${user.email} is deactivated: their roles are kept as they were at deactivation and give no permission; reactivate them first (send "status": "active" with the roles)`,
+      'roles',
+    );
   }
+  const roles = fields.roles === undefined ? undefined : await resolveRoles(db, organization.id, fields.roles, 'roles');
+  if (roles && isOwner && !roles.some((role) => role.name === BUILTIN_ROLES.organizationAdmin)) {
+    throw new IdentityConflictError('GH-ORG-OWNER', `the owner of the organization always keeps ${BUILTIN_ROLES.organizationAdmin}; include it in roles`, 'roles');
+  }
+
+  if (status === 'deactivated') {
+    await deactivateUser(accounts, organization.id, user.id, { actor, reason: 'deactivated by an administrator' });
+  } else if (status === 'active') {
+    await reactivateUser(accounts, organization.id, user.id, { actor, reason: 'reactivated by an administrator' });
+  }
+  const name = fields.name !== undefined && fields.name !== user.name ? fields.name : undefined;
   return db.transaction().execute(async (trx) => {
     let rolesChanged = false;
-    const audits: Array<Parameters<typeof writeAudit>[1]> = [];
-    if (fields.roles !== undefined) {
-      const roles = await resolveRoles(trx, organization.id, fields.roles, 'roles');
-      if (isOwner && !roles.some((role) => role.name === BUILTIN_ROLES.organizationAdmin)) {
-        throw new IdentityConflictError('GH-ORG-OWNER', `the owner of the organization always keeps ${BUILTIN_ROLES.organizationAdmin}; include it in roles`, 'roles');
-      }
+    if (roles) {
       const { added, removed } = await setHandGrantedRoles(
         trx,
         user.id,
@@ -461,7 +483,7 @@ export async function patchUser(db: Db, organization: Organization, user: User, 
       if (added.length > 0 || removed.length > 0) {
         rolesChanged = true;
         const names = await roleNames(trx, organization.id);
-        audits.push({
+        await writeAudit(trx, {
           organization_id: organization.id,
           actor,
           action: 'user.roles.change',
@@ -471,34 +493,17 @@ export async function patchUser(db: Db, organization: Organization, user: User, 
         });
       }
     }
-    const changes: { name?: string | null; status?: 'active' | 'deactivated' } = {};
-    if (fields.name !== undefined && fields.name !== user.name) changes.name = fields.name;
-    if (fields.status !== undefined && fields.status !== user.status) changes.status = fields.status;
-    if (Object.keys(changes).length > 0) {
-      await updateUserFields(trx, user, changes);
-      if (changes.status !== undefined) {
-        audits.push({
-          organization_id: organization.id,
-          actor,
-          action: changes.status === 'deactivated' ? 'user.deactivate' : 'user.reactivate',
-          target: { type: 'user', id: user.id },
-          outcome: 'success',
-          reason: changes.status === 'deactivated' ? 'deactivated by an administrator' : 'reactivated by an administrator',
-          details: { email: user.email },
-        });
-      }
-      if (changes.name !== undefined) {
-        audits.push({
-          organization_id: organization.id,
-          actor,
-          action: 'user.update',
-          target: { type: 'user', id: user.id },
-          outcome: 'success',
-          details: { email: user.email, name: { from: user.name, to: changes.name } },
-        });
-      }
+    if (name !== undefined) {
+      await updateUserName(trx, user.id, name);
+      await writeAudit(trx, {
+        organization_id: organization.id,
+        actor,
+        action: 'user.update',
+        target: { type: 'user', id: user.id },
+        outcome: 'success',
+        details: { email: user.email, name: { from: user.name, to: name } },
+      });
     }
-    for (const entry of audits) await writeAudit(trx, entry);
-    return { user: (await findUserById(trx, user.id))!, end_sessions: rolesChanged || changes.status === 'deactivated' };
+    return { user: (await findUserById(trx, user.id))!, end_sessions: rolesChanged };
   });
 }

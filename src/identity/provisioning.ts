@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
+import { deactivateUser } from './account-status.js';
 import type { IdentityStore, Organization, SsoProfile, User } from './model.js';
-import { endUserSessions } from './organization-session.js';
 import { rolesFromGroups } from './role-mapping.js';
 
 export type ProvisioningOutcome =
@@ -14,7 +14,9 @@ export type ProvisioningOutcome =
  * sign-in (which may create the account: just-in-time provisioning) and by the
  * background sync (which never creates). Roles are recomputed from the groups every
  * time, so they follow group and mapping changes; losing every mapped group
- * deactivates the account and ends its live sessions at once.
+ * deactivates the account and ends its live sessions at once. A deactivated account is
+ * left as it was at deactivation (the store's `saveSsoUser` returns it unchanged), and
+ * sign-in refuses it.
  */
 export async function applyGroups(
   deps: { store: IdentityStore; sessions: SessionStore; log: Logger },
@@ -34,17 +36,12 @@ export async function applyGroups(
     const existing = await store.userBySubject(organization.id, profile.issuer, profile.subject);
     let deactivated: User | undefined;
     if (existing && existing.status === 'active') {
-      deactivated = await store.deactivateUser(organization.id, existing.id, 'no mapped Okta group');
-      const ended = await endUserSessions(sessions, existing.id);
-      await store.audit({
-        organization_id: organization.id,
+      const done = await deactivateUser({ store, sessions }, organization.id, existing.id, {
         actor,
-        action: 'user.deactivate',
-        target: { type: 'user', id: existing.id },
-        outcome: 'success',
         reason: 'the user is in no Okta group that is mapped to a role',
-        details: { groups: profile.groups, sessions_ended: ended },
+        details: { groups: profile.groups },
       });
+      deactivated = done?.changed ? done.user : undefined;
     }
     return { admitted: false, reason: 'no_mapped_group', deactivated };
   }

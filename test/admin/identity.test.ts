@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { createIdentityStore } from '../../src/store/index.js';
 import { call, rawDatabaseBytes, type TestAdmin } from './helpers.js';
-import { addUser, createOrg, startIdentityAdmin, type TestOrganization } from './identity-helpers.js';
+import { addUser, bearer, createOrg, sessionHeaders, startIdentityAdmin, tokenFor, type TestOrganization } from './identity-helpers.js';
 
 const SECRET = 'gatehouse-demo-secret';
 const API_TOKEN = 'dev-api-token';
@@ -279,5 +279,55 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
     assert.equal(ownerOff.status, 409);
     const log = await call(admin, 'GET', `/organizations/${other.id}/audit-log?action=user.roles.change`);
     assert.deepEqual(log.body.data[0].details.added, ['Gateway Admin']);
+  });
+
+  it('deactivates a native user with their tokens; keeps and marks their roles; a reactivation restores the roles and no token', async () => {
+    const team = await createOrg(admin, 'Leavers', 'leavers');
+    const lee = await addUser(admin, team.id, 'lee@leavers.example', ['Gateway Admin']);
+    const token = await tokenFor(admin, lee, team.id);
+    assert.equal((await call(admin, 'PUT', '/services/by-lee', { host: 'lee.internal' }, bearer(token.token))).status, 200);
+    const userPath = `/organizations/${team.id}/users/${lee.id}`;
+    assert.equal((await call(admin, 'GET', userPath)).body.roles_as_of, null, 'an active user\'s roles are current');
+
+    const off = await call(admin, 'PATCH', userPath, { status: 'deactivated' });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.roles_as_of, off.body.deactivated_at, 'the roles are marked as of the deactivation');
+    assert.deepEqual(off.body.roles.map((role: { role_name: string }) => role.role_name), ['Gateway Admin'], 'as they were');
+    const listed = (await call(admin, 'GET', `/organizations/${team.id}/users?status=deactivated`)).body.data;
+    assert.deepEqual(listed, [(await call(admin, 'GET', userPath)).body], 'the list says the same');
+    assert.equal((await call(admin, 'GET', '/me', undefined, bearer(token.token))).status, 401);
+    assert.equal((await call(admin, 'GET', '/me', undefined, sessionHeaders(lee, team.id))).status, 401, 'roles kept for the record give no permission');
+    assert.equal((await call(admin, 'GET', `/me/tokens/${token.id}`, undefined, sessionHeaders(team.owner, team.id))).status, 404);
+    const revoked = await admin.db.selectFrom('access_tokens').select('revoked_at').where('id', '=', token.id).executeTakeFirstOrThrow();
+    assert.equal(typeof revoked.revoked_at, 'number', 'the deactivation revoked the token');
+    const entry = (await call(admin, 'GET', `/organizations/${team.id}/audit-log?action=user.deactivate`)).body.data[0];
+    assert.deepEqual(entry.details, { email: 'lee@leavers.example', roles: ['Gateway Admin'], tokens_revoked: [token.id] });
+
+    // The roles of a deactivated user are a record: editing them needs a reactivation first, and a refusal writes nothing.
+    const edit = await call(admin, 'PATCH', userPath, { roles: ['Viewer'] });
+    assert.equal(edit.status, 409);
+    assert.equal(edit.body.error_code, 'GH-IDENTITY-USER-DEACTIVATED');
+    assert.equal(edit.body.field, 'roles');
+    assert.match(edit.body.message, /reactivate them first/);
+    const unknownRole = await call(admin, 'PATCH', userPath, { status: 'active', roles: ['Astronaut'] });
+    assert.equal(unknownRole.status, 400);
+    assert.equal((await call(admin, 'GET', userPath)).body.status, 'deactivated', 'the refused request reactivated nobody');
+
+    const back = await call(admin, 'PATCH', userPath, { status: 'active' });
+    assert.equal(back.status, 200);
+    assert.equal(back.body.roles_as_of, null);
+    assert.deepEqual(back.body.roles.map((role: { role_name: string }) => role.role_name), ['Gateway Admin'], 'a native user has their roles again');
+    assert.equal((await call(admin, 'GET', '/me', undefined, bearer(token.token))).status, 401, 'the old token stays revoked');
+    const fresh = await tokenFor(admin, lee, team.id);
+    assert.equal((await call(admin, 'PUT', '/services/by-lee', { host: 'lee2.internal' }, bearer(fresh.token))).status, 200, 'a new token works');
+
+    const both = await call(admin, 'PATCH', userPath, { status: 'deactivated', name: 'Lee' });
+    assert.equal(both.body.status, 'deactivated');
+    assert.equal(both.body.name, 'Lee');
+    assert.equal((await call(admin, 'GET', '/me', undefined, bearer(fresh.token))).status, 401);
+    const again = await call(admin, 'PATCH', userPath, { status: 'active', roles: ['Viewer'] });
+    assert.equal(again.status, 200, 'reactivated and given roles in one request');
+    assert.deepEqual(again.body.roles.map((role: { role_name: string }) => role.role_name), ['Viewer']);
+    assert.equal((await call(admin, 'GET', '/me', undefined, bearer(fresh.token))).status, 401);
   });
 });

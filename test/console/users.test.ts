@@ -81,6 +81,30 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     return page.locator(`tr[data-user="${email}"]`).innerText();
   }
 
+  /** A session cookie from a password sign-in (as the sign-in page makes it), for Admin API calls. */
+  async function passwordSessionCookie(loginPath: string, email: string, password: string): Promise<string> {
+    const answer = await fetch(`${stack.proxy}/login/${loginPath}/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    assert.equal(answer.status, 200, `${email} signs in`);
+    return answer.headers.getSetCookie().find((cookie) => cookie.startsWith('gatehouse_session='))!.split(';')[0]!;
+  }
+
+  /** A personal access token made with the session `cookie` carries. */
+  async function tokenWithCookie(cookie: string): Promise<string> {
+    const answer = await fetch(`${stack.admin}/me/tokens`, {
+      method: 'POST',
+      headers: { cookie, 'x-gatehouse-csrf': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'laptop' }),
+    });
+    assert.equal(answer.status, 201);
+    return ((await answer.json()) as { token: string }).token;
+  }
+
+  const tokenStatus = async (token: string) => (await fetch(`${stack.admin}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+
   async function listedEmails(page: Page): Promise<string[]> {
     return Promise.all((await page.locator('tr[data-user]').all()).map(async (element) => (await element.getAttribute('data-user')) ?? ''));
   }
@@ -200,16 +224,38 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.equal(await roles.getByRole('checkbox').count(), 0);
     assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Okta groups at last sign-in\s+(Everyone, service_admin|service_admin, Everyone)/);
 
+    // Alice's own token, made before the deactivation.
+    const aliceSignIn = await organizationSignIn(stack, 'globex', 'alice@example.com');
+    const token = await tokenWithCookie(aliceSignIn.jar.header(new URL(stack.admin)) ?? '');
+    assert.equal(await tokenStatus(token), 200);
+
     // Deactivate and reactivate an SSO user from the console.
     await page.getByRole('button', { name: 'Deactivate user' }).click();
     await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Status\s+Deactivated/);
+    assert.equal(await tokenStatus(token), 401, 'the console’s deactivation revoked the token');
+    // Kept as they were, and marked so.
+    assert.match(await roles.innerText(), /as of deactivation, \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s+Gateway Admin\s+from the Okta group “service_admin”/);
+    assert.match(await roles.innerText(), /They give no permission while the account is deactivated, and a reactivation does not bring them back/);
+    assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Okta groups at last sign-in\s+as of deactivation, [^\n]*UTC\s*(Everyone, service_admin|service_admin, Everyone)/);
+    await page.goto(`${consoleUrl}/users?status=deactivated`);
+    const listed = await row(page, 'alice@example.com');
+    assert.match(listed, /as of deactivation[^\t]*Gateway Admin/, 'the roles cell is marked');
+    assert.match(listed, /as of deactivation[^\t]*(Everyone, service_admin|service_admin, Everyone)/, 'and so is the groups cell');
+    await page.goBack();
+
     const refused = await organizationSignIn(stack, 'globex', 'alice@example.com');
     assert.notEqual(refused.callback.status, 302, 'a deactivated SSO user cannot sign in with Okta');
     await page.getByRole('button', { name: 'Reactivate user' }).click();
     await page.getByRole('button', { name: 'Deactivate user' }).waitFor();
+    assert.match(await roles.innerText(), /No role/, 'an SSO user’s old roles do not come back');
+    assert.doesNotMatch(await roles.innerText(), /as of deactivation/);
+    assert.equal(await tokenStatus(token), 401, 'nor does the token');
     const again = await organizationSignIn(stack, 'globex', 'alice@example.com');
     assert.equal(again.callback.status, 302, 'reactivated, Alice signs in again');
+    await page.reload();
+    assert.match(await roles.innerText(), /Gateway Admin\s+from the Okta group “service_admin”/, 'with fresh roles from her groups');
+    assert.equal(await tokenStatus(await tokenWithCookie(again.jar.header(new URL(stack.admin)) ?? '')), 200, 'a new token works');
     await page.close();
   });
 
@@ -222,12 +268,22 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'vera@acme.example');
 
     // From the keyboard: focus the button and press Enter.
+    // Vera's own token, made before the deactivation.
+    const token = await tokenWithCookie(await passwordSessionCookie('acme', 'vera@acme.example', VERA_PASSWORD));
+    assert.equal(await tokenStatus(token), 200);
+
     await page.getByRole('button', { name: 'Deactivate user' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
+    assert.equal(await tokenStatus(token), 401, 'the console’s deactivation revoked the token');
+    const roles = page.getByRole('region', { name: 'Roles' });
+    assert.match(await roles.innerText(), /as of deactivation, [^\n]*UTC\s+Viewer\s+given by an administrator/);
+    assert.match(await roles.innerText(), /They give no permission while the account is deactivated; a reactivation gives them back/);
+    assert.equal(await roles.locator('form').count(), 0, 'no roles form while the roles are a record');
     await page.goto(`${consoleUrl}/users?status=deactivated`);
     assert.deepEqual(await listedEmails(page), ['vera@acme.example']);
     assert.match(await row(page, 'vera@acme.example'), /Deactivated\s+since \d{4}-\d{2}-\d{2}/);
+    assert.match(await row(page, 'vera@acme.example'), /as of deactivation[^\t]*Viewer/);
 
     await page.close();
 
@@ -243,10 +299,14 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     await admin.getByRole('button', { name: 'Reactivate user' }).click();
     await admin.getByRole('button', { name: 'Deactivate user' }).waitFor();
     assert.match(await admin.getByRole('region', { name: 'Account' }).innerText(), /Status\s+Active/);
+    assert.match(await admin.getByRole('region', { name: 'Roles' }).innerText(), /Viewer\s+given by an administrator/, 'a native user has her roles again');
+    assert.doesNotMatch(await admin.getByRole('region', { name: 'Roles' }).innerText(), /as of deactivation/);
     await admin.close();
+    assert.equal(await tokenStatus(token), 401, 'the reactivation did not bring the token back');
 
     const back = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
     await back.close();
+    assert.equal(await tokenStatus(await tokenWithCookie(await passwordSessionCookie('acme', 'vera@acme.example', VERA_PASSWORD))), 200, 'a new token works');
   });
 
   it('edits a native user’s roles, and shows the Admin API’s refusal next to the roles', async () => {

@@ -200,6 +200,23 @@ describe('dev IdP Management API', () => {
     assert.equal(again.claims.sub, BOB_ID);
   });
 
+  it('suspends an active user (SUSPENDED: no sign-in) and unsuspends a suspended one, refusing the other states as Okta does', async () => {
+    const status = async () => ((await (await api(`/api/v1/users/${BOB_ID}`)).json()) as { status: string }).status;
+    const wrong = await api(`/api/v1/users/${BOB_ID}/lifecycle/unsuspend`, { method: 'POST' });
+    assert.equal(wrong.status, 400, 'only a suspended user can be unsuspended');
+    assert.equal(((await wrong.json()) as OktaErrorBody).errorCode, 'E0000001');
+    assert.equal((await api(`/api/v1/users/${BOB_ID}/lifecycle/suspend`, { method: 'POST' })).status, 200);
+    try {
+      assert.equal(await status(), 'SUSPENDED');
+      assert.equal((await api(`/api/v1/users/${BOB_ID}/lifecycle/suspend`, { method: 'POST' })).status, 400, 'only an active user can be suspended');
+      await assert.rejects(signInAndExchange(idp, { username: 'bob@example.com' }));
+    } finally {
+      assert.equal((await api(`/api/v1/users/${BOB_ID}/lifecycle/unsuspend`, { method: 'POST' })).status, 200);
+    }
+    assert.equal(await status(), 'ACTIVE');
+    assert.equal((await signInAndExchange(idp, { username: 'bob@example.com' })).claims.sub, BOB_ID);
+  });
+
   it('refuses membership changes for read-only tokens (E0000006), unknown ids (E0000007) and non-Okta groups', async () => {
     const readOnly = await api(`/api/v1/groups/${VIEWERS_ID}/users/${ALICE_ID}`, { method: 'PUT', token: READ_ONLY_TOKEN });
     assert.equal(readOnly.status, 403);

@@ -7,7 +7,7 @@ import type { IdentityStore } from '../../src/identity/model.js';
 import { createOrganization, createRoleMapping } from '../../src/identity/organizations.js';
 import { verifyPassword } from '../../src/identity/passwords.js';
 import { createIdentityStore, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
-import { writeIdentitySettings } from '../../src/store/repositories/identity/index.js';
+import { findLiveAccessTokenByHash, insertAccessToken, writeIdentitySettings } from '../../src/store/repositories/identity/index.js';
 
 const ISSUER = 'https://dev-1.okta.com/oauth2/default';
 
@@ -91,7 +91,7 @@ describe('organizations and the IdentityStore', () => {
     });
   });
 
-  it('deactivates users and lists the sync\'s work only for SSO organizations with an API token', async () => {
+  it('lists the sync\'s work only for SSO organizations with an API token', async () => {
     const alice = (await store.userBySubject(orgId, ISSUER, '00u1'))!;
     assert.deepEqual(await store.activeSsoUsers(orgId), [], 'SSO not enabled');
     await writeIdentitySettings(
@@ -120,12 +120,6 @@ describe('organizations and the IdentityStore', () => {
     const settings = await store.identitySettings(orgId);
     assert.equal(settings?.api_token, 'api-token-value');
     assert.equal(settings?.single_logout, false);
-
-    const deactivated = await store.deactivateUser(orgId, alice.id, 'no mapped group');
-    assert.equal(deactivated?.status, 'deactivated');
-    assert.equal(typeof deactivated?.deactivated_at, 'number');
-    assert.deepEqual(await store.activeSsoUsers(orgId), []);
-    assert.equal(await store.deactivateUser(orgId, '00000000-0000-4000-8000-000000000000', 'x'), undefined);
   });
 
   it('recomputes SSO roles when a mapping is added', async () => {
@@ -136,6 +130,60 @@ describe('organizations and the IdentityStore', () => {
     assert.deepEqual(mappings.map((mapping) => [mapping.group, mapping.role_name]), [['admins', 'Viewer']]);
     await assert.rejects(createRoleMapping(db, organization, { group: 'admins', role: 'Viewer' }, CLI_ACTOR), { code: 'GH-ADMIN-UNIQUE' });
     await assert.rejects(createRoleMapping(db, organization, { group: 'admins', role: 'Nope' }, CLI_ACTOR), { code: 'GH-ADMIN-SCHEMA' });
+  });
+
+  it('deactivates with its tokens and audit entry at once, keeps the roles as they were, and reactivation revives nothing', async () => {
+    const organization = (await store.organization(orgId))!;
+    const alice = (await store.userBySubject(orgId, ISSUER, '00u1'))!;
+    assert.deepEqual(alice.roles.map((role) => role.role_name), ['Viewer']);
+    assert.equal(alice.roles_as_of, null, 'an active user\'s roles are current');
+    const token = await insertAccessToken(db, { user_id: alice.id, name: 'ci', token_hash: 'a'.repeat(64), token_hint: 'aaaa', expires_at: null });
+
+    const cause = { actor: CLI_ACTOR, reason: 'no mapped group', details: { groups: ['nobody'] } };
+    const deactivated = await store.commitDeactivation(orgId, alice.id, cause);
+    assert.equal(deactivated?.changed, true);
+    assert.equal(deactivated?.user.status, 'deactivated');
+    assert.equal(typeof deactivated?.user.deactivated_at, 'number');
+    assert.equal(deactivated?.user.roles_as_of, deactivated?.user.deactivated_at, 'the roles are marked as of the deactivation');
+    assert.deepEqual(deactivated?.tokens_revoked, [token.id]);
+    assert.equal(await findLiveAccessTokenByHash(db, 'a'.repeat(64)), undefined, 'the token is revoked in the same step');
+    const entry = await db.selectFrom('audit_log').selectAll().where('action', '=', 'user.deactivate').where('target_id', '=', alice.id).executeTakeFirstOrThrow();
+    assert.equal(entry.reason, 'no mapped group');
+    assert.deepEqual(JSON.parse(entry.details!), { email: 'alice@new.example', roles: ['Viewer'], tokens_revoked: [token.id], groups: ['nobody'] });
+    assert.deepEqual(await store.activeSsoUsers(orgId), []);
+    assert.equal((await store.commitDeactivation(orgId, alice.id, cause))?.changed, false, 'a second deactivation changes nothing');
+    assert.equal(await store.commitDeactivation(orgId, '00000000-0000-4000-8000-000000000000', cause), undefined);
+
+    // Frozen: neither a mapping change nor a (refused) sign-in touches a deactivated user's roles or groups.
+    const mapping = await createRoleMapping(db, organization, { group: 'admins', role: 'Gateway Admin' }, CLI_ACTOR);
+    assert.deepEqual(mapping.users_changed, []);
+    const gateway = (await store.roles(orgId)).find((role) => role.name === 'Gateway Admin')!;
+    const signIn = await store.saveSsoUser(
+      orgId,
+      { issuer: ISSUER, subject: '00u1', email: 'alice@new.example', name: 'Alice', groups: ['admins', 'more'], groups_source: 'id_token' },
+      [{ role_id: gateway.id, granted_by: [{ rule_id: 'r3', group: 'admins' }] }],
+      { create: true, signedIn: true },
+    );
+    assert.deepEqual(signIn?.rolesAdded, []);
+    const frozen = (await store.user(orgId, alice.id))!;
+    assert.deepEqual(frozen.roles.map((role) => role.role_name), ['Viewer']);
+    assert.deepEqual(frozen.okta_groups, ['admins']);
+    assert.equal(frozen.last_sign_in_at, alice.last_sign_in_at);
+
+    // The owner cannot be deactivated, and the refusal writes nothing.
+    const before = await tableCounts(db);
+    await assert.rejects(store.commitDeactivation(orgId, ownerId, cause), { code: 'GH-ORG-OWNER' });
+    assert.equal((await store.user(orgId, ownerId))?.status, 'active');
+    assert.deepEqual(await tableCounts(db), before);
+
+    // An SSO user comes back with no roles: they come fresh from Okta at the next sign-in or sync.
+    const reactivated = await store.commitReactivation(orgId, alice.id, { actor: CLI_ACTOR, reason: 'back' });
+    assert.equal(reactivated?.user.status, 'active');
+    assert.equal(reactivated?.user.deactivated_at, null);
+    assert.equal(reactivated?.user.roles_as_of, null);
+    assert.deepEqual(reactivated?.user.roles, []);
+    assert.equal(reactivated?.user.okta_groups, null);
+    assert.equal(await findLiveAccessTokenByHash(db, 'a'.repeat(64)), undefined, 'the token stays revoked');
   });
 
   it('writes audit entries as given', async () => {

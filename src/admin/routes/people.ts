@@ -39,7 +39,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: AdminContext): v
       if (!organization) return reply;
       const user = await findUser(ctx.db, organization.id, (request.params as { user: string }).user);
       if (!user) return reply.status(404).send(NOT_FOUND_BODY);
-      const updated = await patchUser(ctx.db, organization, user, bodyOf(request), actorOf(callerOf(request)));
+      const updated = await patchUser(ctx.db, ctx.accounts, organization, user, bodyOf(request), actorOf(callerOf(request)));
       if (updated.end_sessions) await endSessions(ctx, [user.id], request);
       await ctx.changed();
       return updated.user;

@@ -37,9 +37,15 @@ function source(user: User): string {
   return user.source === 'sso' ? 'Okta' : 'Password';
 }
 
+/** The mark on a deactivated user's roles and groups: kept as they were at deactivation, giving no permission. */
+function asOfDeactivation(user: User): SafeHtml {
+  if (user.roles_as_of === null) return html``;
+  return html`<span class="as-of" data-as-of="${String(user.roles_as_of)}">as of deactivation, ${when(user.roles_as_of)}</span>`;
+}
+
 function roles(user: User): SafeHtml {
-  if (user.roles.length === 0) return html`<span class="role-reason">No role</span>`;
-  return html`<ul class="roles">${user.roles.map((role) => html`<li><span class="role">${role.role_name}</span> <span class="role-reason">${grantedBy(role)}</span></li>`)}</ul>`;
+  if (user.roles.length === 0) return html`${asOfDeactivation(user)}<span class="role-reason">No role</span>`;
+  return html`${asOfDeactivation(user)}<ul class="roles">${user.roles.map((role) => html`<li><span class="role">${role.role_name}</span> <span class="role-reason">${grantedBy(role)}</span></li>`)}</ul>`;
 }
 
 /** The Okta groups seen at the last sign-in (or sync); a long list folds into a disclosure. */
@@ -47,10 +53,20 @@ function groups(user: User): SafeHtml | string {
   if (user.source !== 'sso') return html`<span class="role-reason">— <span class="visually-hidden">not applicable: signs in with a password</span></span>`;
   const seen = user.okta_groups;
   if (!seen) return html`<span class="role-reason">not known yet</span>`;
-  if (seen.length === 0) return html`<span class="role-reason">none</span>`;
-  if (seen.length <= GROUPS_SHOWN) return seen.join(', ');
-  return html`${seen.slice(0, GROUPS_SHOWN).join(', ')}
+  if (seen.length === 0) return html`${asOfDeactivation(user)}<span class="role-reason">none</span>`;
+  if (seen.length <= GROUPS_SHOWN) return html`${asOfDeactivation(user)}${seen.join(', ')}`;
+  return html`${asOfDeactivation(user)}${seen.slice(0, GROUPS_SHOWN).join(', ')}
 <details class="more-groups"><summary>All ${seen.length} groups</summary><p>${seen.join(', ')}</p></details>`;
+}
+
+/** Why a deactivated user's roles are shown, and what a reactivation does with them. */
+function frozenRolesNotice(user: User): SafeHtml {
+  const name = displayName(user);
+  return html`<p class="notice" id="roles-as-of">These are the roles ${name} had when deactivated${user.source === 'sso' ? ', with the Okta groups seen then' : ''}. They give no permission while the account is deactivated${
+    user.source === 'sso'
+      ? html`, and a reactivation does not bring them back: the roles come fresh from the Okta groups at the next sign-in or group sync.`
+      : html`; a reactivation gives them back, and they can be edited then.`
+  }</p>`;
 }
 
 function notes(user: User, signedIn: PageContext['signedIn']): SafeHtml {
@@ -164,8 +180,8 @@ function statusForm(user: User, apiPath: string, self: boolean): SafeHtml {
   const deactivate = user.status === 'active';
   const hintId = `${form}-hint`;
   const hint = deactivate
-    ? `${displayName(user)} is signed out everywhere at once; their sign-ins and personal access tokens are refused until an administrator reactivates them.${self ? ' This is your own account: you will be signed out.' : ''}`
-    : `${displayName(user)} may sign in again${user.source === 'sso' ? ' with Okta; their roles come from their Okta groups at that sign-in' : ''}.`;
+    ? `${displayName(user)} is signed out everywhere at once and their personal access tokens are revoked for good; their sign-ins are refused until an administrator reactivates them.${self ? ' This is your own account: you will be signed out.' : ''}`
+    : `${displayName(user)} may sign in again${user.source === 'sso' ? ' with Okta, and gets roles from their Okta groups at that sign-in or the next group sync' : ', with the roles shown'}; their old personal access tokens stay revoked, so they make new ones.`;
   return html`<form id="${form}" class="form" data-user-status="${apiPath}">
   ${formAlert(form, undefined)}
   <input type="hidden" name="status" value="${deactivate ? 'deactivated' : 'active'}">
@@ -196,7 +212,7 @@ export const userPage: ConsolePage = {
     const self = signedIn.user.id === user.id;
     const canWrite = signedIn.permissions.has('users:write');
     const ownPath = `/organizations/${org}/users/${encodeURIComponent(user.id)}`;
-    const orgRoles = canWrite && user.source === 'native' ? (await admin.get<{ data: Role[] }>(`/organizations/${org}/roles`)).data : [];
+    const orgRoles = canWrite && user.source === 'native' && user.roles_as_of === null ? (await admin.get<{ data: Role[] }>(`/organizations/${org}/roles`)).data : [];
 
     return html`<p><a href="/users">All users</a></p>
 <h1>${displayName(user)}</h1>
@@ -211,7 +227,7 @@ export const userPage: ConsolePage = {
     <dt>Signs in with</dt><dd>${user.source === 'sso' ? 'Okta (single sign-on)' : 'a password (a native account)'}</dd>
     <dt>Last sign-in</dt><dd>${when(user.last_sign_in_at)}</dd>
     <dt>Account created</dt><dd>${when(user.created_at)}</dd>
-    ${user.source === 'sso' ? html`<dt>Okta groups at last sign-in</dt><dd>${user.okta_groups && user.okta_groups.length > 0 ? user.okta_groups.join(', ') : user.okta_groups ? 'none' : 'not known yet'}</dd>` : ''}
+    ${user.source === 'sso' ? html`<dt>Okta groups at last sign-in</dt><dd>${user.okta_groups ? asOfDeactivation(user) : ''}${user.okta_groups && user.okta_groups.length > 0 ? user.okta_groups.join(', ') : user.okta_groups ? 'none' : 'not known yet'}</dd>` : ''}
   </dl>
   <p><a href="/audit-log?actor=${encodeURIComponent(user.id)}">What ${displayName(user)} did, in the audit log</a></p>
 </section>
@@ -219,11 +235,13 @@ export const userPage: ConsolePage = {
 <section aria-labelledby="roles-heading" class="card">
   <h2 id="roles-heading">Roles</h2>
   ${roles(user)}
-  ${user.source === 'sso'
-    ? html`<p class="notice" id="sso-roles-reason">These roles are read-only here. ${SSO_ROLES_REASON} <a href="/role-mapping">Role mapping</a></p>`
-    : canWrite
-      ? rolesForm(user, orgRoles, ownPath, isOwner)
-      : ''}
+  ${user.roles_as_of !== null
+    ? frozenRolesNotice(user)
+    : user.source === 'sso'
+      ? html`<p class="notice" id="sso-roles-reason">These roles are read-only here. ${SSO_ROLES_REASON} <a href="/role-mapping">Role mapping</a></p>`
+      : canWrite
+        ? rolesForm(user, orgRoles, ownPath, isOwner)
+        : ''}
 </section>
 
 ${canWrite

@@ -7,7 +7,8 @@ import { readIdentitySettings } from './identity-settings.js';
 import { allOrganizations, findOrganization, findOrganizationByLoginPath } from './organizations.js';
 import { listRoleMappings } from './role-mappings.js';
 import { listRoles } from './roles.js';
-import { activeSsoUsers, deactivateUser, findUserByEmail, findUserBySubject, findUser, passwordHash, recordSignIn, saveSsoUser } from './users.js';
+import { commitDeactivation, commitReactivation } from './account-status.js';
+import { activeSsoUsers, findUserByEmail, findUserBySubject, findUser, passwordHash, recordSignIn, saveSsoUser } from './users.js';
 
 /**
  * The identity side of the store (issue 3), one module per entity:
@@ -43,8 +44,8 @@ export function createIdentityStore(db: Kysely<Database>, keyRing: KeyRing): Ide
     userByEmail: (organizationId, email) => findUserByEmail(db, organizationId, email),
     activeSsoUsers: (organizationId) => activeSsoUsers(db, organizationId),
     saveSsoUser: (organizationId, profile, grants, options) => saveSsoUser(db, organizationId, profile, grants, options),
-    // The reason goes to the audit log, which the caller writes (it knows who acted).
-    deactivateUser: (organizationId, userId, _reason) => deactivateUser(db, organizationId, userId),
+    commitDeactivation: (organizationId, userId, cause) => commitDeactivation(db, organizationId, userId, cause),
+    commitReactivation: (organizationId, userId, cause) => commitReactivation(db, organizationId, userId, cause),
     passwordHash: (organizationId, userId) => passwordHash(db, organizationId, userId),
     recordSignIn: (organizationId, userId) => recordSignIn(db, organizationId, userId),
     ssoOrganizations: () => allOrganizations(db, { ssoOnly: true }),

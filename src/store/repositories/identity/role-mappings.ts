@@ -63,6 +63,7 @@ export async function deleteRoleMapping(db: Db, organizationId: string, id: stri
  * from the groups seen at their last sign-in or sync, with the same rules as sign-in:
  * roles never stay stale after a mapping change. Users whose groups no longer map to
  * anything keep their account here; the next sign-in or sync deactivates them.
+ * Deactivated users are left out: their roles stay as they were at deactivation.
  */
 export async function recomputeSsoRoles(
   db: Db,
@@ -74,6 +75,7 @@ export async function recomputeSsoRoles(
     .select(['id', 'email', 'okta_groups'])
     .where('organization_id', '=', organizationId)
     .where('source', '=', 'sso')
+    .where('status', '=', 'active')
     .execute();
   const changes: Array<{ user_id: string; email: string; added: string[]; removed: string[] }> = [];
   for (const user of users) {

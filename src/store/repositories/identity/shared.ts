@@ -53,6 +53,7 @@ export function userFromRow(row: Selectable<UsersTable>, roles: RoleAssignment[]
     groups_source: row.groups_source,
     last_sign_in_at: row.last_sign_in_at,
     deactivated_at: row.deactivated_at,
+    roles_as_of: row.status === 'deactivated' ? (row.deactivated_at ?? row.updated_at) : null,
     roles,
     created_at: row.created_at,
     updated_at: row.updated_at,

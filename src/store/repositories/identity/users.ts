@@ -166,16 +166,9 @@ export async function setHandGrantedRoles(db: Db, userId: string, roleIds: reado
   return { added, removed };
 }
 
-/** Changes a user's name or status; deactivating stamps `deactivated_at`, reactivating clears it. */
-export async function updateUserFields(db: Db, user: User, changes: { name?: string | null; status?: 'active' | 'deactivated' }): Promise<void> {
-  const now = nowSeconds();
-  const values: Record<string, unknown> = { updated_at: now };
-  if (changes.name !== undefined) values.name = changes.name;
-  if (changes.status !== undefined && changes.status !== user.status) {
-    values.status = changes.status;
-    values.deactivated_at = changes.status === 'deactivated' ? now : null;
-  }
-  await db.updateTable('users').set(values).where('id', '=', user.id).execute();
+/** Changes a user's name (the status has its own writes: ./account-status.ts). */
+export async function updateUserName(db: Db, userId: string, name: string | null): Promise<void> {
+  await db.updateTable('users').set({ name, updated_at: nowSeconds() }).where('id', '=', userId).execute();
 }
 
 /**
@@ -225,6 +218,10 @@ export async function saveSsoUser(
       .where('subject', '=', profile.subject)
       .executeTakeFirst();
     if (!existing && !options.create) return undefined;
+    if (existing?.status === 'deactivated') {
+      // Kept as it was at deactivation (roles_as_of): a refused sign-in changes nothing.
+      return { user: (await findUserById(trx, existing.id))!, created: false, rolesAdded: [], rolesRemoved: [] };
+    }
     const email = profile.email.trim();
     await assertEmailFree(trx, organizationId, email, existing?.id, 'sso');
     const now = nowSeconds();
@@ -273,21 +270,6 @@ export async function saveSsoUser(
       rolesRemoved: removed.map((roleId) => names.get(roleId) ?? roleId),
     };
   });
-}
-
-/** IdentityStore.deactivateUser: status `deactivated` (kept when already so); undefined when there is no such user. */
-export async function deactivateUser(db: Db, organizationId: string, userId: string): Promise<User | undefined> {
-  const user = await findUser(db, organizationId, userId);
-  if (!user || user.id !== userId) return undefined;
-  if (user.status !== 'deactivated') await updateUserFields(db, user, { status: 'deactivated' });
-  // Tokens do not come back with a reactivation: the person makes new ones.
-  await db
-    .updateTable('access_tokens')
-    .set({ revoked_at: Math.floor(Date.now() / 1000) })
-    .where('user_id', '=', user.id)
-    .where('revoked_at', 'is', null)
-    .execute();
-  return findUserById(db, user.id);
 }
 
 /** Active SSO users of the organization when SSO is enabled and an API token is set; otherwise none. */
