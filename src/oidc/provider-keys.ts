@@ -1,4 +1,5 @@
 import {
+  createLocalJWKSet,
   createRemoteJWKSet,
   decodeProtectedHeader,
   errors,
@@ -6,6 +7,7 @@ import {
   jwtVerify,
   type JSONWebKeySet,
   type JWKSCacheInput,
+  type JWTVerifyGetKey,
   type JWTVerifyOptions,
   type JWTVerifyResult,
   type RemoteJWKSet,
@@ -84,30 +86,16 @@ export class ProviderKeys {
     const seen = this.#cache.uat;
     try {
       try {
-        return await this.#verifyWithHeldKeys(token, options);
+        return await verifyWithEachCandidate(token, this.#remote, options);
       } catch (error) {
         if (!isUnknownKey(error, token) || !(await this.#fetchAgain(origin, seen))) throw error;
-        return await this.#verifyWithHeldKeys(token, options);
+        // Once more, with the keys now held only: jose must not download again on its own.
+        const held = this.#cache.jwks;
+        if (!held) throw error;
+        return await verifyWithEachCandidate(token, createLocalJWKSet(held), options);
       }
     } finally {
       this.#reportDownload();
-    }
-  }
-
-  async #verifyWithHeldKeys(token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
-    try {
-      return await jwtVerify(token, this.#remote, options);
-    } catch (error) {
-      if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-      // No kid and several keys of the token's algorithm: the one whose signature verifies.
-      for await (const key of error) {
-        try {
-          return await jwtVerify(token, key, options);
-        } catch (attempt) {
-          if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
-        }
-      }
-      throw new errors.JWSSignatureVerificationFailed();
     }
   }
 
@@ -141,6 +129,23 @@ export class ProviderKeys {
     if (this.#cache.uat === undefined || this.#cache.uat === this.#reported) return;
     this.#reported = this.#cache.uat;
     this.#options.onFetched();
+  }
+}
+
+/** jose's `jwtVerify`; without a `kid` and with several keys of the token's algorithm, the one whose signature verifies. */
+async function verifyWithEachCandidate(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (attempt) {
+        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
   }
 }
 
