@@ -255,7 +255,8 @@ export class ProviderCache {
   /** Writes what the entry holds now (not when asked): the last write is the newest state. */
   #save(key: string, entry: Entry): void {
     const records = this.#options.records;
-    if (!records) return;
+    // After close the database may be gone; what close waited for was written.
+    if (!records || this.#closed) return;
     entry.saving = entry.saving.then(async () => {
       const provider = entry.provider;
       if (!provider) return;
