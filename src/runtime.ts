@@ -24,6 +24,7 @@ import { TieredSessionStore } from './sessions/tiered-store.js';
 import { openDatabase } from './store/database.js';
 import { loadGatewayConfiguration } from './store/gateway-configuration.js';
 import { migrateToLatest } from './store/migrations.js';
+import { OidcProviderRepository } from './store/repositories/oidc-providers.js';
 import { createIdentityStore } from './store/repositories/identity/index.js';
 import type { Database } from './store/schema.js';
 
@@ -69,6 +70,8 @@ export interface StartOptions {
   log: Logger;
   /** Tests shorten the JWKS refetch cool-down; production keeps the default. */
   jwksCooldownMs?: number;
+  /** Tests shorten the waits between attempts to reach a provider that is down (first, longest). */
+  providerRetryMs?: { min: number; max: number };
   /** Tests keep fewer session records unpacked in memory (MemorySessionStore's `inUseMax`), so a few sessions get packed. */
   sessionsInUse?: number;
   /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
@@ -110,9 +113,12 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
     ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
   });
+  // Each process has its own cache; all keep the last good copy of each provider in the one database.
   const providers = new ProviderCache({
     log,
+    records: new OidcProviderRepository(db),
     ...(options.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: options.jwksCooldownMs }),
+    ...(options.providerRetryMs === undefined ? {} : { retryMinMs: options.providerRetryMs.min, retryMaxMs: options.providerRetryMs.max }),
   });
   // The proxy's public URL names the port actually bound (port 0 in tests) unless GATEHOUSE_PUBLIC_URL says otherwise.
   let boundProxyPort: number | undefined;
@@ -226,6 +232,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     clearInterval(purge);
     await closeListeners();
     await state.close();
+    await providers.close();
     await db.destroy();
     throw error;
   }
@@ -256,6 +263,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
       clearInterval(purge);
       await closeListeners();
       await state.close();
+      await providers.close();
       await db.destroy();
     },
   };

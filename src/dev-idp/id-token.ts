@@ -38,6 +38,8 @@ export interface FinalizeIdTokenOptions {
   /** The sign-in session's id for the `sid` claim (none when the session is unknown). */
   sid?: string;
   signingKey: SigningKey;
+  /** For `previous-key` tampering: the replaced key the JWKS still publishes. */
+  previousKey?: SigningKey | undefined;
   tamper?: TamperIdToken;
   /** Needed only for `hs256-client-secret` tampering. */
   clientSecret?: string;
@@ -62,6 +64,10 @@ export async function finalizeIdToken(options: FinalizeIdTokenOptions): Promise<
   for (const claim of tamper.removeClaims ?? []) delete payload[claim];
   const claims = ordered(payload);
   const header = tamper.header ?? {};
+  const withoutRemoved = (protectedHeader: Record<string, unknown>) => {
+    for (const name of tamper.removeHeader ?? []) if (name !== 'alg') delete protectedHeader[name];
+    return protectedHeader as { alg: string };
+  };
 
   switch (tamper.signWith ?? 'own-key') {
     case 'none':
@@ -69,16 +75,21 @@ export async function finalizeIdToken(options: FinalizeIdTokenOptions): Promise<
     case 'hs256-client-secret': {
       if (!options.clientSecret) throw new Error('hs256-client-secret tampering needs the client secret');
       return new SignJWT(claims)
-        .setProtectedHeader({ ...header, alg: 'HS256' })
+        .setProtectedHeader(withoutRemoved({ ...header, alg: 'HS256' }))
         .sign(new TextEncoder().encode(options.clientSecret));
     }
     case 'foreign-key': {
       const foreign = await foreignSigningKey();
-      return new SignJWT(claims).setProtectedHeader({ kid: foreign.kid, ...header, alg: 'RS256' }).sign(foreign.privateKey);
+      return new SignJWT(claims).setProtectedHeader(withoutRemoved({ kid: foreign.kid, ...header, alg: 'RS256' })).sign(foreign.privateKey);
+    }
+    case 'previous-key': {
+      const previous = options.previousKey;
+      if (!previous) throw new Error('previous-key tampering needs a rotation that kept the previous key (keepPrevious)');
+      return new SignJWT(claims).setProtectedHeader(withoutRemoved({ kid: previous.kid, ...header, alg: 'RS256' })).sign(previous.privateKey);
     }
     case 'own-key':
       return new SignJWT(claims)
-        .setProtectedHeader({ kid: options.signingKey.kid, ...header, alg: 'RS256' })
+        .setProtectedHeader(withoutRemoved({ kid: options.signingKey.kid, ...header, alg: 'RS256' }))
         .sign(options.signingKey.privateKey);
   }
 }

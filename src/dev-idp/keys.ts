@@ -76,6 +76,11 @@ export class KeyRing {
     return this.#current;
   }
 
+  /** The key the last rotation replaced, while the JWKS still publishes it. */
+  get previous(): SigningKey | undefined {
+    return this.#previous;
+  }
+
   /** Private JWKs for oidc-provider: the signing key first (oidc-provider signs with the first match). */
   providerJwks(): { keys: JWK[] } {
     return { keys: [this.#current, ...(this.#previous ? [this.#previous] : [])].map((key) => key.privateJwk) };

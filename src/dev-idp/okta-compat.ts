@@ -117,6 +117,7 @@ export function oktaCompat(server: AuthorizationServer): Middleware {
         accessToken: typeof body.access_token === 'string' ? body.access_token : undefined,
         sid: sessionUid ? server.sessionSid(sessionUid) : undefined,
         signingKey: server.keys.current,
+        previousKey: server.keys.previous,
         tamper,
         clientSecret: client ? server.deps.clients.get(client.clientId)?.client_secret : undefined,
       });

@@ -23,6 +23,8 @@ export type TamperSigning =
   | 'own-key'
   /** An RSA key that is not in the JWKS (its own kid, unless `header.kid` says otherwise). */
   | 'foreign-key'
+  /** The key the last rotation replaced, when the JWKS still publishes it (`keepPrevious`). */
+  | 'previous-key'
   /** `alg: none`, no signature. */
   | 'none'
   /** HS256 with the client secret as key: the classic algorithm-confusion attack. */
@@ -35,6 +37,8 @@ export interface TamperIdToken {
   removeClaims?: string[];
   /** Protected header fields to set, e.g. `{ kid: 'unknown' }`. Ignored for `none`. */
   header?: Record<string, unknown>;
+  /** Protected header fields to leave out, e.g. `['kid']` (`alg` stays). */
+  removeHeader?: string[];
   signWith?: TamperSigning;
 }
 
@@ -69,7 +73,8 @@ const tamperSchema = z.strictObject({
   claims: z.record(z.string(), z.unknown()).optional(),
   removeClaims: z.array(z.string()).optional(),
   header: z.record(z.string(), z.unknown()).optional(),
-  signWith: z.enum(['own-key', 'foreign-key', 'none', 'hs256-client-secret']).optional(),
+  removeHeader: z.array(z.string()).optional(),
+  signWith: z.enum(['own-key', 'foreign-key', 'previous-key', 'none', 'hs256-client-secret']).optional(),
 });
 
 /** A partial update; `null` clears an optional switch. */

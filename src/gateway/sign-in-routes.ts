@@ -27,7 +27,7 @@ import {
 } from '../oidc/authorization-request.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
-import { TokenRejected, checkIssuedAt, verifyProviderJwt } from '../oidc/token-verification.js';
+import { TokenRejected, verifyIdToken, verifyProviderJwt } from '../oidc/token-verification.js';
 import type { SessionStore } from '../sessions/store.js';
 import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
@@ -266,10 +266,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
           expectedNonce: pending.nonce,
           idTokenExpected: true,
         });
-        idClaims = await verifyProviderJwt(provider, tokens.id_token!, { audience: settings.client_id, leeway: 5 });
-        checkIssuedAt(idClaims, 5);
-        if (idClaims.azp !== undefined && idClaims.azp !== settings.client_id) throw new TokenRejected('the ID token was issued to another party');
-        if (typeof idClaims.sub !== 'string') throw new TokenRejected('the ID token has no subject');
+        idClaims = await verifyIdToken(provider, tokens.id_token!, { clientId: settings.client_id, leeway: 5, origin: 'token-endpoint' });
       } catch (error) {
         const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error : undefined;
         if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description) && !pending.context.without_groups && settings.api_token) {
@@ -483,7 +480,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       }
       try {
         const provider = await providerFor(settings);
-        const claims = await verifyProviderJwt(provider, token, { audience: settings.client_id, leeway: 5 });
+        // Anyone can post here: an unknown key fetches the provider's keys at most once per cool-down.
+        const claims = await verifyProviderJwt(provider, token, { audience: settings.client_id, leeway: 5, origin: 'presented' });
         const events = claims.events as Record<string, unknown> | undefined;
         if (!events || typeof events !== 'object' || !(BACKCHANNEL_EVENT in events)) throw new TokenRejected('not a logout token (events)');
         if ('nonce' in claims) throw new TokenRejected('a logout token must not carry a nonce');

@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
-import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import type { Provider } from './provider-cache.js';
+import type { TokenOrigin } from './provider-keys.js';
 const nowSeconds = (): number => Date.now() / 1000;
 
 export class TokenRejected extends Error {
@@ -13,22 +14,32 @@ export class TokenRejected extends Error {
  * Verifies a JWT against the provider's keys and the checks of RFC 9068 / OIDC Core
  * that apply to any token it issued: signature with one of its asymmetric
  * algorithms (never `none`, never HMAC), issuer, expiry, not-before, and an `iat`
- * that is not in the future.
+ * that is not in the future. `origin` says where the token came from, which decides
+ * how an unknown signing key is handled (see TokenOrigin).
  */
 export async function verifyProviderJwt(
   provider: Provider,
   token: string,
-  /** `accessTokenFor`: the client id when the token must be an access token (bearer), not an ID token. */
-  options: { audience?: string | undefined; leeway: number; accessTokenFor?: string | undefined },
+  options: {
+    audience?: string | undefined;
+    leeway: number;
+    /** The client id when the token must be an access token (bearer), not an ID token. */
+    accessTokenFor?: string | undefined;
+    origin: TokenOrigin;
+  },
 ): Promise<Record<string, unknown>> {
   try {
-    const { payload, protectedHeader } = await jwtVerify(token, provider.keys, {
-      issuer: provider.issuer,
-      algorithms: provider.signingAlgorithms,
-      clockTolerance: options.leeway,
-      requiredClaims: ['exp', 'iat'],
-      ...(options.audience === undefined ? {} : { audience: options.audience }),
-    });
+    const { payload, protectedHeader } = await provider.keys.verify(
+      token,
+      {
+        issuer: provider.issuer,
+        algorithms: provider.signingAlgorithms,
+        clockTolerance: options.leeway,
+        requiredClaims: ['exp', 'iat'],
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+      },
+      options.origin,
+    );
     checkIssuedAt(payload, options.leeway);
     if (options.accessTokenFor !== undefined) checkNotAnIdToken(protectedHeader, payload, options.accessTokenFor);
     return payload as Record<string, unknown>;
@@ -36,6 +47,26 @@ export async function verifyProviderJwt(
     if (error instanceof TokenRejected) throw error;
     throw new TokenRejected(error instanceof Error ? error.message : 'token verification failed');
   }
+}
+
+/**
+ * An ID token for this client (OpenID Connect Core 3.1.3.7): what verifyProviderJwt
+ * checks with the client as audience, then `azp` (required to be this client when
+ * there are several audiences, and never another party) and a subject. Every sign-in
+ * (plugin and organization) and every refresh checks ID tokens here.
+ */
+export async function verifyIdToken(
+  provider: Provider,
+  token: string,
+  options: { clientId: string; leeway: number; origin: TokenOrigin },
+): Promise<Record<string, unknown>> {
+  const claims = await verifyProviderJwt(provider, token, { audience: options.clientId, leeway: options.leeway, origin: options.origin });
+  if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== options.clientId) {
+    throw new TokenRejected('the ID token has several audiences and its azp is not this client');
+  }
+  if (claims.azp !== undefined && claims.azp !== options.clientId) throw new TokenRejected('the ID token was issued to another party (azp)');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw new TokenRejected('the ID token has no subject');
+  return claims;
 }
 
 /**
@@ -54,7 +85,7 @@ export function checkNotAnIdToken(header: { typ?: unknown }, claims: Record<stri
   if (audience.includes(clientId)) throw new TokenRejected('a token issued to this client itself is an ID token, not an access token');
 }
 
-export function checkIssuedAt(payload: JWTPayload, leeway: number): void {
+function checkIssuedAt(payload: JWTPayload, leeway: number): void {
   if (typeof payload.iat !== 'number' || payload.iat > nowSeconds() + leeway) {
     throw new TokenRejected('the token was issued in the future ("iat" claim)');
   }

@@ -4,12 +4,13 @@
  */
 export { openDatabase, parseDatabaseUrl, isDatabaseReachable, type DatabaseLocation } from './database.js';
 export { migrateToLatest, migrationNames, migrationProvider } from './migrations.js';
-export type { Database, ServicesTable, RoutesTable, ConsumersTable, PluginsTable, SessionsTable } from './schema.js';
+export type { Database, ServicesTable, RoutesTable, ConsumersTable, PluginsTable, SessionsTable, OidcProvidersTable } from './schema.js';
 export { loadGatewayConfiguration } from './gateway-configuration.js';
 export { ServiceRepository } from './repositories/services.js';
 export { RouteRepository, type RouteFilter } from './repositories/routes.js';
 export { ConsumerRepository, type ConsumerFilter } from './repositories/consumers.js';
 export { PluginRepository, type PluginScope } from './repositories/plugins.js';
+export { OidcProviderRepository, type OidcProviderRecord } from './repositories/oidc-providers.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './repositories/shared.js';
 export type { PluginRegistry } from './schemas/plugin.js';
 export { REDACTED, encryptSecrets, decryptSecrets, redactSecrets, restoreRedactedSecrets } from './plugin-secrets.js';

@@ -344,6 +344,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('sign_in_failures').ifExists().execute();
     },
   }),
+
+  /**
+   * The last good discovery document and key set of each OpenID provider, as Kong keeps
+   * them in `oic_issuers`: a restart while the provider is down serves these instead of
+   * answering 502 (src/oidc/provider-cache.ts).
+   */
+  '0006_oidc_providers': atomic({
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('oidc_providers')
+        // The issuer or discovery URL exactly as a configuration names it.
+        .addColumn('key', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('discovery', 'text', (c) => c.notNull())
+        // Epoch milliseconds.
+        .addColumn('discovered_at', 'bigint', (c) => c.notNull())
+        .addColumn('jwks', 'text')
+        .addColumn('jwks_fetched_at', 'bigint')
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('oidc_providers').ifExists().execute();
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

@@ -240,6 +240,18 @@ export interface SignInFailuresTable {
   since: number;
 }
 
+/**
+ * The last good discovery document and JWKS per OpenID provider (src/oidc/provider-cache.ts),
+ * keyed by the issuer or discovery URL a configuration names; JSON text, epoch milliseconds.
+ */
+export interface OidcProvidersTable {
+  key: string;
+  discovery: string;
+  discovered_at: number;
+  jwks: string | null;
+  jwks_fetched_at: number | null;
+}
+
 export interface SigningKeysTable {
   kid: string;
   /** Encrypted private JWK. */
@@ -257,6 +269,7 @@ export interface Database {
   sessions: SessionsTable;
   session_leases: SessionLeasesTable;
   sign_in_failures: SignInFailuresTable;
+  oidc_providers: OidcProvidersTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   roles: RolesTable;

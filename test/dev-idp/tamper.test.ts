@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, importJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, decodeJwtParts, signInAndExchange, signInRaw } from './oidc-client.js';
 
@@ -81,5 +81,21 @@ describe('dev IdP tamperNextIdToken', () => {
     // The next sign-in is untouched.
     const { claims } = await signInAndExchange(idp, { username: 'alice@example.com' });
     assert.equal(claims.sub, '00ualice000000000001');
+  });
+
+  it('removeHeader and previous-key: a token without kid, signed by the replaced key the JWKS still publishes', async () => {
+    await assert.rejects(idTokenWith({ signWith: 'previous-key' }), 'no rotation kept a previous key yet');
+    const before = ((await (await fetch(`${idp.issuer()}/v1/keys`)).json()) as { keys: { kid: string }[] }).keys[0]?.kid;
+    const kids = await idp.rotateSigningKey({ authServer: 'default', keepPrevious: true });
+    const token = await idTokenWith({ signWith: 'previous-key', removeHeader: ['kid'] });
+    const { header } = decodeJwtParts(token);
+    assert.equal(header.kid, undefined);
+    assert.equal(header.alg, 'RS256');
+    const published = createLocalJWKSet((await (await fetch(`${idp.issuer()}/v1/keys`)).json()) as { keys: JWK[] });
+    assert.equal(published.jwks().keys.length, 2);
+    const previous = published.jwks().keys.find((key) => key.kid === before)!;
+    const current = published.jwks().keys.find((key) => key.kid === kids.default)!;
+    await jwtVerify(token, await importJWK(previous, 'RS256'));
+    await assert.rejects(jwtVerify(token, await importJWK(current, 'RS256')), joseErrors.JWSSignatureVerificationFailed);
   });
 });

@@ -27,7 +27,10 @@ const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other', '/brief'];
  */
 export interface Stack {
   gatehouse: Gatehouse;
+  /** The Okta stand-in; a new object after `startIdp`. */
   idp: DevIdp;
+  /** Paths of every request the stand-in answered, in order (e.g. to count JWKS downloads). */
+  idpRequests: string[];
   upstream: EchoUpstream;
   dataDir: string;
   logs: string[];
@@ -38,6 +41,10 @@ export interface Stack {
   adminCall(method: string, path: string, body?: Record<string, unknown>): Promise<any>;
   /** Stops Gatehouse and starts it again over the same data folder and database. */
   restart(): Promise<void>;
+  /** Stops the Okta stand-in: the provider is down. */
+  stopIdp(): Promise<void>;
+  /** Starts the stand-in again on the same port with the same seed (and, in this process, the same first keys). */
+  startIdp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +52,8 @@ export interface StackOptions {
   /** Extra fields for the seed's client or whole seed changes. */
   seed?: (seed: DevIdpSeed, proxy: string) => DevIdpSeed;
   jwksCooldownMs?: number;
+  /** Waits between Gatehouse's attempts to reach a provider that is down (first, longest). */
+  providerRetryMs?: { min: number; max: number };
   /** How many session records stay unpacked in memory (see MemorySessionStore); 1 packs all but the latest. */
   sessionsInUse?: number;
   /** Ports to use when free (the browser tests' screenshots show them); any free port otherwise. */
@@ -80,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       settings: loadSettings({ env }),
       log,
       jwksCooldownMs: options.jwksCooldownMs ?? 0,
+      ...(options.providerRetryMs === undefined ? {} : { providerRetryMs: options.providerRetryMs }),
       ...(options.sessionsInUse === undefined ? {} : { sessionsInUse: options.sessionsInUse }),
     });
   let gatehouse = await start();
@@ -105,12 +115,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(demoSeed.clients ?? []),
     ],
   };
-  const idp = await startDevIdp({ port: options.preferredPorts?.idp ? await freePort(options.preferredPorts.idp) : 0, seed: options.seed ? options.seed(baseSeed, proxy) : baseSeed });
+  const idpSeed = options.seed ? options.seed(baseSeed, proxy) : baseSeed;
+  const idpRequests: string[] = [];
+  // The stand-in logs each request it answered at debug level: the path is all tests read.
+  const idpLog = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n')) {
+          if (!line) continue;
+          const entry = JSON.parse(line) as { msg?: string; path?: string };
+          if (entry.msg === 'dev IdP request' && entry.path) idpRequests.push(entry.path);
+        }
+        done();
+      },
+    }),
+  });
+  let idp = await startDevIdp({ port: options.preferredPorts?.idp ? await freePort(options.preferredPorts.idp) : 0, seed: idpSeed, log: idpLog });
   const upstream = await startEchoUpstream({ port: 0 });
 
   const stack: Stack = {
     gatehouse,
     idp,
+    idpRequests,
     upstream,
     dataDir,
     logs,
@@ -136,8 +163,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatehouse = await start();
       stack.gatehouse = gatehouse;
     },
+    async stopIdp() {
+      await stack.idp.close();
+    },
+    async startIdp() {
+      idp = await startDevIdp({ port: Number(new URL(stack.idp.origin).port), seed: idpSeed, log: idpLog });
+      stack.idp = idp;
+    },
     async close() {
-      await Promise.allSettled([stack.gatehouse.close(), idp.close(), upstream.close()]);
+      await Promise.allSettled([stack.gatehouse.close(), stack.idp.close(), upstream.close()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
