@@ -7,10 +7,12 @@ import {
   createFindAccount,
   groupsClaimApplies,
   GROUPS_OVER_LIMIT_DESCRIPTION,
+  ORG_SERVER_GROUPS_CLAIM_SCOPES,
   resolveGroupsClaim,
   scopeClaims,
   SUPPORTED_SCOPES,
   type ClaimsDeps,
+  type GroupsClaimScopes,
   type ServerKind,
 } from './accounts.js';
 import { ModelStore } from './adapter.js';
@@ -86,6 +88,8 @@ export class AuthorizationServer {
   readonly routes: OktaRoutes;
   /** `aud` of this server's access tokens: `api://{id}` for custom servers, the org URL for the org server. */
   readonly audience: string;
+  /** The scopes this server's groups claim is included in; empty: any scope. */
+  readonly groupsClaimScopes: GroupsClaimScopes;
   readonly keys: KeyRing;
   readonly deps: ServerDeps;
   readonly store = new ModelStore();
@@ -95,8 +99,9 @@ export class AuthorizationServer {
   #provider: Provider | undefined;
   #callback: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
-  constructor(options: { kind: ServerKind; id: string; origin: string; keys: KeyRing; deps: ServerDeps }) {
+  constructor(options: { kind: ServerKind; id: string; origin: string; keys: KeyRing; deps: ServerDeps; groupsClaimScopes?: GroupsClaimScopes }) {
     this.kind = options.kind;
+    this.groupsClaimScopes = options.kind === 'org' ? ORG_SERVER_GROUPS_CLAIM_SCOPES : (options.groupsClaimScopes ?? []);
     this.id = options.id;
     this.prefix = options.kind === 'org' ? '' : `/oauth2/${options.id}`;
     this.issuer = `${options.origin}${this.prefix}`;
@@ -226,7 +231,7 @@ export class AuthorizationServer {
       },
       routes: this.routes,
       scopes: SUPPORTED_SCOPES,
-      claims: scopeClaims(kind),
+      claims: scopeClaims(this.groupsClaimScopes),
       // Okta's code-flow ID token carries the profile claims of the granted scopes, not only `sub`.
       conformIdTokenClaims: false,
       clockTolerance: 5,
@@ -274,7 +279,7 @@ export class AuthorizationServer {
           }
         },
       },
-      findAccount: createFindAccount(deps, kind),
+      findAccount: createFindAccount(deps, this.groupsClaimScopes),
       loadExistingGrant: (ctx) => this.#loadGrant(ctx),
       interactions: {
         url: (_ctx, interaction) => `${this.prefix}/signin/${interaction.uid}`,
@@ -319,7 +324,7 @@ export class AuthorizationServer {
     if (!oidc || !client || !account) return undefined;
     const { directory, switches, groupsFilters } = this.deps;
 
-    if (switches.groupsOverLimit === 'error' && groupsClaimApplies(this.kind, oidc.requestParamScopes)) {
+    if (switches.groupsOverLimit === 'error' && groupsClaimApplies(this.groupsClaimScopes, oidc.requestParamScopes)) {
       const filter = groupsFilters.get(client.clientId);
       if (filter && resolveGroupsClaim(directory, account.accountId, filter, switches).outcome === 'over-limit') {
         throw new errors.InvalidRequest(GROUPS_OVER_LIMIT_DESCRIPTION);

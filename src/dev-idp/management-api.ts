@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { paginate, type Directory, type DirectoryGroup, type DirectoryUser } from './directory.js';
@@ -10,7 +10,8 @@ import type { DevIdpSwitches } from './switches.js';
 /**
  * The slice of Okta's Management API that Gatehouse uses: users, their groups, group search
  * with Link-header paging, group membership changes (which is how tests change a user's
- * groups, exactly as against a real org) and user deactivation/activation. Authenticated with `Authorization: SSWS {token}`;
+ * groups, exactly as against a real org), user deactivation/activation, and the claims of
+ * custom authorization servers. Authenticated with `Authorization: SSWS {token}`;
  * errors in Okta's shape with Okta's error codes.
  */
 
@@ -37,7 +38,7 @@ const forbidden = (cause?: string): OktaError => ({
   errorSummary: 'You do not have permission to perform the requested action',
   causes: cause ? [cause] : [],
 });
-const notFound = (id: string, type: 'User' | 'UserGroup' | 'Resource'): OktaError => ({
+const notFound = (id: string, type: 'User' | 'UserGroup' | 'AuthorizationServer' | 'Resource'): OktaError => ({
   status: 404,
   errorCode: 'E0000007',
   errorSummary: `Not found: Resource not found: ${id} (${type})`,
@@ -105,6 +106,30 @@ export function createManagementApi(deps: ManagementApiDeps) {
         apps: { href: `${base}/apps` },
       },
     };
+  };
+
+  /**
+   * `GET /api/v1/authorizationServers/{id}/claims`: the custom claims the stand-in's tokens
+   * carry, in Okta's shape. `conditions.scopes` is the claim's "Include in" (`[]`: any scope).
+   * The groups claim's filter is per app here (`groups_claim_filter`), so `value` says `.*`.
+   */
+  const claimObjects = (serverId: string, groupsClaimScopes: readonly string[]) => {
+    const base = `${deps.origin()}/api/v1/authorizationServers/${serverId}/claims`;
+    const claimId = (name: string) => `ocl${createHash('sha256').update(`${serverId}/${name}`).digest('hex').slice(0, 17)}`;
+    const claim = (name: string, fields: Record<string, unknown>) => ({
+      id: claimId(name),
+      name,
+      status: 'ACTIVE',
+      claimType: 'IDENTITY',
+      ...fields,
+      system: false,
+      alwaysIncludeInToken: true,
+      _links: { self: { href: `${base}/${claimId(name)}`, hints: { allow: ['GET', 'PUT', 'DELETE'] } } },
+    });
+    return [
+      claim('login_email', { valueType: 'EXPRESSION', value: 'user.email', conditions: { scopes: [] } }),
+      claim('groups', { valueType: 'GROUPS', value: '.*', group_filter_type: 'REGEX', conditions: { scopes: [...groupsClaimScopes] } }),
+    ];
   };
 
   const userObject = (user: DirectoryUser) => ({
@@ -230,6 +255,13 @@ export function createManagementApi(deps: ManagementApiDeps) {
       res.writeHead(204, { ...rateLimitHeaders(rate), 'Cache-Control': 'no-store' });
       res.end();
       return;
+    }
+
+    if (collection === 'authorizationServers' && id !== undefined && sub === 'claims' && subId === undefined && rest.length === 0) {
+      if (method !== 'GET') return fail(methodNotAllowed);
+      const server = seed.authorization_servers.find((candidate) => candidate.id === id);
+      if (!server) return fail(notFound(id, 'AuthorizationServer'));
+      return ok(claimObjects(server.id, server.groups_claim.scopes));
     }
 
     return fail(notFound(url.pathname, 'Resource'));
