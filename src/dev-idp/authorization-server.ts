@@ -88,8 +88,7 @@ export class AuthorizationServer {
   readonly routes: OktaRoutes;
   /** `aud` of this server's access tokens: `api://{id}` for custom servers, the org URL for the org server. */
   readonly audience: string;
-  /** The scopes this server's groups claim is included in; empty: any scope. */
-  readonly groupsClaimScopes: GroupsClaimScopes;
+  #groupsClaimScopes: GroupsClaimScopes;
   readonly keys: KeyRing;
   readonly deps: ServerDeps;
   readonly store = new ModelStore();
@@ -101,7 +100,7 @@ export class AuthorizationServer {
 
   constructor(options: { kind: ServerKind; id: string; origin: string; keys: KeyRing; deps: ServerDeps; groupsClaimScopes?: GroupsClaimScopes }) {
     this.kind = options.kind;
-    this.groupsClaimScopes = options.kind === 'org' ? ORG_SERVER_GROUPS_CLAIM_SCOPES : (options.groupsClaimScopes ?? []);
+    this.#groupsClaimScopes = options.kind === 'org' ? ORG_SERVER_GROUPS_CLAIM_SCOPES : (options.groupsClaimScopes ?? []);
     this.id = options.id;
     this.prefix = options.kind === 'org' ? '' : `/oauth2/${options.id}`;
     this.issuer = `${options.origin}${this.prefix}`;
@@ -109,6 +108,22 @@ export class AuthorizationServer {
     this.routes = oktaRoutes(options.kind);
     this.keys = options.keys;
     this.deps = options.deps;
+    this.build();
+  }
+
+  /** The scopes this server's groups claim is included in (Okta's "Include in"); empty: any scope. */
+  get groupsClaimScopes(): GroupsClaimScopes {
+    return this.#groupsClaimScopes;
+  }
+
+  /**
+   * Changes the groups claim's "Include in", as an Okta admin does (through the claims API).
+   * oidc-provider reads its scope-to-claims table once, so the instance is built again;
+   * sessions, codes and grants live in `store` and survive.
+   */
+  setGroupsClaimScopes(scopes: GroupsClaimScopes): void {
+    if (this.kind === 'org') throw new Error("the org server's groups claim always needs the groups scope");
+    this.#groupsClaimScopes = [...scopes];
     this.build();
   }
 

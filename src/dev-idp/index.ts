@@ -201,7 +201,14 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     return new AuthorizationServer({ kind: index === 0 ? 'org' : 'custom', id, origin, keys: new KeyRing(key), deps, groupsClaimScopes: custom?.groups_claim.scopes ?? [] });
   });
   orgServer = servers[0];
-  handleManagementApi = createManagementApi({ directory, switches, seed, log, origin: () => origin });
+  handleManagementApi = createManagementApi({
+    directory,
+    switches,
+    seed,
+    log,
+    origin: () => origin,
+    authorizationServers: () => servers.filter((server) => server.kind === 'custom'),
+  });
 
   const sweeper = setInterval(() => servers.forEach((server) => {
     server.store.sweep();

@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { paginate, type Directory, type DirectoryGroup, type DirectoryUser } from './directory.js';
-import { sendJson } from './http.js';
+import { z } from 'zod';
+import { SUPPORTED_SCOPES } from './accounts.js';
+import { BodyTooLargeError, readBody, sendJson } from './http.js';
 import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitState } from './rate-limit.js';
 import type { NormalizedSeed } from './seed.js';
 import type { DevIdpSwitches } from './switches.js';
@@ -15,8 +17,17 @@ import type { DevIdpSwitches } from './switches.js';
  * errors in Okta's shape with Okta's error codes.
  */
 
+/** A custom authorization server as the claims API sees it. */
+export interface ClaimsOfServer {
+  readonly id: string;
+  readonly groupsClaimScopes: readonly string[];
+  setGroupsClaimScopes(scopes: readonly string[]): void;
+}
+
 export interface ManagementApiDeps {
   directory: Directory;
+  /** The custom authorization servers (the org server has no claims API). */
+  authorizationServers: () => readonly ClaimsOfServer[];
   switches: DevIdpSwitches;
   seed: NormalizedSeed;
   /** Public origin, for `_links` and `Link` headers. */
@@ -48,6 +59,12 @@ const rateLimited: OktaError = {
   errorCode: 'E0000047',
   errorSummary: 'API call exceeded rate limit due to too many requests.',
 };
+const validationFailed = (field: string, cause: string): OktaError => ({
+  status: 400,
+  errorCode: 'E0000001',
+  errorSummary: `Api validation failed: ${field}`,
+  causes: [cause],
+});
 const methodNotAllowed: OktaError = {
   status: 405,
   errorCode: 'E0000022',
@@ -109,28 +126,34 @@ export function createManagementApi(deps: ManagementApiDeps) {
   };
 
   /**
-   * `GET /api/v1/authorizationServers/{id}/claims`: the custom claims the stand-in's tokens
-   * carry, in Okta's shape. `conditions.scopes` is the claim's "Include in" (`[]`: any scope).
-   * The groups claim's filter is per app here (`groups_claim_filter`), so `value` says `.*`.
+   * `/api/v1/authorizationServers/{id}/claims`: the custom claims the stand-in's tokens carry,
+   * in Okta's shape. `conditions.scopes` is the claim's "Include in" (`[]`: any scope). The
+   * groups claim's filter is per app here (`groups_claim_filter`), so `value` says `.*`.
    */
-  const claimObjects = (serverId: string, groupsClaimScopes: readonly string[]) => {
-    const base = `${deps.origin()}/api/v1/authorizationServers/${serverId}/claims`;
-    const claimId = (name: string) => `ocl${createHash('sha256').update(`${serverId}/${name}`).digest('hex').slice(0, 17)}`;
+  const claimId = (serverId: string, name: string) => `ocl${createHash('sha256').update(`${serverId}/${name}`).digest('hex').slice(0, 17)}`;
+  const claimObjects = (server: ClaimsOfServer) => {
+    const base = `${deps.origin()}/api/v1/authorizationServers/${server.id}/claims`;
     const claim = (name: string, fields: Record<string, unknown>) => ({
-      id: claimId(name),
+      id: claimId(server.id, name),
       name,
       status: 'ACTIVE',
       claimType: 'IDENTITY',
       ...fields,
       system: false,
       alwaysIncludeInToken: true,
-      _links: { self: { href: `${base}/${claimId(name)}`, hints: { allow: ['GET', 'PUT', 'DELETE'] } } },
+      _links: { self: { href: `${base}/${claimId(server.id, name)}`, hints: { allow: ['GET', 'PUT', 'DELETE'] } } },
     });
     return [
       claim('login_email', { valueType: 'EXPRESSION', value: 'user.email', conditions: { scopes: [] } }),
-      claim('groups', { valueType: 'GROUPS', value: '.*', group_filter_type: 'REGEX', conditions: { scopes: [...groupsClaimScopes] } }),
+      claim('groups', { valueType: 'GROUPS', value: '.*', group_filter_type: 'REGEX', conditions: { scopes: [...server.groupsClaimScopes] } }),
     ];
   };
+  /** What the stand-in takes from a claim update (`PUT …/claims/{claimId}`): the groups claim's "Include in". */
+  const claimUpdateSchema = z.looseObject({
+    conditions: z.looseObject({
+      scopes: z.array(z.string().refine((scope) => SUPPORTED_SCOPES.includes(scope), 'is not a scope of this authorization server')),
+    }),
+  });
 
   const userObject = (user: DirectoryUser) => ({
     id: user.id,
@@ -257,11 +280,33 @@ export function createManagementApi(deps: ManagementApiDeps) {
       return;
     }
 
-    if (collection === 'authorizationServers' && id !== undefined && sub === 'claims' && subId === undefined && rest.length === 0) {
-      if (method !== 'GET') return fail(methodNotAllowed);
-      const server = seed.authorization_servers.find((candidate) => candidate.id === id);
+    if (collection === 'authorizationServers' && id !== undefined && sub === 'claims' && rest.length === 0) {
+      const server = deps.authorizationServers().find((candidate) => candidate.id === id);
+      if (subId === undefined) {
+        if (method !== 'GET') return fail(methodNotAllowed);
+        return server ? ok(claimObjects(server)) : fail(notFound(id, 'AuthorizationServer'));
+      }
+      if (method !== 'GET' && method !== 'PUT') return fail(methodNotAllowed);
       if (!server) return fail(notFound(id, 'AuthorizationServer'));
-      return ok(claimObjects(server.id, server.groups_claim.scopes));
+      const claim = claimObjects(server).find((candidate) => candidate.id === subId);
+      if (!claim) return fail(notFound(subId, 'Resource'));
+      if (method === 'GET') return ok(claim);
+      if (token.readOnly) return fail(forbidden());
+      if (claim.name !== 'groups') return fail(forbidden("The stand-in changes only the groups claim's conditions.scopes."));
+      let body: unknown;
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch (error) {
+        return fail(validationFailed('claim', error instanceof BodyTooLargeError ? 'The request body is too large.' : 'The request body is not valid JSON.'));
+      }
+      const update = claimUpdateSchema.safeParse(body);
+      if (!update.success) {
+        const issue = update.error.issues[0];
+        return fail(validationFailed(issue?.path.join('.') || 'claim', `${issue?.path.join('.') || 'claim'}: ${issue?.message ?? 'invalid'}`));
+      }
+      server.setGroupsClaimScopes([...new Set(update.data.conditions.scopes)]);
+      log.info({ authorizationServer: server.id, scopes: server.groupsClaimScopes }, 'dev IdP groups claim changed');
+      return ok(claimObjects(server).find((candidate) => candidate.name === 'groups'));
     }
 
     return fail(notFound(url.pathname, 'Resource'));

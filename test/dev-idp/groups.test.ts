@@ -77,6 +77,30 @@ describe('dev IdP groups claim', () => {
     });
   });
 
+  it("changes with the claims API as an Okta admin changes it (PUT …/claims/{id}, full-access token)", async () => {
+    const groupsClaim = (await claimsOf('default')).body.find((claim: any) => claim.name === 'groups');
+    const put = (token: string, body: unknown) =>
+      fetch(`${idp.origin}/api/v1/authorizationServers/default/claims/${groupsClaim.id}`, {
+        method: 'PUT',
+        headers: { authorization: `SSWS ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const anyScope = { ...groupsClaim, conditions: { scopes: [] } };
+    assert.equal((await put('dev-readonly-api-token', anyScope)).status, 403);
+    const bad = await put('dev-api-token', { ...groupsClaim, conditions: { scopes: ['grups'] } });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as any).errorCode, 'E0000001');
+    try {
+      const changed = await put('dev-api-token', anyScope);
+      assert.equal(changed.status, 200);
+      assert.deepEqual(((await changed.json()) as any).conditions, { scopes: [] });
+      assert.equal((await callbackFor(CAROL, 'openid profile email')).searchParams.get('error'), 'invalid_request', 'now in any scope');
+    } finally {
+      assert.equal((await put('dev-api-token', groupsClaim)).status, 200);
+    }
+    assert.ok((await callbackFor(CAROL, 'openid profile email')).searchParams.get('code'), 'back to the groups scope only');
+  });
+
   describe('groups claim included in any scope', () => {
     it('carries the claim whatever the scopes', async () => {
       const { claims } = await signInAndExchange(idp, { username: 'alice@example.com', authServer: ANY_SCOPE_SERVER, scope: 'openid' });
