@@ -27,8 +27,8 @@ import {
 } from '../oidc/authorization-request.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
-import { withoutGroupsScope } from '../okta/groups-claim.js';
 import { TokenRejected, checkIssuedAt, verifyProviderJwt } from '../oidc/token-verification.js';
+import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
 
