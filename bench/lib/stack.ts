@@ -238,6 +238,8 @@ async function configure(stack: BenchStack): Promise<void> {
     authorization_server_id: 'default',
     client_id: BENCH_CLIENT.id,
     client_secret: BENCH_CLIENT.secret,
+    // The stand-in's default server sends the groups claim for the groups scope only.
+    scopes: 'openid profile email groups',
   };
   const tested = await stack.adminCall('POST', `${base}/identity/test`, identity);
   if (tested.message !== 'Configuration tested successfully') throw new Error(`Test Configuration failed: ${JSON.stringify(tested)}`);

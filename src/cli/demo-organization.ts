@@ -37,12 +37,18 @@ export async function setUpDemoOrganization(options: { adminUrl: string; proxyUr
     const roleId = (name: string) => roles.find((role) => role.name === name)!.id;
     await call('POST', `${base}/role-mappings`, { group: 'service_admin', role: roleId('Gateway Admin') });
     await call('POST', `${base}/role-mappings`, { group: 'viewers', role: roleId('Viewer') });
+    // One of carol's 120 groups: she signs in past Okta's 100-group limit (below).
+    await call('POST', `${base}/role-mappings`, { group: 'team-117', role: roleId('Viewer') });
     const settings = {
       provider: 'okta',
       okta_domain: new URL(options.idpOrigin).host,
       authorization_server_id: 'default',
       client_id: DEMO_CLIENT_ID,
       client_secret: DEMO_CLIENT_SECRET,
+      // The stand-in's groups claim comes with the groups scope only (the recommended set-up):
+      // people in more than 100 groups are signed in again without it and their groups read
+      // from the Management API with the API token.
+      scopes: 'openid profile email groups',
       api_token: 'dev-api-token',
       single_logout: true,
     };

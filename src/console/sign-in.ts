@@ -75,6 +75,10 @@ const OKTA_ERRORS: Record<string, string> = {
   'groups-unavailable': 'Your Okta groups could not be read, so your roles are unknown. Try again shortly; if it persists, ask an administrator to check the organization’s Okta API token.',
   'no-email': 'Okta sent no email address for your account. Ask an administrator to check the organization’s claim settings.',
   'email-taken': 'Another account of this organization already uses your email address. Ask an administrator.',
+  'groups-claim-every-scope':
+    'Okta refused to sign you in: you are in more than 100 Okta groups, and this organization’s Okta authorization server puts the groups claim in every sign-in, so no retry can avoid Okta’s limit. Ask an administrator to change the groups claim in Okta (Security › API › Authorization Servers › Claims › groups): “Include in” must be “The following scopes: groups”, with groups added to the organization’s scopes in Gatehouse. Gatehouse then reads your groups from Okta’s API.',
+  'groups-over-limit':
+    'Okta refused to sign you in: you are in more than 100 Okta groups, more than Okta puts in a sign-in. Ask an administrator to set an Okta API token in the organization’s identity settings, so Gatehouse can read your groups from Okta’s API.',
 };
 
 interface SignInView {

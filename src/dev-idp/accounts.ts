@@ -21,18 +21,26 @@ export const DEV_ORG_ID = '00ogatehousedev00001';
 export type ServerKind = 'org' | 'custom';
 
 /**
- * Claims per scope. The custom server's groups claim is configured "Always" (in the openid
- * scope) like `login_email`; the org server's only comes with the `groups` scope.
+ * The scopes a server's groups claim is included in (Okta's "Include in"); empty means any
+ * scope. The org server's groups claim (configured on the app) only comes with `groups`.
  */
-export function scopeClaims(kind: ServerKind): Record<string, string[]> {
-  return {
-    openid: ['sub', 'ver', 'idp', 'amr', 'login_email', ...(kind === 'custom' ? ['groups'] : [])],
+export type GroupsClaimScopes = readonly string[];
+
+export const ORG_SERVER_GROUPS_CLAIM_SCOPES: GroupsClaimScopes = ['groups'];
+
+/** Claims per scope; `login_email` is configured "Always" (in the openid scope). */
+export function scopeClaims(groupsClaimScopes: GroupsClaimScopes): Record<string, string[]> {
+  const claims: Record<string, string[]> = {
+    openid: ['sub', 'ver', 'idp', 'amr', 'login_email'],
     profile: ['name', 'preferred_username', 'given_name', 'family_name', 'locale', 'zoneinfo', 'updated_at'],
     email: ['email', 'email_verified'],
     address: ['address'],
     phone: ['phone_number'],
-    groups: ['groups'],
+    offline_access: [],
+    groups: [],
   };
+  for (const scope of groupsClaimScopes.length === 0 ? Object.keys(claims) : groupsClaimScopes) claims[scope]?.push('groups');
+  return claims;
 }
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'groups'];
@@ -69,8 +77,11 @@ export function resolveGroupsClaim(
   }
 }
 
-export function groupsClaimApplies(kind: ServerKind, scopes: Iterable<string>): boolean {
-  return kind === 'custom' || new Set(scopes).has('groups');
+/** Whether a token for `scopes` carries the groups claim (and so may hit the 100-group limit). */
+export function groupsClaimApplies(groupsClaimScopes: GroupsClaimScopes, scopes: Iterable<string>): boolean {
+  const requested = new Set(scopes);
+  if (groupsClaimScopes.length === 0) return requested.size > 0;
+  return groupsClaimScopes.some((scope) => requested.has(scope));
 }
 
 export interface ClaimsDeps {
@@ -92,7 +103,7 @@ export function userClaims(
   clientId: string,
   use: 'id_token' | 'userinfo',
   scopes: Iterable<string>,
-  kind: ServerKind,
+  groupsClaimScopes: GroupsClaimScopes,
 ): Record<string, unknown> {
   const name = `${user.firstName} ${user.lastName}`;
   const claims: Record<string, unknown> = {
@@ -114,7 +125,7 @@ export function userClaims(
       email_verified: true,
     });
   }
-  if (groupsClaimApplies(kind, scopes)) {
+  if (groupsClaimApplies(groupsClaimScopes, scopes)) {
     const filter = deps.groupsFilters.get(clientId) ?? compileGroupsFilter('.*');
     const groups = resolveGroupsClaim(deps.directory, user.id, filter, deps.switches);
     if (groups.outcome === 'claim') claims.groups = groups.groups;
@@ -126,21 +137,21 @@ export function userClaims(
 }
 
 /** Claims allowed by `scopes`, per `scopeClaims`. */
-export function maskClaims(claims: Record<string, unknown>, scopes: Iterable<string>, kind: ServerKind): Record<string, unknown> {
-  const mapping = scopeClaims(kind);
+export function maskClaims(claims: Record<string, unknown>, scopes: Iterable<string>, groupsClaimScopes: GroupsClaimScopes): Record<string, unknown> {
+  const mapping = scopeClaims(groupsClaimScopes);
   const allowed = new Set<string>();
   for (const scope of scopes) for (const claim of mapping[scope] ?? []) allowed.add(claim);
   return Object.fromEntries(Object.entries(claims).filter(([claim]) => allowed.has(claim)));
 }
 
 /** oidc-provider's `findAccount`: only ACTIVE users exist, so deactivation ends refresh and SSO. */
-export function createFindAccount(deps: ClaimsDeps, kind: ServerKind): FindAccount {
+export function createFindAccount(deps: ClaimsDeps, groupsClaimScopes: GroupsClaimScopes): FindAccount {
   return (ctx, sub) => {
     const user = deps.directory.userById(sub);
     if (!user || user.status !== 'ACTIVE') return undefined;
     const account: Account = {
       accountId: user.id,
-      claims: (use, scope) => userClaims(deps, user, ctx.oidc?.client?.clientId ?? '', use, scope.split(' '), kind),
+      claims: (use, scope) => userClaims(deps, user, ctx.oidc?.client?.clientId ?? '', use, scope.split(' '), groupsClaimScopes),
     };
     return account;
   };

@@ -8,10 +8,12 @@ import {
   createFindAccount,
   groupsClaimApplies,
   GROUPS_OVER_LIMIT_DESCRIPTION,
+  ORG_SERVER_GROUPS_CLAIM_SCOPES,
   resolveGroupsClaim,
   scopeClaims,
   SUPPORTED_SCOPES,
   type ClaimsDeps,
+  type GroupsClaimScopes,
   type ServerKind,
 } from './accounts.js';
 import { ModelStore } from './adapter.js';
@@ -87,6 +89,7 @@ export class AuthorizationServer {
   readonly routes: OktaRoutes;
   /** `aud` of this server's access tokens: `api://{id}` for custom servers, the org URL for the org server. */
   readonly audience: string;
+  #groupsClaimScopes: GroupsClaimScopes;
   readonly keys: KeyRing;
   readonly deps: ServerDeps;
   readonly store = new ModelStore();
@@ -96,8 +99,9 @@ export class AuthorizationServer {
   #provider: Provider | undefined;
   #callback: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
-  constructor(options: { kind: ServerKind; id: string; origin: string; keys: KeyRing; deps: ServerDeps }) {
+  constructor(options: { kind: ServerKind; id: string; origin: string; keys: KeyRing; deps: ServerDeps; groupsClaimScopes?: GroupsClaimScopes }) {
     this.kind = options.kind;
+    this.#groupsClaimScopes = options.kind === 'org' ? ORG_SERVER_GROUPS_CLAIM_SCOPES : (options.groupsClaimScopes ?? []);
     this.id = options.id;
     this.prefix = options.kind === 'org' ? '' : `/oauth2/${options.id}`;
     this.issuer = `${options.origin}${this.prefix}`;
@@ -105,6 +109,22 @@ export class AuthorizationServer {
     this.routes = oktaRoutes(options.kind);
     this.keys = options.keys;
     this.deps = options.deps;
+    this.build();
+  }
+
+  /** The scopes this server's groups claim is included in (Okta's "Include in"); empty: any scope. */
+  get groupsClaimScopes(): GroupsClaimScopes {
+    return this.#groupsClaimScopes;
+  }
+
+  /**
+   * Changes the groups claim's "Include in", as an Okta admin does (through the claims API).
+   * oidc-provider reads its scope-to-claims table once, so the instance is built again;
+   * sessions, codes and grants live in `store` and survive.
+   */
+  setGroupsClaimScopes(scopes: GroupsClaimScopes): void {
+    if (this.kind === 'org') throw new Error("the org server's groups claim always needs the groups scope");
+    this.#groupsClaimScopes = [...scopes];
     this.build();
   }
 
@@ -227,7 +247,7 @@ export class AuthorizationServer {
       },
       routes: this.routes,
       scopes: SUPPORTED_SCOPES,
-      claims: scopeClaims(kind),
+      claims: scopeClaims(this.groupsClaimScopes),
       // Okta's code-flow ID token carries the profile claims of the granted scopes, not only `sub`.
       conformIdTokenClaims: false,
       clockTolerance: 5,
@@ -275,7 +295,7 @@ export class AuthorizationServer {
           }
         },
       },
-      findAccount: createFindAccount(deps, kind),
+      findAccount: createFindAccount(deps, this.groupsClaimScopes),
       loadExistingGrant: (ctx) => this.#loadGrant(ctx),
       interactions: {
         url: (_ctx, interaction) => `${this.prefix}/signin/${interaction.uid}`,
@@ -320,7 +340,7 @@ export class AuthorizationServer {
     if (!oidc || !client || !account) return undefined;
     const { directory, switches, groupsFilters } = this.deps;
 
-    if (switches.groupsOverLimit === 'error' && groupsClaimApplies(this.kind, oidc.requestParamScopes)) {
+    if (switches.groupsOverLimit === 'error' && groupsClaimApplies(this.groupsClaimScopes, oidc.requestParamScopes)) {
       const filter = groupsFilters.get(client.clientId);
       if (filter && resolveGroupsClaim(directory, account.accountId, filter, switches).outcome === 'over-limit') {
         throw new errors.InvalidRequest(GROUPS_OVER_LIMIT_DESCRIPTION);

@@ -7,7 +7,7 @@ import type { DevIdpSeed } from './seed.js';
 
 const PASSWORD = 'Passw0rd!';
 
-/** `carol` is in more than 100 groups, to show what Okta does with the groups claim limit. */
+/** `carol` is in more than 100 groups, to show what Okta does with the groups claim limit (and how Gatehouse gets past it). */
 const TEAM_GROUP_COUNT = 120;
 const teamName = (n: number) => `team-${String(n).padStart(3, '0')}`;
 const teamGroups = Array.from({ length: TEAM_GROUP_COUNT }, (_, i) => ({
@@ -82,5 +82,8 @@ export const demoSeed: DevIdpSeed = {
   api_tokens: ['dev-api-token', { token: 'dev-readonly-api-token', read_only: true }],
   access_token_ttl: 3600,
   id_token_ttl: 3600,
-  authorization_servers: ['default'],
+  // The recommended set-up for people in more than 100 groups: the groups claim only for the
+  // `groups` scope, so a relying party can sign them in again without it and read their groups
+  // from the Management API (with the claim in any scope, Okta refuses them whatever it asks).
+  authorization_servers: [{ id: 'default', groups_claim: { scopes: ['groups'] } }],
 };

@@ -122,7 +122,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   };
 
   // Keys first (pooled, so usually instant), then the port, then the servers, which need the origin.
-  const serverIds = ['org', ...seed.authorization_servers];
+  const serverIds = ['org', ...seed.authorization_servers.map((server) => server.id)];
   const initialKeys = await Promise.all(serverIds.map((_, index) => pooledSigningKey(index)));
 
   let servers: AuthorizationServer[] = [];
@@ -197,10 +197,18 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   servers = serverIds.map((id, index) => {
     const key = initialKeys[index];
     if (!key) throw new Error('missing signing key');
-    return new AuthorizationServer({ kind: id === 'org' && index === 0 ? 'org' : 'custom', id, origin, keys: new KeyRing(key), deps });
+    const custom = seed.authorization_servers[index - 1];
+    return new AuthorizationServer({ kind: index === 0 ? 'org' : 'custom', id, origin, keys: new KeyRing(key), deps, groupsClaimScopes: custom?.groups_claim.scopes ?? [] });
   });
   orgServer = servers[0];
-  handleManagementApi = createManagementApi({ directory, switches, seed, log, origin: () => origin });
+  handleManagementApi = createManagementApi({
+    directory,
+    switches,
+    seed,
+    log,
+    origin: () => origin,
+    authorizationServers: () => servers.filter((server) => server.kind === 'custom'),
+  });
 
   const sweeper = setInterval(() => servers.forEach((server) => {
     server.store.sweep();

@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { paginate, type Directory, type DirectoryGroup, type DirectoryUser, type UserStatus } from './directory.js';
-import { sendJson } from './http.js';
+import { z } from 'zod';
+import { SUPPORTED_SCOPES } from './accounts.js';
+import { BodyTooLargeError, readBody, sendJson } from './http.js';
 import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitState } from './rate-limit.js';
 import type { NormalizedSeed } from './seed.js';
 import type { DevIdpSwitches } from './switches.js';
@@ -10,12 +12,22 @@ import type { DevIdpSwitches } from './switches.js';
 /**
  * The slice of Okta's Management API that Gatehouse uses: users, their groups, group search
  * with Link-header paging, group membership changes (which is how tests change a user's
- * groups, exactly as against a real org) and user deactivation/activation. Authenticated with `Authorization: SSWS {token}`;
+ * groups, exactly as against a real org), user deactivation/activation, and the claims of
+ * custom authorization servers. Authenticated with `Authorization: SSWS {token}`;
  * errors in Okta's shape with Okta's error codes.
  */
 
+/** A custom authorization server as the claims API sees it. */
+export interface ClaimsOfServer {
+  readonly id: string;
+  readonly groupsClaimScopes: readonly string[];
+  setGroupsClaimScopes(scopes: readonly string[]): void;
+}
+
 export interface ManagementApiDeps {
   directory: Directory;
+  /** The custom authorization servers (the org server has no claims API). */
+  authorizationServers: () => readonly ClaimsOfServer[];
   switches: DevIdpSwitches;
   seed: NormalizedSeed;
   /** Public origin, for `_links` and `Link` headers. */
@@ -37,7 +49,7 @@ const forbidden = (cause?: string): OktaError => ({
   errorSummary: 'You do not have permission to perform the requested action',
   causes: cause ? [cause] : [],
 });
-const notFound = (id: string, type: 'User' | 'UserGroup' | 'Resource'): OktaError => ({
+const notFound = (id: string, type: 'User' | 'UserGroup' | 'AuthorizationServer' | 'Resource'): OktaError => ({
   status: 404,
   errorCode: 'E0000007',
   errorSummary: `Not found: Resource not found: ${id} (${type})`,
@@ -47,6 +59,12 @@ const rateLimited: OktaError = {
   errorCode: 'E0000047',
   errorSummary: 'API call exceeded rate limit due to too many requests.',
 };
+const validationFailed = (field: string, cause: string): OktaError => ({
+  status: 400,
+  errorCode: 'E0000001',
+  errorSummary: `Api validation failed: ${field}`,
+  causes: [cause],
+});
 const methodNotAllowed: OktaError = {
   status: 405,
   errorCode: 'E0000022',
@@ -122,6 +140,36 @@ export function createManagementApi(deps: ManagementApiDeps) {
       },
     };
   };
+
+  /**
+   * `/api/v1/authorizationServers/{id}/claims`: the custom claims the stand-in's tokens carry,
+   * in Okta's shape. `conditions.scopes` is the claim's "Include in" (`[]`: any scope). The
+   * groups claim's filter is per app here (`groups_claim_filter`), so `value` says `.*`.
+   */
+  const claimId = (serverId: string, name: string) => `ocl${createHash('sha256').update(`${serverId}/${name}`).digest('hex').slice(0, 17)}`;
+  const claimObjects = (server: ClaimsOfServer) => {
+    const base = `${deps.origin()}/api/v1/authorizationServers/${server.id}/claims`;
+    const claim = (name: string, fields: Record<string, unknown>) => ({
+      id: claimId(server.id, name),
+      name,
+      status: 'ACTIVE',
+      claimType: 'IDENTITY',
+      ...fields,
+      system: false,
+      alwaysIncludeInToken: true,
+      _links: { self: { href: `${base}/${claimId(server.id, name)}`, hints: { allow: ['GET', 'PUT', 'DELETE'] } } },
+    });
+    return [
+      claim('login_email', { valueType: 'EXPRESSION', value: 'user.email', conditions: { scopes: [] } }),
+      claim('groups', { valueType: 'GROUPS', value: '.*', group_filter_type: 'REGEX', conditions: { scopes: [...server.groupsClaimScopes] } }),
+    ];
+  };
+  /** What the stand-in takes from a claim update (`PUT …/claims/{claimId}`): the groups claim's "Include in". */
+  const claimUpdateSchema = z.looseObject({
+    conditions: z.looseObject({
+      scopes: z.array(z.string().refine((scope) => SUPPORTED_SCOPES.includes(scope), 'is not a scope of this authorization server')),
+    }),
+  });
 
   const userObject = (user: DirectoryUser) => ({
     id: user.id,
@@ -248,6 +296,35 @@ export function createManagementApi(deps: ManagementApiDeps) {
       res.writeHead(204, { ...rateLimitHeaders(rate), 'Cache-Control': 'no-store' });
       res.end();
       return;
+    }
+
+    if (collection === 'authorizationServers' && id !== undefined && sub === 'claims' && rest.length === 0) {
+      const server = deps.authorizationServers().find((candidate) => candidate.id === id);
+      if (subId === undefined) {
+        if (method !== 'GET') return fail(methodNotAllowed);
+        return server ? ok(claimObjects(server)) : fail(notFound(id, 'AuthorizationServer'));
+      }
+      if (method !== 'GET' && method !== 'PUT') return fail(methodNotAllowed);
+      if (!server) return fail(notFound(id, 'AuthorizationServer'));
+      const claim = claimObjects(server).find((candidate) => candidate.id === subId);
+      if (!claim) return fail(notFound(subId, 'Resource'));
+      if (method === 'GET') return ok(claim);
+      if (token.readOnly) return fail(forbidden());
+      if (claim.name !== 'groups') return fail(forbidden("The stand-in changes only the groups claim's conditions.scopes."));
+      let body: unknown;
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch (error) {
+        return fail(validationFailed('claim', error instanceof BodyTooLargeError ? 'The request body is too large.' : 'The request body is not valid JSON.'));
+      }
+      const update = claimUpdateSchema.safeParse(body);
+      if (!update.success) {
+        const issue = update.error.issues[0];
+        return fail(validationFailed(issue?.path.join('.') || 'claim', `${issue?.path.join('.') || 'claim'}: ${issue?.message ?? 'invalid'}`));
+      }
+      server.setGroupsClaimScopes([...new Set(update.data.conditions.scopes)]);
+      log.info({ authorizationServer: server.id, scopes: server.groupsClaimScopes }, 'dev IdP groups claim changed');
+      return ok(claimObjects(server).find((candidate) => candidate.name === 'groups'));
     }
 
     return fail(notFound(url.pathname, 'Resource'));

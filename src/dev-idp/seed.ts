@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
+import { SUPPORTED_SCOPES } from './accounts.js';
 
 /**
  * The dev IdP's directory and app registrations, as JSON. Field names follow Okta where Okta
@@ -61,6 +62,32 @@ export const seedClientSchema = z.object({
   backchannel_logout_session_required: z.boolean().default(false),
 });
 
+const authorizationServerId = z
+  .string()
+  .regex(AUTH_SERVER_ID, 'must be letters and digits only')
+  .refine((id) => id !== 'v1', "'v1' is reserved for the org authorization server's routes")
+  .refine((id) => id !== 'org', "'org' names the org authorization server");
+
+/**
+ * A custom authorization server and its groups claim. The claim's scopes are Okta's
+ * "Include in" (its claims API calls them `conditions.scopes`): `[]` is "Any scope", so every
+ * token of someone over the 100-group limit is refused whatever the scopes; `['groups']` is
+ * "The following scopes: groups", the set-up where leaving the scope out avoids the error.
+ * A bare id is a server whose groups claim is included in any scope (the Okta dialog's default).
+ */
+const authorizationServerObject = z.strictObject({
+  id: authorizationServerId,
+  groups_claim: z
+    .strictObject({
+      scopes: z
+        .array(z.string().refine((scope) => SUPPORTED_SCOPES.includes(scope), `must be a scope the stand-in serves: ${SUPPORTED_SCOPES.join(', ')}`))
+        .default([]),
+    })
+    .default({ scopes: [] }),
+});
+
+export const seedAuthorizationServerSchema = z.preprocess((value) => (typeof value === 'string' ? { id: value } : value), authorizationServerObject);
+
 export const seedApiTokenSchema = z.union([
   z.string().min(1),
   z.object({ token: z.string().min(1), read_only: z.boolean().default(false) }),
@@ -78,15 +105,7 @@ export const seedSchema = z
     /** Okta's default refresh token lifetime is 90 days. */
     refresh_token_ttl: z.number().int().min(1).default(90 * 24 * 3600),
     /** Custom authorization servers, each served under `/oauth2/{id}`. The org server always exists. */
-    authorization_servers: z
-      .array(
-        z
-          .string()
-          .regex(AUTH_SERVER_ID, 'must be letters and digits only')
-          .refine((id) => id !== 'v1', "'v1' is reserved for the org authorization server's routes")
-          .refine((id) => id !== 'org', "'org' names the org authorization server"),
-      )
-      .default(['default']),
+    authorization_servers: z.array(seedAuthorizationServerSchema).prefault(['default']),
     /** Management API requests per minute per API token, as Okta's rate limits. */
     management_api_rate_limit: z.number().int().min(1).default(600),
   })
@@ -116,8 +135,8 @@ export const seedSchema = z
       });
     });
     seed.clients.forEach((client, i) => duplicate('client id', client.client_id, ['clients', i, 'client_id']));
-    seed.authorization_servers.forEach((id, i) =>
-      duplicate('authorization server', id, ['authorization_servers', i]),
+    seed.authorization_servers.forEach((server, i) =>
+      duplicate('authorization server', server.id, ['authorization_servers', i]),
     );
     seed.api_tokens.forEach((token, i) =>
       duplicate('api token', typeof token === 'string' ? token : token.token, ['api_tokens', i]),
@@ -125,12 +144,15 @@ export const seedSchema = z
   });
 
 /** What a seed author writes (defaults may be left out). */
-export type DevIdpSeed = z.input<typeof seedSchema>;
+export type DevIdpSeed = Omit<z.input<typeof seedSchema>, 'authorization_servers'> & {
+  authorization_servers?: Array<string | z.input<typeof authorizationServerObject>>;
+};
 /** A validated seed with every default filled in. */
 export type NormalizedSeed = z.output<typeof seedSchema>;
 export type SeedUser = NormalizedSeed['users'][number];
 export type SeedGroup = NormalizedSeed['groups'][number];
 export type SeedClient = NormalizedSeed['clients'][number];
+export type SeedAuthorizationServer = NormalizedSeed['authorization_servers'][number];
 
 export interface SeedProblem {
   /** Dotted path of the offending field, e.g. `users.0.email`. */

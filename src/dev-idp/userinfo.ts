@@ -37,9 +37,9 @@ export async function handleUserinfo(req: IncomingMessage, res: ServerResponse, 
     sendJson(res, 401, { error: 'invalid_token', error_description: 'The access token is invalid.' }, { 'WWW-Authenticate': challenge('invalid_token', 'The access token is invalid.') });
     return;
   }
-  const all = userClaims(server.deps, user, claims.cid, 'userinfo', claims.scp, server.kind);
+  const all = userClaims(server.deps, user, claims.cid, 'userinfo', claims.scp, server.groupsClaimScopes);
   // Token-level claims (ver, idp, amr) belong to tokens, not to userinfo.
-  const { ver: _ver, idp: _idp, ...profile } = maskClaims(all, claims.scp, server.kind);
+  const { ver: _ver, idp: _idp, ...profile } = maskClaims(all, claims.scp, server.groupsClaimScopes);
   // A relying party must refuse userinfo about someone else (OIDC Core 5.3.2); tests check it with this switch.
   const forgedSubject = server.deps.switches.userinfoSubject;
   sendJson(res, 200, forgedSubject === undefined ? profile : { ...profile, sub: forgedSubject });

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import * as client from 'openid-client';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
-import { GroupsUnavailableError, isGroupsLimitError, resolveGroups } from '../identity/group-resolution.js';
+import { GroupsUnavailableError, afterGroupsLimitError, isGroupsLimitError, resolveGroups } from '../identity/group-resolution.js';
 import type { IdentitySettings, IdentityStore, Organization, User } from '../identity/model.js';
 import {
   ORGANIZATION_SESSION_COOKIE,
@@ -28,6 +28,7 @@ import {
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
 import { TokenRejected, verifyIdToken, verifyProviderJwt } from '../oidc/token-verification.js';
+import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
 import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
@@ -137,7 +138,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
   ) {
     const provider = await reachableProvider(organization, settings);
     if (!provider) return unavailable(reply);
-    const scopes = options.withoutGroupsScope ? settings.scopes.filter((scope) => scope !== 'groups') : settings.scopes;
+    const scopes = options.withoutGroupsScope ? withoutGroupsScope(settings.scopes) : settings.scopes;
     const started = await beginAuthorization({
       target: options.target,
       configuration: clientFor(provider, settings),
@@ -269,11 +270,17 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         idClaims = await verifyIdToken(provider, tokens.id_token!, { clientId: settings.client_id, leeway: 5, origin: 'token-endpoint' });
       } catch (error) {
         const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error : undefined;
-        if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description) && !pending.context.without_groups && settings.api_token) {
+        if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description)) {
           // Okta refused a groups claim over its 100-group limit: ask again without the
-          // groups scope and read the groups from the API instead.
-          log.info({ organization: organization.id }, 'groups claim over Okta’s limit; signing in again without it');
-          return startSignIn(reply, organization, settings, { target: pending.target, withoutGroupsScope: true });
+          // groups scope and read the groups from the API, or say what the admin must change.
+          const step = afterGroupsLimitError(settings, { retriedWithoutGroupsScope: Boolean(pending.context.without_groups) });
+          if (step.action === 'retry-without-groups-scope') {
+            log.info({ organization: organization.id }, 'groups claim over Okta’s limit; signing in again without it');
+            return startSignIn(reply, organization, settings, { target: pending.target, withoutGroupsScope: true });
+          }
+          await audit(organization, 'sign_in', 'failure', step.reason, { refusal: step.code });
+          log.info({ organization: organization.id, refusal: step.code }, 'sign-in refused: groups claim over Okta’s limit');
+          return refuse(reply, pending.target, organization, step.code, 403, 'Sign-in refused', step.reason);
         }
         const reason = oauthError ? `${oauthError.error}${oauthError.error_description ? `: ${oauthError.error_description}` : ''}` : describe(error);
         await audit(organization, 'sign_in', 'failure', reason);

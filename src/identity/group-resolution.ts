@@ -1,3 +1,6 @@
+import { GROUPS_SCOPE, groupsClaimFix } from '../okta/groups-claim.js';
+import type { IdentitySettings } from './model.js';
+
 /**
  * Where a user's Okta groups come from at sign-in, in order: the ID token's groups
  * claim, else userinfo (Okta's thin ID tokens), else the Management API when an API
@@ -62,4 +65,37 @@ export function isGroupsLimitError(error: string | undefined, description: strin
   // invalid_request that names the groups claim and a limit counts.
   const text = description ?? '';
   return error === 'invalid_request' && /groups/i.test(text) && /(100|limit|exceed|too many)/i.test(text);
+}
+
+/**
+ * What sign-in does after Okta refused the groups claim over its 100-group limit: sign in
+ * again without the `groups` scope (the groups then come from the API), or refuse with a
+ * reason that names what the organization's admin must change. `code` is the console's
+ * `?error=` code for the refusal.
+ */
+export type GroupsLimitStep =
+  | { action: 'retry-without-groups-scope' }
+  | { action: 'refuse'; code: 'groups-claim-every-scope' | 'groups-over-limit'; reason: string };
+
+export function afterGroupsLimitError(
+  settings: Pick<IdentitySettings, 'api_token' | 'scopes' | 'authorization_server_id' | 'groups_claim'>,
+  options: { retriedWithoutGroupsScope: boolean },
+): GroupsLimitStep {
+  const refused = 'Okta refused the groups claim: the person is in more than 100 groups it would list';
+  if (!settings.api_token) {
+    return {
+      action: 'refuse',
+      code: 'groups-over-limit',
+      reason: `${refused}, and without an Okta API token Gatehouse cannot read them from the Management API. Set an API token in the identity settings, and have the groups claim come only with the ${GROUPS_SCOPE} scope. ${groupsClaimFix(settings.authorization_server_id || 'org', settings.groups_claim)}`,
+    };
+  }
+  if (!options.retriedWithoutGroupsScope && settings.scopes.includes(GROUPS_SCOPE)) return { action: 'retry-without-groups-scope' };
+  // Asked without the groups scope (again, or from the start) and refused all the same: the
+  // claim comes with every sign-in. Only a change in Okta helps.
+  const when = options.retriedWithoutGroupsScope ? `again when Gatehouse asked without the ${GROUPS_SCOPE} scope` : `although Gatehouse did not ask for the ${GROUPS_SCOPE} scope`;
+  return {
+    action: 'refuse',
+    code: 'groups-claim-every-scope',
+    reason: `${refused}, ${when}: the authorization server includes the groups claim in every sign-in (“Include in: Any scope”). ${groupsClaimFix(settings.authorization_server_id || 'org', settings.groups_claim)}`,
+  };
 }

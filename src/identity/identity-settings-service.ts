@@ -353,6 +353,7 @@ export async function testIdentitySettings(deps: IdentityServiceDeps, organizati
       client_id: values.client_id,
       client_secret: values.client_secret,
       api_token: values.api_token,
+      scopes: values.scopes,
       redirect_uri: okta.sign_in_redirect_uri,
       mapped_groups: mappedGroups,
     },

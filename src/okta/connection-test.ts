@@ -4,8 +4,9 @@ import { GatehouseError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describeNetworkError, OktaApiError } from './errors.js';
-import { oktaAuthorizationServer, type OktaAuthorizationServer } from './issuer.js';
-import { OktaManagementApi, type OktaManagementApiOptions, type OktaTokenCheck } from './management-api.js';
+import { GROUPS_SCOPE, groupsClaimAvoidable, groupsClaimFix } from './groups-claim.js';
+import { defaultOktaScopes, oktaAuthorizationServer, type OktaAuthorizationServer } from './issuer.js';
+import { OktaManagementApi, type OktaClaim, type OktaManagementApiOptions, type OktaTokenCheck } from './management-api.js';
 
 /**
  * "Test Configuration": before identity settings are saved, every part an admin typed is
@@ -17,6 +18,8 @@ import { OktaManagementApi, type OktaManagementApiOptions, type OktaTokenCheck }
  *   client_credentials  the token endpoint authenticates the client ID and secret
  *   api_token           Okta's Management API accepts the API token (when one is set)
  *   mapped_groups       at least one mapped group exists in Okta (when a token and names are set)
+ *   groups_claim        a custom authorization server's groups claim lets people in more than
+ *                       100 groups sign in: it comes only with the `groups` scope (when a token is set)
  *
  * Checks that do not depend on each other run concurrently; a check whose input another
  * check failed to establish is reported as failed with "not checked" and the reason.
@@ -80,6 +83,11 @@ export const identityConnectionSettingsSchema = z
       .refine((value) => isAllowedUrl(value, true) && !value.includes('#'), {
         message: 'redirect_uri must be an absolute https URL without a fragment (plain http only on loopback), the one registered in the app',
       }),
+    /** The scopes sign-in asks for; default: Okta's defaults for the authorization server. */
+    scopes: z
+      .array(z.string().trim().min(1, 'scope names must not be empty'))
+      .nullish()
+      .transform((value) => value ?? undefined),
     /** Okta group names the role mappings use. */
     mapped_groups: z
       .array(z.string().trim().min(1, 'group names must not be empty'))
@@ -153,7 +161,7 @@ export function parseIdentityConnectionSettings(input: unknown): IdentityConnect
   });
 }
 
-export type ConnectionCheckName = 'discovery' | 'jwks' | 'client_credentials' | 'api_token' | 'mapped_groups';
+export type ConnectionCheckName = 'discovery' | 'jwks' | 'client_credentials' | 'api_token' | 'mapped_groups' | 'groups_claim';
 
 export interface ConnectionCheck {
   name: ConnectionCheckName;
@@ -165,7 +173,7 @@ export interface ConnectionTestResult {
   passed: boolean;
   /** `Configuration tested successfully`, or which checks failed. */
   message: string;
-  /** In a fixed order: discovery, jwks, client_credentials, then api_token and mapped_groups when they apply. */
+  /** In a fixed order: discovery, jwks, client_credentials, then api_token, mapped_groups and groups_claim when they apply. */
   checks: ConnectionCheck[];
   /** The issuer that was tested (derived from the Okta domain for provider okta). */
   issuer: string;
@@ -525,7 +533,13 @@ async function runManagementChecks(
 ): Promise<ConnectionCheck[]> {
   const groupNames = context.settings.mapped_groups ?? [];
   const wantsGroups = groupNames.length > 0;
+  // The org server's groups claim always needs the groups scope: nothing to look at there.
+  const claimServer = okta.kind === 'custom' ? okta.id : null;
   const signal = context.signal;
+  const notChecked = (reason: string) => [
+    ...(wantsGroups ? [fail('mapped_groups', `Not checked: ${reason}`)] : []),
+    ...(claimServer ? [fail('groups_claim', `Not checked: ${reason}`)] : []),
+  ];
 
   let api: OktaManagementApi;
   try {
@@ -541,7 +555,7 @@ async function runManagementChecks(
     });
   } catch (error) {
     const reason = error instanceof GatehouseError ? error.message : 'the API token cannot be used';
-    return [fail('api_token', reason), ...(wantsGroups ? [fail('mapped_groups', 'Not checked: needs an API token Okta accepts (see the api_token check).')] : [])];
+    return [fail('api_token', reason), ...notChecked('needs an API token Okta accepts (see the api_token check).')];
   }
 
   let token: OktaTokenCheck | undefined;
@@ -555,28 +569,78 @@ async function runManagementChecks(
   } catch (error) {
     tokenCheck = fail('api_token', error instanceof OktaApiError ? error.message : `Could not check the API token: ${describeNetworkError(error)}`);
   }
-  if (!wantsGroups) return [tokenCheck];
-  if (token?.status !== 'valid') {
-    return [tokenCheck, fail('mapped_groups', 'Not checked: needs an API token Okta accepts and that can read groups (see the api_token check).')];
-  }
+  if (token?.status !== 'valid') return [tokenCheck, ...notChecked('needs an API token Okta accepts and that can read groups (see the api_token check).')];
 
+  const [mappedGroups, groupsClaim] = await Promise.all([
+    wantsGroups ? checkMappedGroups(api, groupNames, signal) : undefined,
+    claimServer ? checkGroupsClaim(context, api, claimServer, signal) : undefined,
+  ]);
+  return [tokenCheck, ...(mappedGroups ? [mappedGroups] : []), ...(groupsClaim ? [groupsClaim] : [])];
+}
+
+async function checkMappedGroups(api: OktaManagementApi, groupNames: string[], signal: AbortSignal | undefined): Promise<ConnectionCheck> {
   try {
     const found = await api.groupsExist(groupNames, signal ? { signal } : {});
     const missing = found.missing.map((name) => (found.differentCase[name] ? `${name} (Okta has '${found.differentCase[name]}'; names are compared exactly)` : name));
     if (found.existing.length === 0) {
-      return [
-        tokenCheck,
-        fail(
-          'mapped_groups',
-          `None of the mapped groups exists in Okta: ${missing.join(', ')}. Map at least one existing Okta group; names are compared exactly, including letter case.`,
-        ),
-      ];
+      return fail(
+        'mapped_groups',
+        `None of the mapped groups exists in Okta: ${missing.join(', ')}. Map at least one existing Okta group; names are compared exactly, including letter case.`,
+      );
     }
-    return [
-      tokenCheck,
-      pass('mapped_groups', `Found in Okta: ${found.existing.join(', ')}.${missing.length ? ` Not found: ${missing.join(', ')}.` : ''}`),
-    ];
+    return pass('mapped_groups', `Found in Okta: ${found.existing.join(', ')}.${missing.length ? ` Not found: ${missing.join(', ')}.` : ''}`);
   } catch (error) {
-    return [tokenCheck, fail('mapped_groups', error instanceof OktaApiError ? error.message : `Could not look the groups up: ${describeNetworkError(error)}`)];
+    return fail('mapped_groups', error instanceof OktaApiError ? error.message : `Could not look the groups up: ${describeNetworkError(error)}`);
   }
+}
+
+/**
+ * Whether people in more than 100 groups can sign in (see groups-claim.ts). Only Okta's claims
+ * API tells how the groups claim is configured: no token request shows it short of someone
+ * over the limit signing in (tokens for the client alone carry no user, hence no groups).
+ * Without an API token it can only be found when it bites, at such a sign-in, whose refusal
+ * then says what to change.
+ */
+async function checkGroupsClaim(context: Context, api: OktaManagementApi, server: string, signal: AbortSignal | undefined): Promise<ConnectionCheck> {
+  const requested = context.settings.scopes ?? defaultOktaScopes(server);
+  let claims: OktaClaim[];
+  try {
+    claims = await api.authorizationServerClaims(server, signal ? { signal } : {});
+  } catch (error) {
+    if (error instanceof OktaApiError && error.code === 'GH-OKTA-FORBIDDEN') {
+      return fail(
+        'groups_claim',
+        `Okta did not let the API token read the claims of authorization server ${server}, so Gatehouse cannot tell whether people in more than 100 groups can sign in. Create the API token as an administrator who may read authorization servers (a read-only administrator may).`,
+      );
+    }
+    return fail('groups_claim', error instanceof OktaApiError ? error.message : `Could not read the claims of authorization server ${server}: ${describeNetworkError(error)}`);
+  }
+  const groupClaims = claims.filter((claim) => claim.status === 'ACTIVE' && claim.valueType === 'GROUPS');
+  if (groupClaims.length === 0) {
+    return pass('groups_claim', `Authorization server ${server} has no groups claim: Gatehouse reads people’s groups from userinfo, else with the API token.`);
+  }
+  const blocking = groupClaims.filter((claim) => !groupsClaimAvoidable(claim.scopes, requested));
+  const first = blocking[0];
+  if (first) {
+    const asked = new Set(requested);
+    const described = blocking
+      .map((claim) =>
+        claim.scopes.length === 0
+          ? `“${claim.name}” is included in any scope`
+          : `“${claim.name}” is included with ${claim.scopes.filter((scope) => scope !== GROUPS_SCOPE && asked.has(scope)).join(', ')}, which Gatehouse always asks for`,
+      )
+      .join('; ');
+    return fail(
+      'groups_claim',
+      `The groups claim of authorization server ${server} comes with every sign-in (${described}), so Okta refuses anyone in more than 100 matching groups, and signing in again without the ${GROUPS_SCOPE} scope cannot avoid it. ${groupsClaimFix(server, first.name)}`,
+    );
+  }
+  const names = groupClaims.map((claim) => `“${claim.name}”`).join(', ');
+  const advice = requested.includes(GROUPS_SCOPE)
+    ? ''
+    : ` Gatehouse does not ask for the ${GROUPS_SCOPE} scope (scopes: ${requested.join(' ')}), so tokens carry no groups and every sign-in reads them with the API token; add ${GROUPS_SCOPE} to the scopes to read them from the ID token.`;
+  return pass(
+    'groups_claim',
+    `The groups claim ${names} of authorization server ${server} comes only with the ${GROUPS_SCOPE} scope: someone in more than 100 groups is signed in again without it, and their groups are read with the API token.${advice}`,
+  );
 }

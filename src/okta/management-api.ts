@@ -8,8 +8,9 @@ import { readRateLimit, RESET_MARGIN_MS, retryDelayMs, sleep, type OktaRateLimit
 
 /**
  * The slice of Okta's Management API Gatehouse needs: a user's groups (roles at sign-in and
- * the background re-check), group search (name suggestions for mappings), group existence
- * (the connection test) and a token check. Authenticated with `Authorization: SSWS {token}`.
+ * the background re-check), group search (name suggestions for mappings), group existence,
+ * a custom authorization server's claims (both for the connection test) and a token check.
+ * Authenticated with `Authorization: SSWS {token}`.
  *
  * - Paging follows `Link: <…>; rel="next"` and never trusts a `next` on another origin,
  *   which would receive the token.
@@ -49,6 +50,32 @@ const groupSchema = z.object({
 });
 
 const groupsSchema = z.array(groupSchema);
+
+/** A token claim of a custom authorization server (`GET /api/v1/authorizationServers/{id}/claims`). */
+export interface OktaClaim {
+  name: string;
+  /** `ACTIVE` or `INACTIVE`. */
+  status: string;
+  /** `IDENTITY` (ID token) or `RESOURCE` (access token). */
+  claimType: string;
+  /** `GROUPS` for a groups filter; `EXPRESSION`, `SYSTEM`, … */
+  valueType: string;
+  /** Okta's "Include in": the scopes the claim comes with; `[]` means any scope. */
+  scopes: string[];
+}
+
+const claimsSchema = z.array(
+  z
+    .object({
+      name: z.string(),
+      status: z.string().catch('ACTIVE'),
+      claimType: z.string().catch('UNKNOWN'),
+      valueType: z.string().catch('UNKNOWN'),
+      // Missing conditions read as "Any scope", the set-up that cannot be avoided: never the optimistic guess.
+      conditions: z.object({ scopes: z.array(z.string()).catch([]) }).nullish().catch(null),
+    })
+    .transform(({ conditions, ...claim }) => ({ ...claim, scopes: conditions?.scopes ?? [] })),
+);
 
 export const oktaManagementApiOptionsSchema = z.object({
   /** The Okta domain (`dev-123.okta.com`, with or without `https://`). */
@@ -211,11 +238,6 @@ export class OktaManagementApi {
   }
 
   /**
-   * A cheap authenticated call (`GET /api/v1/groups?limit=1`: the permission Gatehouse
-   * needs) that tells a valid token from E0000011 and from a token that may not read
-   * groups. Network failures and exhausted rate limits are thrown.
-   */
-  /**
    * A user's lifecycle status (`ACTIVE`, `DEPROVISIONED`, `SUSPENDED`, …) from
    * `GET /api/v1/users/{id}`: Okta removes people by deactivating them, and a
    * deactivated user keeps their group memberships.
@@ -228,6 +250,29 @@ export class OktaManagementApi {
     return parsed.data.status;
   }
 
+  /**
+   * The claims of a custom authorization server (`GET /api/v1/authorizationServers/{id}/claims`,
+   * one answer: a server has a handful of claims). Needs a token whose admin may read
+   * authorization servers (a read-only administrator may); else GH-OKTA-FORBIDDEN.
+   */
+  async authorizationServerClaims(authorizationServerId: string, options: RequestOptions = {}): Promise<OktaClaim[]> {
+    const id = argument(authorizationServerId, 'authorizationServerId');
+    const what = `the claims of authorization server ${id}`;
+    const answer = await this.#request(this.#url(`/api/v1/authorizationServers/${encodeURIComponent(id)}/claims`, {}), what, options.signal);
+    const parsed = claimsSchema.safeParse(answer.body);
+    if (!parsed.success) {
+      throw new OktaApiError('GH-OKTA-API-ERROR', `Okta answered ${what} with something other than a list of claims; is ${this.orgUrl} an Okta org?`, {
+        httpStatus: answer.status,
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * A cheap authenticated call (`GET /api/v1/groups?limit=1`: the permission Gatehouse
+   * needs) that tells a valid token from E0000011 and from a token that may not read
+   * groups. Network failures and exhausted rate limits are thrown.
+   */
   async checkToken(options: RequestOptions = {}): Promise<OktaTokenCheck> {
     try {
       await this.#request(this.#url('/api/v1/groups', { limit: '1' }), 'a group listing', options.signal);

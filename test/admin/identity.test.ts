@@ -129,7 +129,7 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
     const withToken = { ...settings, single_logout: true, api_token: API_TOKEN };
     const tested = await call(admin, 'POST', path('/test'), withToken);
     assert.equal(tested.body.passed, true, JSON.stringify(tested.body.checks));
-    assert.deepEqual(tested.body.checks.map((check: { name: string }) => check.name), ['discovery', 'jwks', 'client_credentials', 'api_token', 'mapped_groups']);
+    assert.deepEqual(tested.body.checks.map((check: { name: string }) => check.name), ['discovery', 'jwks', 'client_credentials', 'api_token', 'mapped_groups', 'groups_claim']);
     const saved = await call(admin, 'PUT', path(), withToken);
     assert.equal(saved.status, 200);
     assert.deepEqual(saved.body.api_token, { set: true, ends_in: 'oken' });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ensureBuilt } from '../../bench/lib/gatehouse-cli.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { CookieJar, authorizeWithSession, browserFetch, signIn } from '../dev-idp/browser-flow.js';
 
 /** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
 
@@ -165,6 +165,26 @@ describe('gatehouse CLI', () => {
       const appEcho = (await app.json()) as { headers: Record<string, string> };
       assert.equal(appEcho.headers['x-gatehouse-email'], 'alice@example.com');
       assert.equal(appEcho.headers['x-gatehouse-roles'], 'Gateway Admin');
+
+      // carol is in 120 groups, over Okta's limit: asked again without the groups scope, her
+      // groups come from the Management API, and team-117 makes her a Viewer.
+      const carolJar = new CookieJar();
+      const carolStart = await browserFetch(carolJar, `http://localhost:${proxy}/login/acme?return_to=/app`);
+      const carol = await signIn({
+        authorizeUrl: carolStart.headers.get('location')!,
+        username: 'carol@example.com',
+        password: 'Passw0rd!',
+        jar: carolJar,
+        isCallback: (url) => url.port === String(proxy),
+      });
+      const groupsRefused = await browserFetch(carolJar, carol.callbackUrl);
+      assert.equal(groupsRefused.status, 302, 'Okta refused the groups claim: signing in again without it');
+      const retried = await authorizeWithSession({ authorizeUrl: groupsRefused.headers.get('location')!, jar: carolJar, isCallback: (url) => url.port === String(proxy) });
+      const carolCallback = await browserFetch(carolJar, retried.callbackUrl);
+      assert.equal(carolCallback.headers.get('location'), '/app');
+      const carolApp = (await (await browserFetch(carolJar, `http://localhost:${proxy}/app`)).json()) as { headers: Record<string, string> };
+      assert.equal(carolApp.headers['x-gatehouse-email'], 'carol@example.com');
+      assert.equal(carolApp.headers['x-gatehouse-roles'], 'Viewer');
 
       // The start page at / is public, and signing out of /demo lands there.
       const home = await fetch(`http://localhost:${proxy}/`);

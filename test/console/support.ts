@@ -113,6 +113,8 @@ export async function enableSso(stack: Stack, organizationId: string, mappings: 
     authorization_server_id: 'default',
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
+    // The stand-in's default server sends groups for the groups scope only.
+    scopes: 'openid profile email groups',
   };
   const tested = await stack.adminCall('POST', `${base}/identity/test`, settings);
   assert.equal(tested.message, 'Configuration tested successfully', JSON.stringify(tested));

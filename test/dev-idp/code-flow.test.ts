@@ -26,7 +26,8 @@ describe('dev IdP authorization code flow', () => {
   beforeEach(() => idp.resetSwitches());
 
   it('signs alice in with PKCE on the default server; openid-client validates the ID token', async () => {
-    const { tokens, claims } = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid profile email' });
+    // The demo's default server includes the groups claim for the groups scope only.
+    const { tokens, claims } = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid profile email groups' });
     assert.equal(claims.iss, idp.issuer('default'));
     assert.equal(claims.sub, ALICE_ID);
     assert.equal(claims.aud, DEMO_CLIENT_ID);
@@ -72,7 +73,7 @@ describe('dev IdP authorization code flow', () => {
   });
 
   it('serves userinfo for the access token, per granted scope', async () => {
-    const { tokens, config } = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid email' });
+    const { tokens, config } = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid email groups' });
     const info = await client.fetchUserInfo(config, tokens.access_token, ALICE_ID);
     assert.equal(info.sub, ALICE_ID);
     assert.equal(info.email, 'alice@example.com');

@@ -153,19 +153,19 @@ describe('dev IdP Management API', () => {
   });
 
   it('changes memberships with PUT/DELETE, reflected in the next ID token', async () => {
-    const before = await signInAndExchange(idp, { username: 'alice@example.com' });
+    const before = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid groups' });
     assert.deepEqual(before.claims.groups, ['Everyone', 'service_admin']);
 
     const put = await api(`/api/v1/groups/${VIEWERS_ID}/users/${ALICE_ID}`, { method: 'PUT' });
     assert.equal(put.status, 204);
-    const added = await signInAndExchange(idp, { username: 'alice@example.com' });
+    const added = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid groups' });
     assert.deepEqual(added.claims.groups, ['Everyone', 'service_admin', 'viewers']);
     const members = (await (await api(`/api/v1/groups/${VIEWERS_ID}/users`)).json()) as { id: string }[];
     assert.deepEqual(members.map((user) => user.id).sort(), [ALICE_ID, BOB_ID].sort());
 
     const del = await api(`/api/v1/groups/${VIEWERS_ID}/users/${ALICE_ID}`, { method: 'DELETE' });
     assert.equal(del.status, 204);
-    const removed = await signInAndExchange(idp, { username: 'alice@example.com' });
+    const removed = await signInAndExchange(idp, { username: 'alice@example.com', scope: 'openid groups' });
     assert.deepEqual(removed.claims.groups, ['Everyone', 'service_admin']);
     // Idempotent, as Okta.
     assert.equal((await api(`/api/v1/groups/${VIEWERS_ID}/users/${ALICE_ID}`, { method: 'DELETE' })).status, 204);

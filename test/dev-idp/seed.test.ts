@@ -14,7 +14,9 @@ describe('dev IdP seed', () => {
 
   it('the demo seed is valid and fills in defaults', () => {
     const seed = parseSeed(demoSeed);
-    assert.deepEqual(seed.authorization_servers, ['default']);
+    assert.deepEqual(seed.authorization_servers, [{ id: 'default', groups_claim: { scopes: ['groups'] } }]);
+    // A bare id: the groups claim is included in any scope (Okta's default in the claim dialog).
+    assert.deepEqual(parseSeed({ authorization_servers: ['aus1'] }).authorization_servers, [{ id: 'aus1', groups_claim: { scopes: [] } }]);
     assert.equal(seed.refresh_token_ttl, 90 * 24 * 3600);
     const client = seed.clients.find((candidate) => candidate.client_id === 'gatehouse-demo');
     assert.deepEqual(client?.redirect_uris, ['http://localhost:8000/demo/callback', 'http://127.0.0.1:8000/demo/callback']);
@@ -49,7 +51,7 @@ describe('dev IdP seed', () => {
       ],
       groups: [{ id: '00gx', name: 'x', type: 'WEIRD' }],
       clients: [{ client_id: 'c', client_secret: 's', redirect_uris: ['not a url'], groups_claim_filter: '(' }],
-      authorization_servers: ['v1', 'has-dash'],
+      authorization_servers: ['v1', 'has-dash', { id: 'legacy', groups_claim: { scopes: ['grups'] } }],
     }));
     await assert.rejects(loadSeedFile(path), (error: unknown) => {
       assert.ok(error instanceof SeedError);
@@ -63,8 +65,9 @@ describe('dev IdP seed', () => {
         'groups.0.type',
         'clients.0.redirect_uris.0',
         'clients.0.groups_claim_filter',
-        'authorization_servers.0',
-        'authorization_servers.1',
+        'authorization_servers.0.id',
+        'authorization_servers.1.id',
+        'authorization_servers.2.groups_claim.scopes.0',
       ]) {
         assert.ok(paths.includes(expected), `${expected} in ${paths.join(', ')}`);
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
+import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { GatehouseError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import {
@@ -49,7 +49,12 @@ describe('identity connection test, against the stand-in', () => {
   });
 
   before(async () => {
-    idp = await startDevIdp({ port: 0 });
+    // The demo's `default` includes the groups claim for the groups scope only (the recommended
+    // set-up); `anyscope` in any scope (a bare id); `profiled` with a scope sign-in always asks for.
+    idp = await startDevIdp({
+      port: 0,
+      seed: { ...demoSeed, authorization_servers: [...(demoSeed.authorization_servers ?? []), 'anyscope', { id: 'profiled', groups_claim: { scopes: ['profile', 'groups'] } }] },
+    });
     // As an admin types it: host and port, no scheme (loopback means plain http).
     domain = idp.origin.replace('http://', '');
   });
@@ -63,7 +68,7 @@ describe('identity connection test, against the stand-in', () => {
     assert.equal(result.issuer, idp.issuer('default'));
     assert.deepEqual(
       result.checks.map((entry) => entry.name),
-      ['discovery', 'jwks', 'client_credentials', 'api_token', 'mapped_groups'],
+      ['discovery', 'jwks', 'client_credentials', 'api_token', 'mapped_groups', 'groups_claim'],
     );
     assert.match(check(result, 'discovery').detail, new RegExp(`names the issuer ${idp.issuer('default')}`));
     assert.match(check(result, 'jwks').detail, /1 signing key\(s\) \(kid /);
@@ -101,12 +106,12 @@ describe('identity connection test, against the stand-in', () => {
   it("fails discovery when the document's issuer is not the configured one, and skips what needs it", async () => {
     const result = await testIdentityConnection(okta(), { discoveryUrl: `${idp.issuer('org')}/.well-known/openid-configuration` });
     assert.equal(result.passed, false);
-    assert.deepEqual(summary(result), { discovery: false, jwks: false, client_credentials: false, api_token: true, mapped_groups: true });
+    assert.deepEqual(summary(result), { discovery: false, jwks: false, client_credentials: false, api_token: true, mapped_groups: true, groups_claim: true });
     const detail = check(result, 'discovery').detail;
     assert.ok(detail.includes(`names the issuer ${idp.issuer('org')}, not the configured ${idp.issuer('default')}`), detail);
     assert.match(check(result, 'jwks').detail, /^Not checked: needs a discovery document/);
     assert.match(check(result, 'client_credentials').detail, /^Not checked/);
-    assert.equal(result.message, "Configuration test failed: discovery, jwks, client_credentials did not pass (3 of 5 checks); see each check's detail");
+    assert.equal(result.message, "Configuration test failed: discovery, jwks, client_credentials did not pass (3 of 6 checks); see each check's detail");
   });
 
   it('names a trailing-slash mismatch of a generic issuer and gives the exact issuer to enter', async () => {
@@ -127,7 +132,7 @@ describe('identity connection test, against the stand-in', () => {
     const port = await closedPort();
     const result = await testIdentityConnection(okta({ okta_domain: `127.0.0.1:${port}` }));
     assert.equal(result.passed, false);
-    assert.deepEqual(summary(result), { discovery: false, jwks: false, client_credentials: false, api_token: false, mapped_groups: false });
+    assert.deepEqual(summary(result), { discovery: false, jwks: false, client_credentials: false, api_token: false, mapped_groups: false, groups_claim: false });
     assert.match(check(result, 'discovery').detail, /Could not read the discovery document at http:\/\/127\.0\.0\.1:\d+\/oauth2\/default\/\.well-known\/openid-configuration: connection refused \(ECONNREFUSED\)\. Check okta_domain/);
     assert.match(check(result, 'api_token').detail, /could not be reached.*connection refused/);
     assert.match(check(result, 'mapped_groups').detail, /^Not checked/);
@@ -174,11 +179,11 @@ describe('identity connection test, against the stand-in', () => {
     })();
     const result = await testIdentityConnection(okta({ client_secret: wrongSecret }), { log });
     assert.equal(result.passed, false);
-    assert.deepEqual(summary(result), { discovery: true, jwks: true, client_credentials: false, api_token: true, mapped_groups: true });
+    assert.deepEqual(summary(result), { discovery: true, jwks: true, client_credentials: false, api_token: true, mapped_groups: true, groups_claim: true });
     const detail = check(result, 'client_credentials').detail;
     assert.match(detail, /^invalid_client: the token endpoint refused the client ID and secret \(HTTP 401, invalid_client: "The client secret supplied for a confidential client is invalid\."\)/);
     assert.match(detail, /client_secret_basic/);
-    assert.equal(result.message, "Configuration test failed: client_credentials did not pass (1 of 5 checks); see each check's detail");
+    assert.equal(result.message, "Configuration test failed: client_credentials did not pass (1 of 6 checks); see each check's detail");
     for (const secret of [wrongSecret, API_TOKEN]) {
       assert.ok(!JSON.stringify(result).includes(secret));
       assert.ok(!text().includes(secret));
@@ -192,18 +197,20 @@ describe('identity connection test, against the stand-in', () => {
   it('fails api_token for a token Okta refuses, and does not look up groups with it', async () => {
     const result = await testIdentityConnection(okta({ api_token: 'wrong-api-token' }));
     assert.equal(result.passed, false);
-    assert.deepEqual(summary(result), { discovery: true, jwks: true, client_credentials: true, api_token: false, mapped_groups: false });
+    assert.deepEqual(summary(result), { discovery: true, jwks: true, client_credentials: true, api_token: false, mapped_groups: false, groups_claim: false });
     assert.match(check(result, 'api_token').detail, /Okta refused the API token \(E0000011: Invalid token provided\)/);
     assert.match(check(result, 'mapped_groups').detail, /^Not checked: needs an API token/);
+    assert.match(check(result, 'groups_claim').detail, /^Not checked: needs an API token/);
     assert.ok(!JSON.stringify(result).includes('wrong-api-token'));
   });
 
-  it('runs api_token alone when no groups are mapped, and neither without a token', async () => {
+  it('runs no mapped_groups check when no groups are mapped, and no Management API check without a token', async () => {
     assert.deepEqual(summary(await testIdentityConnection(okta({ mapped_groups: [] }))), {
       discovery: true,
       jwks: true,
       client_credentials: true,
       api_token: true,
+      groups_claim: true,
     });
     const noToken = await testIdentityConnection(okta({ api_token: undefined }));
     assert.equal(noToken.passed, true);
@@ -214,7 +221,7 @@ describe('identity connection test, against the stand-in', () => {
   it('fails mapped_groups when none of the names exists, and passes when one does', async () => {
     const none = await testIdentityConnection(okta({ mapped_groups: ['nope', 'Service_Admin'] }));
     assert.equal(none.passed, false);
-    assert.deepEqual(summary(none), { discovery: true, jwks: true, client_credentials: true, api_token: true, mapped_groups: false });
+    assert.deepEqual(summary(none), { discovery: true, jwks: true, client_credentials: true, api_token: true, mapped_groups: false, groups_claim: true });
     assert.equal(
       check(none, 'mapped_groups').detail,
       "None of the mapped groups exists in Okta: nope, Service_Admin (Okta has 'service_admin'; names are compared exactly). Map at least one existing Okta group; names are compared exactly, including letter case.",
@@ -237,6 +244,49 @@ describe('identity connection test, against the stand-in', () => {
     assert.equal(check(result, 'api_token').passed, false);
     assert.match(check(result, 'api_token').detail, /rate limit/);
     assert.match(check(result, 'mapped_groups').detail, /^Not checked/);
+  });
+
+  describe('groups_claim: can people in more than 100 groups sign in?', () => {
+    it('passes when the claim comes with the groups scope only, and says to ask for the scope', async () => {
+      const asked = await testIdentityConnection(okta({ scopes: ['openid', 'profile', 'email', 'groups'] }));
+      assert.equal(asked.passed, true, JSON.stringify(asked, null, 2));
+      assert.equal(
+        check(asked, 'groups_claim').detail,
+        'The groups claim “groups” of authorization server default comes only with the groups scope: someone in more than 100 groups is signed in again without it, and their groups are read with the API token.',
+      );
+      // Okta's default scopes on a custom server leave groups out: the ID token then carries none.
+      const notAsked = await testIdentityConnection(okta());
+      assert.equal(check(notAsked, 'groups_claim').passed, true);
+      assert.match(check(notAsked, 'groups_claim').detail, /Gatehouse does not ask for the groups scope \(scopes: openid profile email\).* add groups to the scopes/);
+    });
+
+    it('fails for a claim included in any scope, naming exactly what to change in Okta', async () => {
+      for (const scopes of [['openid', 'profile', 'email', 'groups'], undefined]) {
+        const result = await testIdentityConnection(okta({ authorization_server_id: 'anyscope', ...(scopes ? { scopes } : {}) }));
+        assert.equal(result.passed, false);
+        assert.deepEqual(summary(result), { discovery: true, jwks: true, client_credentials: true, api_token: true, mapped_groups: true, groups_claim: false });
+        assert.equal(
+          check(result, 'groups_claim').detail,
+          'The groups claim of authorization server anyscope comes with every sign-in (“groups” is included in any scope), so Okta refuses anyone in more than 100 matching groups, and signing in again without the groups scope cannot avoid it. ' +
+            'In Okta: Security › API › Authorization Servers › anyscope › Claims › groups › Edit: set “Include in” to “The following scopes” and choose groups (first add a groups scope under Scopes if there is none); then add groups to Gatehouse’s scopes. Gatehouse then signs people in more than 100 groups in again without that scope and reads their groups with the API token.',
+        );
+        assert.match(result.message, /groups_claim did not pass/);
+      }
+    });
+
+    it('fails for a claim that also comes with a scope sign-in always asks for', async () => {
+      const result = await testIdentityConnection(okta({ authorization_server_id: 'profiled', scopes: ['openid', 'profile', 'groups'] }));
+      assert.equal(check(result, 'groups_claim').passed, false);
+      assert.match(check(result, 'groups_claim').detail, /\(“groups” is included with profile, which Gatehouse always asks for\)/);
+      // Without the profile scope, leaving out groups avoids it.
+      assert.equal(check(await testIdentityConnection(okta({ authorization_server_id: 'profiled', scopes: ['openid', 'groups'] })), 'groups_claim').passed, true);
+    });
+
+    it('is not run on the org authorization server, whose groups claim always needs the groups scope', async () => {
+      const result = await testIdentityConnection(okta({ authorization_server_id: 'org' }));
+      assert.equal(result.passed, true, JSON.stringify(result, null, 2));
+      assert.equal(result.checks.some((entry) => entry.name === 'groups_claim'), false);
+    });
   });
 });
 

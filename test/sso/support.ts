@@ -11,6 +11,8 @@ export interface OrganizationSetUp {
   mappings: Array<[string, string]>;
   apiToken?: boolean;
   authServer?: string;
+  /** Default `openid profile email groups`: the stand-in's custom servers send groups for the groups scope. */
+  scopes?: string;
   singleLogout?: boolean;
 }
 
@@ -38,6 +40,7 @@ export async function setUpOrganization(stack: Stack, options: OrganizationSetUp
     authorization_server_id: options.authServer ?? 'default',
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
+    scopes: options.scopes ?? 'openid profile email groups',
     ...(options.apiToken ? { api_token: API_TOKEN } : {}),
     single_logout: options.singleLogout ?? false,
   };

@@ -23,6 +23,7 @@ const CHECKS = [
   { name: 'client_credentials', label: 'Client ID and secret' },
   { name: 'api_token', label: 'API token' },
   { name: 'mapped_groups', label: 'Mapped groups' },
+  { name: 'groups_claim', label: 'Groups claim (people in over 100 groups)' },
 ];
 
 showStoredNotice();
@@ -228,6 +229,16 @@ function renderTest(test, body) {
     }
     if (name === 'mapped_groups') {
       return checkItem(label, 'skip', hasToken ? 'No Okta group is mapped to a role yet (Role mapping).' : 'Needs an API token to look the groups up in Okta.');
+    }
+    if (name === 'groups_claim' && body.provider === 'okta') {
+      const orgServer = typeof body.authorization_server_id === 'string' && ['', 'org'].includes(body.authorization_server_id.trim().toLowerCase());
+      return checkItem(
+        label,
+        'skip',
+        orgServer
+          ? 'The org authorization server sends the groups claim only for the groups scope, which Gatehouse leaves out for people in more than 100 groups.'
+          : 'Needs an API token to read the authorization server’s claims in Okta.',
+      );
     }
     return undefined;
   });

@@ -201,7 +201,7 @@ export function settingsForm(view: IdentitySettingsView, organizationId: string)
     value: view.scopes?.join(' ') ?? '',
     autocomplete: 'off',
     attributes: html`spellcheck="false" placeholder="openid profile email"`,
-    hint: html`Separated by spaces; must include <code>openid</code>. Empty: <code>openid profile email</code>, plus <code>groups</code> on the org authorization server.`,
+    hint: html`Separated by spaces; must include <code>openid</code>. Empty: <code>openid profile email</code>, plus <code>groups</code> on the org authorization server. Add <code>groups</code> when your custom server’s groups claim is included only for that scope (as it should be, so that people in more than 100 groups can sign in).`,
   })}
   ${field({
     form,

@@ -84,6 +84,8 @@ describe('openid-connect: groups, acl and upstream headers', () => {
       stack,
       {
         auth_methods: ['authorization_code'],
+        // The stand-in's default server sends the groups claim for the groups scope only.
+        scopes: ['openid', 'email', 'profile', 'groups'],
         authenticated_groups_claim: 'groups',
         upstream_headers_claims: ['email'],
         upstream_headers_names: ['X-User-Email'],
@@ -93,7 +95,7 @@ describe('openid-connect: groups, acl and upstream headers', () => {
       { name: 'team', paths: ['/team'] },
     );
     await stack.adminCall('POST', '/routes/team/plugins', { name: 'acl', config: { allow: ['service_admin'] } });
-    await protectRoute(stack, { auth_methods: ['authorization_code'], groups_required: ['service_admin', 'auditors viewers'] }, { name: 'grouped', paths: ['/grouped'] });
+    await protectRoute(stack, { auth_methods: ['authorization_code'], scopes: ['openid', 'email', 'profile', 'groups'], groups_required: ['service_admin', 'auditors viewers'] }, { name: 'grouped', paths: ['/grouped'] });
   });
   after(() => stack.close());
 
