@@ -2,6 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { AdminRequestError } from './errors.js';
 
 /**
+ * Shape limits every body meets, JSON or form, before anything reads it. Parsers,
+ * zod, redaction and encryption of secrets all walk a body recursively, so a body
+ * nested thousands deep would overflow the stack; and a body with hundreds of
+ * thousands of keys costs a schema violation naming each one. Gatehouse's deepest
+ * body (a plugin's `config` with a nested record holding a list) needs 4 levels and
+ * its largest (an `openid-connect` plugin with every setting) about 150 fields.
+ */
+export const MAX_BODY_DEPTH = 32;
+/** Object keys and list items together. */
+export const MAX_BODY_FIELDS = 1000;
+
+/**
  * Request bodies: JSON, and `application/x-www-form-urlencoded` the way Kong reads it
  * (what `curl --data` sends in every Kong guide):
  *
@@ -22,12 +34,14 @@ type Node =
 
 type Segment = { type: 'key'; name: string } | { type: 'index'; index: number } | { type: 'append' };
 
-const MAX_FORM_FIELDS = 1000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
 function parseKey(key: string): Segment[] {
   const segments: Segment[] = [];
-  for (const part of key.split('.')) {
+  const parts = key.split('.');
+  // Checked before building anything: each part is at least one level.
+  if (parts.length > MAX_BODY_DEPTH) throw tooDeep(parts.slice(0, MAX_BODY_DEPTH + 1));
+  for (const part of parts) {
     const match = /^([^[\]]+)((?:\[\d*\])*)$/.exec(part);
     if (!match) throw invalidKey(key);
     segments.push({ type: 'key', name: match[1]! });
@@ -38,7 +52,56 @@ function parseKey(key: string): Segment[] {
   for (const segment of segments) {
     if (segment.type === 'key' && FORBIDDEN_KEYS.has(segment.name)) throw invalidKey(key);
   }
+  if (segments.length > MAX_BODY_DEPTH) {
+    throw tooDeep(segments.slice(0, MAX_BODY_DEPTH + 1).map((segment) => (segment.type === 'key' ? segment.name : segment.type === 'index' ? segment.index : '[]')));
+  }
   return segments;
+}
+
+/** Names where the body went too deep, shortened: the path itself may be the thousands of levels. */
+function describePath(path: ReadonlyArray<string | number>): string {
+  const shown = path.slice(0, 6).map(String).join('.');
+  const text = shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
+  return path.length > 6 ? `${text}…` : text;
+}
+
+function tooDeep(path: ReadonlyArray<string | number>): AdminRequestError {
+  return new AdminRequestError(
+    'GH-ADMIN-BODY-TOO-DEEP',
+    `request body is nested more than ${MAX_BODY_DEPTH} levels deep (at ${describePath(path)}); ` +
+      'entities and plugin configurations need a few levels at most: send a flatter body',
+    400,
+  );
+}
+
+function tooManyFields(): AdminRequestError {
+  return new AdminRequestError(
+    'GH-ADMIN-BODY-TOO-MANY-FIELDS',
+    `request body has more than ${MAX_BODY_FIELDS} fields (object keys and list items counted together); ` +
+      'an entity needs far fewer: look for a runaway list, or send separate requests',
+    400,
+  );
+}
+
+/**
+ * Refuses a parsed body deeper than MAX_BODY_DEPTH or with more than MAX_BODY_FIELDS
+ * fields. Iterative, so the check itself cannot overflow on the bodies it refuses.
+ */
+export function assertBodyWithinLimits(body: unknown): void {
+  let fields = 0;
+  const pending: Array<{ value: unknown; depth: number; path: Array<string | number> }> = [{ value: body, depth: 0, path: [] }];
+  while (pending.length > 0) {
+    const { value, depth, path } = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth + 1 > MAX_BODY_DEPTH) throw tooDeep(path);
+    const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+    fields += entries.length;
+    if (fields > MAX_BODY_FIELDS) throw tooManyFields();
+    for (const [key, child] of entries) {
+      // Paths are only for the message; beyond the shown part they need not grow.
+      pending.push({ value: child, depth: depth + 1, path: path.length > 6 ? path : [...path, key] });
+    }
+  }
 }
 
 function invalidKey(key: string): AdminRequestError {
@@ -63,9 +126,7 @@ export function decodeFormBody(text: string): Record<string, unknown> {
   let count = 0;
   let seq = 0;
   for (const [key, raw] of params) {
-    if (++count > MAX_FORM_FIELDS) {
-      throw new AdminRequestError('GH-ADMIN-FORM-SIZE', `too many form fields (more than ${MAX_FORM_FIELDS}); send JSON instead`, 413);
-    }
+    if (++count > MAX_BODY_FIELDS) throw tooManyFields();
     const value = raw === '' ? null : raw;
     const segments = parseKey(key);
     let node: Node = root;
@@ -111,7 +172,10 @@ export function decodeFormBody(text: string): Record<string, unknown> {
       node = item.node;
     });
   }
-  return finish(root) as Record<string, unknown>;
+  const body = finish(root) as Record<string, unknown>;
+  // Each form field is one path: the fields it adds up to may still be too many.
+  assertBodyWithinLimits(body);
+  return body;
 }
 
 function finish(node: Node): unknown {
@@ -126,7 +190,8 @@ function finish(node: Node): unknown {
 }
 
 /**
- * JSON keeps Fastify's parser (it rejects `__proto__` poisoning); an empty body means
+ * JSON keeps Fastify's parser (it rejects `__proto__` poisoning; V8's JSON.parse does
+ * not recurse, so any depth parses) and then the shape limits; an empty body means
  * "no fields" rather than an error, since clients send Content-Type on bodiless DELETEs.
  */
 export function registerBodyParsers(app: FastifyInstance): void {
@@ -137,7 +202,15 @@ export function registerBodyParsers(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    json(request, body as string, done);
+    json(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      try {
+        assertBodyWithinLimits(value);
+      } catch (refused) {
+        return done(refused as Error, undefined);
+      }
+      return done(null, value);
+    });
   });
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

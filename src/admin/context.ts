@@ -124,6 +124,7 @@ export function endpoint(app: FastifyInstance, url: string, handlers: Partial<Re
     app.route({
       method: others,
       url,
+      config: { methodNotAllowed: true },
       handler: async (_request, reply) =>
         reply.status(405).header('allow', allowed).send({ message: `Method not allowed; ${url} accepts ${allowed}`, error_code: 'GH-ADMIN-METHOD' }),
     });

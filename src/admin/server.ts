@@ -12,6 +12,7 @@ import type { SessionStore } from '../sessions/store.js';
 import { registerAdminAuth, type AdminSessionResolver } from './auth.js';
 import { registerBodyParsers } from './body.js';
 import { createAdminContext } from './context.js';
+import { recordEndpoints } from './endpoints.js';
 import { errorReply, registerErrorHandling } from './errors.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { registerInfoRoutes } from './routes/info.js';
@@ -101,6 +102,7 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
     },
   });
 
+  recordEndpoints(app);
   registerBodyParsers(app);
   registerErrorHandling(app);
   // Before any route: every request but GET /status is authenticated.

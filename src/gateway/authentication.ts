@@ -1,3 +1,4 @@
+import { isAcceptableName } from '../schema/name.js';
 import type { ConsumerEntity } from './entities.js';
 import { clearUpstreamHeader, type RequestContext } from './plugin.js';
 
@@ -24,10 +25,23 @@ export function setAuthenticatedConsumer(
   ctx.consumer = consumer;
   ctx.credential = credential;
   setOrClear(ctx, 'x-consumer-id', consumer?.id);
-  setOrClear(ctx, 'x-consumer-username', consumer?.username);
-  setOrClear(ctx, 'x-consumer-custom-id', consumer?.custom_id);
+  setOrClear(ctx, 'x-consumer-username', checkedName(ctx, consumer, 'username'));
+  setOrClear(ctx, 'x-consumer-custom-id', checkedName(ctx, consumer, 'custom_id'));
   setOrClear(ctx, 'x-credential-identifier', credential);
   setOrClear(ctx, 'x-anonymous-consumer', anonymous ? 'true' : null);
+}
+
+/**
+ * The consumer's name for a header, when it follows the name rule (src/schema/name.ts).
+ * The Admin API refuses names that do not; one stored before that rule (CR LF in a
+ * `custom_id`) would make every request of the consumer an invalid upstream request,
+ * so it is left out, and the log says which consumer to fix.
+ */
+function checkedName(ctx: RequestContext, consumer: ConsumerEntity | null, field: 'username' | 'custom_id'): string | null {
+  const value = consumer?.[field] ?? null;
+  if (value === null || isAcceptableName(value)) return value;
+  ctx.log.warn({ consumer: consumer!.id, field }, `the consumer's ${field} breaks the name rules (control characters or too long) and is not sent upstream; correct it with PATCH /consumers/{id}`);
+  return null;
 }
 
 function setOrClear(ctx: RequestContext, name: string, value: string | null | undefined): void {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { flexBoolean, flexList } from '../schema/flex.js';
+import { controlCharacterIn, nameText } from '../schema/name.js';
 import { SchemaViolationError, type FieldIssue } from '../store/errors.js';
 import {
   createBuiltinRoles,
@@ -48,19 +49,17 @@ const emailField = z
   .string()
   .trim()
   .max(320, { error: 'length must be at most 320' })
-  .regex(EMAIL, { error: 'expected an email address such as admin@example.com' });
+  .regex(EMAIL, { error: 'expected an email address such as admin@example.com' })
+  // An email goes upstream in X-Gatehouse-Email, like a name (src/schema/name.ts says why).
+  .refine((email) => controlCharacterIn(email) === undefined, { error: 'must not contain control characters' });
 
-const nameField = z
-  .string()
-  .trim()
-  .min(1, { error: 'length must be at least 1' })
-  .max(100, { error: 'length must be at most 100' })
+const nameField = nameText({ max: 100, trim: true })
   .refine((name) => !isUuid(name), { error: 'must not be a UUID (it would be read as an id in URLs); choose another name' })
-  .refine((name) => !/[/?#%\\]/.test(name) && !/[\x00-\x1f\x7f]/.test(name), {
-    error: "must not contain '/', '?', '#', '%', '\\' or control characters (the name may stand for the id in URLs)",
+  .refine((name) => !/[/?#%\\]/.test(name), {
+    error: "must not contain '/', '?', '#', '%' or '\\' (the name may stand for the id in URLs)",
   });
 
-const personName = z.string().trim().max(200, { error: 'length must be at most 200' }).nullable().optional();
+const personName = nameText({ min: 0, max: 200, trim: true }).nullable().optional();
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const body = input === undefined || input === null ? {} : input;
@@ -231,12 +230,7 @@ export async function removeOrganization(db: Db, organization: Organization, act
 
 const roleSchema = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1, { error: 'length must be at least 1' })
-      .max(100, { error: 'length must be at most 100' })
-      .refine((name) => !isUuid(name), { error: 'must not be a UUID (roles are named by id or name)' }),
+    name: nameText({ max: 100, trim: true }).refine((name) => !isUuid(name), { error: 'must not be a UUID (roles are named by id or name)' }),
     description: z.string().trim().max(500, { error: 'length must be at most 500' }).nullable().optional(),
   })
   .strict();
@@ -276,7 +270,8 @@ async function resolveRoles(db: Db, organizationId: string, references: readonly
 
 const mappingSchema = z
   .object({
-    group: z.string().min(1, { error: 'length must be at least 1' }).max(255, { error: 'length must be at most 255' }),
+    // Okta's own limit for a group name.
+    group: nameText({ max: 255 }),
     /** A role id or name; `role_id` and `{"role": {"id"}}` are accepted too. */
     role: z.union([z.string().min(1), z.object({ id: z.string().optional(), name: z.string().optional() }).strict()]).optional(),
     role_id: z.string().min(1).optional(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeFormBody } from '../../src/admin/body.js';
+import { MAX_BODY_DEPTH, MAX_BODY_FIELDS, decodeFormBody } from '../../src/admin/body.js';
 import { createAdminServer } from '../../src/admin/server.js';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { pluginRegistry } from '../../src/gateway/plugins/index.js';
@@ -107,6 +107,112 @@ describe('Admin API: request handling', () => {
     assert.equal(status.status, 200);
     assert.equal(status.body.database.reachable, true);
     assert.equal(typeof status.body.server.total_requests, 'number');
+  });
+});
+
+describe('Admin API: body depth and size limits', () => {
+  let admin: TestAdmin;
+  before(async () => {
+    admin = await startAdmin();
+  });
+  after(async () => {
+    await admin.close();
+  });
+
+  const JSON_TYPE = { 'content-type': 'application/json' };
+  /** `{"a":{"a":…1…}}` as text: JSON.stringify itself overflows on such values. */
+  const nestedObjects = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  const nestedLists = (levels: number) => '['.repeat(levels) + '1' + ']'.repeat(levels);
+  const organizations = async () => Number((await admin.db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+  // Every write path shares the parsers; these cover each kind (entity, nested, organization, identity, tokens).
+  const WRITES: Array<[string, string]> = [
+    ['POST', '/services'],
+    ['PUT', '/services/deep'],
+    ['PATCH', '/routes/deep'],
+    ['POST', '/plugins'],
+    ['POST', '/consumers/deep/plugins'],
+    ['POST', '/organizations'],
+    ['PUT', '/organizations/deep/identity'],
+    ['POST', '/me/tokens'],
+    ['DELETE', '/services/deep'],
+  ];
+
+  it('refuses form keys nested 50,000 deep (dotted and indexed) with 400 naming the limit, writing nothing', async () => {
+    const counts = await countAll(admin.db);
+    for (const key of ['a' + '.a'.repeat(50_000), 'a' + '[0]'.repeat(50_000), 'a' + '[]'.repeat(50_000), 'a' + '.a[0]'.repeat(20_000)]) {
+      for (const [method, path] of WRITES) {
+        const answer = await call(admin, method, path, `name=deep&host=h.internal&${key}=1`);
+        assert.equal(answer.status, 400, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error_code, 'GH-ADMIN-BODY-TOO-DEEP');
+        assert.match(answer.body.message, new RegExp(`more than ${MAX_BODY_DEPTH} levels deep \\(at a\\.`));
+        assert.ok(answer.body.message.length < 400, 'the message does not quote the whole key');
+      }
+    }
+    assert.deepEqual(await countAll(admin.db), counts);
+    assert.equal(await organizations(), 0);
+  });
+
+  it('refuses JSON nested 5,000 deep, in config or anywhere, with the same 400', async () => {
+    const counts = await countAll(admin.db);
+    const bodies = [
+      `{"name":"secret-test","config":${nestedObjects(5000)}}`,
+      `{"name":"secret-test","config":{"client_id":"c","keys":${nestedLists(5000)}}}`,
+      `{"name":"secret-test","config":{"client_id":"c","nested":{"token":${nestedObjects(5000)}}}}`,
+      nestedLists(5000),
+      `{"name":"deep","owner_email":"o@deep.example","owner":${nestedObjects(50_000)}}`,
+    ];
+    for (const body of bodies) {
+      for (const [method, path] of WRITES) {
+        const answer = await call(admin, method, path, body, JSON_TYPE);
+        assert.equal(answer.status, 400, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error_code, 'GH-ADMIN-BODY-TOO-DEEP');
+        assert.match(answer.body.message, new RegExp(`more than ${MAX_BODY_DEPTH} levels`));
+      }
+    }
+    assert.deepEqual(await countAll(admin.db), counts);
+    assert.equal(await organizations(), 0);
+  });
+
+  it('draws the depth line at exactly the stated limit, for JSON and forms alike', async () => {
+    // MAX_BODY_DEPTH levels: the body is read (and refused for what it says, not its shape).
+    const atLimit = await call(admin, 'POST', '/plugins', `{"name":"secret-test","config":{"client_id":"c","x":${nestedObjects(MAX_BODY_DEPTH - 2)}}}`, JSON_TYPE);
+    assert.equal(atLimit.status, 400);
+    assert.equal(atLimit.body.error_code, 'GH-ADMIN-SCHEMA');
+    assert.deepEqual(Object.keys(atLimit.body.fields.config), ['x']);
+    const overLimit = await call(admin, 'POST', '/plugins', `{"name":"secret-test","config":{"client_id":"c","x":${nestedObjects(MAX_BODY_DEPTH - 1)}}}`, JSON_TYPE);
+    assert.equal(overLimit.body.error_code, 'GH-ADMIN-BODY-TOO-DEEP');
+
+    const formAtLimit = await call(admin, 'POST', '/plugins', `name=secret-test&config.client_id=c&config${'.x'.repeat(MAX_BODY_DEPTH - 1)}=1`);
+    assert.equal(formAtLimit.body.error_code, 'GH-ADMIN-SCHEMA');
+    const formOverLimit = await call(admin, 'POST', '/plugins', `name=secret-test&config.client_id=c&config${'.x'.repeat(MAX_BODY_DEPTH)}=1`);
+    assert.equal(formOverLimit.body.error_code, 'GH-ADMIN-BODY-TOO-DEEP');
+  });
+
+  it('refuses more fields than the stated limit with 400, JSON or form, writing nothing', async () => {
+    const counts = await countAll(admin.db);
+    const manyTags = { name: 'many', host: 'h.internal', tags: Array.from({ length: MAX_BODY_FIELDS }, (_, i) => `t${i}`) };
+    const manyKeys = Object.fromEntries(Array.from({ length: MAX_BODY_FIELDS + 1 }, (_, i) => [`k${i}`, 1]));
+    const manyForm = Array.from({ length: MAX_BODY_FIELDS + 1 }, (_, i) => `tags=t${i}`).join('&');
+    // Each nested form field is several fields once built.
+    const nestedForm = Array.from({ length: 600 }, (_, i) => `config.k${i}.a=1`).join('&');
+    for (const [body, headers] of [
+      [JSON.stringify(manyTags), JSON_TYPE],
+      [JSON.stringify(manyKeys), JSON_TYPE],
+      [manyForm, {}],
+      [nestedForm, {}],
+    ] as const) {
+      for (const [method, path] of WRITES) {
+        const answer = await call(admin, method, path, body, headers);
+        assert.equal(answer.status, 400, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error_code, 'GH-ADMIN-BODY-TOO-MANY-FIELDS');
+        assert.match(answer.body.message, new RegExp(`more than ${MAX_BODY_FIELDS} fields`));
+      }
+    }
+    assert.deepEqual(await countAll(admin.db), counts);
+    // Up to the limit, the body is read as usual.
+    const fewer = await call(admin, 'POST', '/services', { name: 'many', host: 'h.internal', tags: Array.from({ length: MAX_BODY_FIELDS - 10 }, (_, i) => `t${i}`) });
+    assert.equal(fewer.status, 201);
   });
 });
 

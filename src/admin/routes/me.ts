@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ACCESS_TOKEN_DEFAULT_TTL, ACCESS_TOKEN_MAX_TTL, generateAccessToken } from '../../identity/access-tokens.js';
 import { flexInteger } from '../../schema/flex.js';
+import { nameText } from '../../schema/name.js';
 import { SchemaViolationError } from '../../store/errors.js';
 import {
   findAccessToken,
@@ -24,7 +25,7 @@ import { organizationBody } from './organizations.js';
 
 const createTokenSchema = z
   .object({
-    name: z.string().trim().min(1, { error: 'length must be at least 1' }).max(100, { error: 'length must be at most 100' }),
+    name: nameText({ max: 100, trim: true }),
     /** Seconds from now; default 90 days, at most a year; null for a token that never expires. */
     expires_in: flexInteger
       .pipe(

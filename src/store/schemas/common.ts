@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flexBoolean, flexInteger, flexList } from '../../schema/flex.js';
+import { nameText } from '../../schema/name.js';
 
 /**
  * Field types shared by the entity schemas, with Kong's rules and Kong's wording.
@@ -33,24 +34,21 @@ export function integerBetween(min: number, max: number) {
   return flexInteger.pipe(z.number().min(min, { error: message }).max(max, { error: message }));
 }
 
-/** Kong's `utf8_name`: service and route names. */
-export const nameField = z
-  .string()
-  .min(1, { error: 'length must be at least 1' })
-  .superRefine((name, ctx) => {
-    // ASCII is limited to a URL-safe set so the name can stand in for the id in paths.
-    if (!/^(?:[A-Za-z0-9._~-]|[^\x00-\x7F])+$/.test(name)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `invalid value '${name}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,
-      });
-    } else if (isUuid(name)) {
-      // A UUID-shaped name would be read as an id in /services/{id or name}.
-      ctx.addIssue({ code: 'custom', message: 'must not be a UUID (it would be read as an id in URLs); choose another name' });
-    }
-  });
+/** Kong's `utf8_name`: service and route names (and the name rule every name follows). */
+export const nameField = nameText().superRefine((name, ctx) => {
+  // ASCII is limited to a URL-safe set so the name can stand in for the id in paths.
+  if (!/^(?:[A-Za-z0-9._~-]|[^\x00-\x7F])+$/.test(name)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid value '${name}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`,
+    });
+  } else if (isUuid(name)) {
+    // A UUID-shaped name would be read as an id in /services/{id or name}.
+    ctx.addIssue({ code: 'custom', message: 'must not be a UUID (it would be read as an id in URLs); choose another name' });
+  }
+});
 
-const tag = z.string().superRefine((value, ctx) => {
+const tag = nameText().superRefine((value, ctx) => {
   if (!/^[\x20-\x2B\x2D\x2E\x30-\x7E\u0080-\u{10FFFF}]+$/u.test(value)) {
     ctx.addIssue({ code: 'custom', message: `invalid tag '${value}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences` });
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameText } from '../../schema/name.js';
 import type { FieldIssue } from '../errors.js';
 import { validate } from '../validation.js';
 import { idField, isNonEmpty, isPlainObject, tagsField, timestampFields } from './common.js';
@@ -6,8 +7,8 @@ import { idField, isNonEmpty, isPlainObject, tagsField, timestampFields } from '
 const consumerFieldsSchema = z
   .strictObject({
     id: idField.optional(),
-    username: z.string().min(1).nullable().optional(),
-    custom_id: z.string().min(1).nullable().optional(),
+    username: nameText().nullable().optional(),
+    custom_id: nameText().nullable().optional(),
     tags: tagsField,
     ...timestampFields,
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PluginDefinition } from '../../gateway/plugin.js';
+import { isAcceptableName, nameText } from '../../schema/name.js';
 import type { FieldIssue } from '../errors.js';
 import { restoreRedactedSecrets } from '../plugin-secrets.js';
 import { validate } from '../validation.js';
@@ -11,7 +12,7 @@ export type PluginRegistry = ReadonlyMap<string, PluginDefinition>;
 const pluginFieldsSchema = z
   .strictObject({
     id: idField.optional(),
-    name: z.string().min(1),
+    name: nameText(),
     // Validated separately with the plugin's own schema, once the name is known.
     config: z.record(z.string(), z.unknown()).nullable().optional(),
     enabled: enabledField,
@@ -52,7 +53,8 @@ export function parsePlugin(
   issues.push(...fields.issues);
 
   const definition = typeof input.name === 'string' ? registry.get(input.name) : undefined;
-  if (typeof input.name === 'string' && input.name !== '' && !definition) {
+  // A name the name rule refuses has its issue already; naming it again here would quote it.
+  if (typeof input.name === 'string' && isAcceptableName(input.name) && !definition) {
     const available = [...registry.keys()].sort().join(', ') || 'none';
     issues.push({ path: ['name'], message: `plugin '${input.name}' is not available on this server (available: ${available})` });
   }

@@ -52,6 +52,28 @@ describe('openid-connect: consumers and credentials', () => {
     assert.equal(headers['x-anonymous-consumer'], undefined);
   });
 
+  it('leaves out a consumer name stored before the name rule (CR LF in custom_id) instead of failing the request', async () => {
+    // The Admin API refuses such a value now (test/admin/names.test.ts); an older database may still hold one.
+    await stack.gatehouse.db.updateTable('consumers').set({ custom_id: 'alice\r\nX-Injected: 1' }).where('id', '=', aliceConsumer.id).execute();
+    await stack.gatehouse.reload();
+    try {
+      const response = await fetch(`${stack.proxy}/mapped/x`, { headers: { ...API, authorization: `Bearer ${alice}`, 'x-consumer-custom-id': 'forged' } });
+      assert.equal(response.status, 200);
+      const { headers } = (await response.json()) as Echo;
+      assert.equal(headers['x-consumer-id'], aliceConsumer.id);
+      assert.equal(headers['x-consumer-username'], 'alice@example.com');
+      assert.equal(headers['x-consumer-custom-id'], undefined, 'neither the stored value nor the client’s');
+      assert.equal(headers['x-injected'], undefined);
+      assert.ok(
+        stack.logs.some((line) => line.includes(aliceConsumer.id) && line.includes('custom_id breaks the name rules')),
+        'the log names the consumer to correct',
+      );
+    } finally {
+      await stack.gatehouse.db.updateTable('consumers').set({ custom_id: 'alice-42' }).where('id', '=', aliceConsumer.id).execute();
+      await stack.gatehouse.reload();
+    }
+  });
+
   it('refuses a token that maps to no consumer unless consumer_optional is set', async () => {
     assert.equal((await fetch(`${stack.proxy}/mapped/x`, { headers: { ...API, authorization: `Bearer ${bob}` } })).status, 403);
     const response = await fetch(`${stack.proxy}/optional/x`, {
