@@ -74,6 +74,32 @@ describe('Admin API: plugins', () => {
     assert.deepEqual(await countAll(admin.db), counts);
   });
 
+  it('refuses header settings that are not HTTP header names (a CR LF one made every request of the route 502)', { skip: !pluginRegistry.has('openid-connect') && 'openid-connect is not registered' }, async () => {
+    const counts = await countAll(admin.db);
+    const base = { issuer: 'https://idp.example/oauth2/default', client_id: 'C', client_secret: 'S' };
+    const bad: Array<[string, unknown, string]> = [
+      ['upstream_headers_names', ['X-Email\r\nX-Injected: 1'], 'upstream_headers_names'],
+      ['upstream_id_token_header', 'X Id Token', 'upstream_id_token_header'],
+      ['upstream_user_info_header', 'X-Info\u0000', 'upstream_user_info_header'],
+      ['upstream_access_token_header', 'authorization\n:bearer', 'upstream_access_token_header'],
+      ['refresh_token_param_name', 'refresh token', 'refresh_token_param_name'],
+    ];
+    for (const [key, value, field] of bad) {
+      const config = { ...base, [key]: value, ...(key === 'upstream_headers_names' ? { upstream_headers_claims: ['email'] } : {}) };
+      const answer = await call(admin, 'POST', `/routes/${routeId}/plugins`, { name: 'openid-connect', config });
+      assert.equal(answer.status, 400, key);
+      const message = JSON.stringify(answer.body.fields.config[field]);
+      assert.match(message, /header name/, `${key}: ${message}`);
+    }
+    assert.deepEqual(await countAll(admin.db), counts, 'nothing written');
+    const good = await call(admin, 'POST', '/plugins', {
+      name: 'openid-connect',
+      config: { ...base, upstream_access_token_header: 'x-access-token', upstream_headers_claims: ['email'], upstream_headers_names: ['X-User_Email'] },
+    });
+    assert.equal(good.status, 201, JSON.stringify(good.body));
+    assert.equal((await call(admin, 'DELETE', `/plugins/${good.body.id}`)).status, 204);
+  });
+
   it('encrypts secrets in the database file and redacts them in every answer', async () => {
     const secret = 'client-secret-that-must-never-leak-4711';
     const listSecrets = ['list-secret-one-0815', 'list-secret-two-0816'];

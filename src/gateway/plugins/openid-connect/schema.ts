@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { flexBoolean, flexInteger, flexList, flexStringList } from '../../../schema/flex.js';
 import { isLoopbackHost } from '../../../oidc/loopback.js';
+import { HEADER_NAME_MESSAGE, headerName } from '../../../schema/header-name.js';
 
 /**
  * Configuration of the `openid-connect` plugin, with the names and defaults of Kong
@@ -64,7 +65,7 @@ export const openIdConnectConfigSchema = z
 
     refresh_tokens: flexBoolean.default(true),
     /** Kong reads a client's refresh token from the `Refresh-Token` header unless told otherwise. */
-    refresh_token_param_name: z.string().min(1).default('refresh_token'),
+    refresh_token_param_name: headerName.default('refresh_token'),
     refresh_token_param_type: flexList(z.enum(['header', 'query'])).default(['header']),
     bearer_token_param_type: flexList(z.enum(['header', 'query'])).default(['header']),
     introspection_endpoint: url.optional(),
@@ -72,11 +73,18 @@ export const openIdConnectConfigSchema = z
     leeway: seconds.default(5),
     timeout: flexInteger.pipe(z.number().int().min(1)).default(10000),
 
-    upstream_access_token_header: z.string().nullable().default('authorization:bearer'),
-    upstream_id_token_header: z.string().min(1).optional(),
-    upstream_user_info_header: z.string().min(1).optional(),
+    /** Kong's `name:scheme` (`authorization:bearer`): a header name, and the token's scheme word. */
+    upstream_access_token_header: z
+      .string()
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?::[!#$%&'*+\-.^_`|~0-9A-Za-z]*)?$/, {
+        error: `must be a header name, optionally followed by ':' and a scheme (authorization:bearer); the name ${HEADER_NAME_MESSAGE}`,
+      })
+      .nullable()
+      .default('authorization:bearer'),
+    upstream_id_token_header: headerName.optional(),
+    upstream_user_info_header: headerName.optional(),
     upstream_headers_claims: flexStringList.optional(),
-    upstream_headers_names: flexStringList.optional(),
+    upstream_headers_names: flexList(headerName).optional(),
 
     logout_uri_suffix: z.string().min(1).optional(),
     logout_methods: flexList(z.enum(['GET', 'POST', 'DELETE'])).default(['POST', 'DELETE']),
