@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startEchoUpstream, type EchoReply, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
+import { freePort } from '../support/stack.js';
+import { until } from '../support/until.js';
 
 /**
  * SIGHUP, as `kong reload` and nginx: `gatehouse start` with two workers and a log file
@@ -16,25 +16,6 @@ import { startEchoUpstream, type EchoReply, type EchoUpstream } from '../../src/
  */
 
 const ADMIN_TOKEN = 'reload-test-admin-token-0123456789abcdefgh';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Polls until `check` holds (files and processes give no event to wait on here). */
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function logLines(file: string): Array<Record<string, unknown>> {
   if (!existsSync(file)) return [];
@@ -90,7 +71,7 @@ describe('gatehouse start: SIGHUP reloads the settings and re-opens the log file
     });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
-    await waitFor('Gatehouse to listen', () => logLines(logFile).some((line) => line.msg === 'Gatehouse is listening'), 30_000);
+    await until('Gatehouse to listen', () => logLines(logFile).find((line) => line.msg === 'Gatehouse is listening'), 30_000);
     for (const [path, body] of [
       ['/services/echo', { url: upstream.url }],
       ['/routes/echo', { paths: ['/echo'], service: { name: 'echo' } }],
@@ -127,7 +108,7 @@ describe('gatehouse start: SIGHUP reloads the settings and re-opens the log file
     renameSync(logFile, `${logFile}.1`);
     writeConfig({ ...config, allow_underscore_headers: true, log_level: 'debug', trusted_ips: '10.0.0.0/8' });
     child.kill('SIGHUP');
-    const reloaded = await waitFor('the reload to be logged in a new file', () =>
+    const reloaded = await until('the reload to be logged in a new file', () =>
       logLines(logFile).find((line) => line.msg === 'settings reloaded and log file re-opened'),
     );
     assert.deepEqual(reloaded.applied, ['log_level', 'allow_underscore_headers']);
@@ -144,7 +125,7 @@ describe('gatehouse start: SIGHUP reloads the settings and re-opens the log file
   it('refuses a broken config file on SIGHUP and changes nothing', async () => {
     writeFileSync(configFile, '{ "log_level": "loud", ');
     child.kill('SIGHUP');
-    const refused = await waitFor('the refusal to be logged', () => logLines(logFile).find((line) => line.msg === 'the settings were not reloaded: nothing changed'));
+    const refused = await until('the refusal to be logged', () => logLines(logFile).find((line) => line.msg === 'the settings were not reloaded: nothing changed'));
     assert.match(String(refused.err), /gatehouse\.json/);
     assert.equal(child.exitCode, null);
     assert.equal((await echo({ X_Legacy_Header: 'x' })).headers['x_legacy_header'], 'x', 'the settings in force stay');
