@@ -367,6 +367,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('oidc_providers').ifExists().execute();
     },
   }),
+
+  /**
+   * The built-in Gateway Admin role described the gateway as shared by every
+   * organization; since 0003 each organization has its own entities. Descriptions an
+   * administrator never changed are brought in line.
+   */
+  '0007_gateway_admin_description': atomic({
+    async up(db: Kysely<any>) {
+      await db
+        .updateTable('roles')
+        .set({ description: "The organization's gateway: services, routes, plugins, consumers" })
+        .where('builtin', '=', 1)
+        .where('name', '=', 'Gateway Admin')
+        .where('description', '=', 'The gateway shared by every organization: services, routes, plugins, consumers')
+        .execute();
+    },
+  }),
 };
 
 // SQLite lets a non-INTEGER primary key hold NULL unless told otherwise: every id is NOT NULL.

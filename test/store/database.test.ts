@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
 import { migrateToLatest, migrationNames, openDatabase, parseDatabaseUrl } from '../../src/store/index.js';
+import { migrationProvider } from '../../src/store/migrations.js';
 
 describe('openDatabase', () => {
   it('parses sqlite URLs, relative to the working directory', () => {
@@ -62,6 +63,27 @@ describe('migrateToLatest', () => {
       const indexes = (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'sessions'`.execute(db)).rows.map((row) => row.name);
       assert.ok(indexes.includes('sessions_subject_idx'));
       assert.ok(indexes.includes('sessions_expires_at_idx'));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('brings the Gateway Admin role’s description in line with per-organization gateways (0007), leaving changed ones alone', async () => {
+    const db = await openDatabase('sqlite::memory:');
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      await migrator.migrateTo('0006_oidc_providers');
+      const old = 'The gateway shared by every organization: services, routes, plugins, consumers';
+      await db.insertInto('organizations').values({ id: 'o1', name: 'Acme', login_path: 'acme', sso_enabled: 0, owner_user_id: null, created_at: 0, updated_at: 0 } as never).execute();
+      for (const [id, description] of [['r1', old], ['r2', 'Our own words']]) {
+        await db.insertInto('roles').values({ id, organization_id: 'o1', name: id === 'r1' ? 'Gateway Admin' : 'Gateway Admin 2', description, builtin: 1, created_at: 0, updated_at: 0 } as never).execute();
+      }
+      assert.deepEqual(await migrateToLatest(db), ['0007_gateway_admin_description']);
+      const descriptions = await db.selectFrom('roles').select(['id', 'description']).orderBy('id').execute();
+      assert.deepEqual(descriptions, [
+        { id: 'r1', description: "The organization's gateway: services, routes, plugins, consumers" },
+        { id: 'r2', description: 'Our own words' },
+      ]);
     } finally {
       await db.destroy();
     }

@@ -7,7 +7,7 @@ import { idKey, roleFromRow, type Db } from './shared.js';
 /** What each built-in role is for, shown in role lists. */
 export const BUILTIN_ROLE_DESCRIPTIONS: Record<string, string> = {
   [BUILTIN_ROLES.organizationAdmin]: 'Everything in the organization: identity settings, roles, mappings, users, and the gateway',
-  [BUILTIN_ROLES.gatewayAdmin]: 'The gateway shared by every organization: services, routes, plugins, consumers',
+  [BUILTIN_ROLES.gatewayAdmin]: "The organization's gateway: services, routes, plugins, consumers",
   [BUILTIN_ROLES.viewer]: 'Read only',
 };
 
