@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { demoSeed } from '../../src/dev-idp/demo-seed.js';
 import type { DevIdpSeed } from '../../src/dev-idp/seed.js';
 import { ensureBuilt, gatehouseCommand, ROOT, type GatewayMode } from './gatehouse-cli.js';
-import { answers, freePort, startService, waitUntil, type Service } from './processes.js';
+import { freePorts } from '../../test/support/ports.js';
+import { answers, startService, waitUntil, type Service } from './processes.js';
 
 /**
  * Everything a bench run talks to, each its own process on a loopback port: the
@@ -65,12 +66,7 @@ export async function startStack(options: { mode: GatewayMode; log: (line: strin
   if (mode === 'dist') ensureBuilt(log);
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   // Every port is chosen first: redirect URIs registered at the stand-in name them.
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
-  const consolePort = await freePort();
-  const idpPort = await freePort();
-  const upstreamPort = await freePort();
-  const apachePort = await freePort();
+  const [proxyPort, adminPort, consolePort, idpPort, upstreamPort, apachePort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const proxy = `http://127.0.0.1:${proxyPort}`;
 
   const upstreamService = startService({

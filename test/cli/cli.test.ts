@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ensureBuilt } from '../../bench/lib/gatehouse-cli.js';
 import { CookieJar, authorizeWithSession, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { freePorts } from '../support/stack.js';
 
 /** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
 
@@ -25,14 +25,6 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
@@ -96,7 +88,7 @@ describe('gatehouse CLI', () => {
 
   async function runDemo(cli: string[]): Promise<void> {
     const dir = tempDir();
-    const [proxy, admin, idp, upstream] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [proxy, admin, idp, upstream] = await freePorts(4);
     const child = spawn(process.execPath, [...cli, 'demo'], {
       env: {
         ...process.env,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEchoUpstream, type EchoReply, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
-import { freePort } from '../support/stack.js';
+import { freePorts } from '../support/stack.js';
 import { until } from '../support/until.js';
 
 /**
@@ -50,7 +50,7 @@ describe('gatehouse start: SIGHUP reloads the settings and re-opens the log file
     configFile = join(dir, 'gatehouse.json');
     logFile = join(dir, 'logs', 'gatehouse.log');
     upstream = await startEchoUpstream({ port: 0 });
-    const [proxyPort, adminPort, consolePort] = [await freePort(), await freePort(), await freePort()];
+    const [proxyPort, adminPort, consolePort] = await freePorts(3);
     proxy = `http://127.0.0.1:${proxyPort}`;
     admin = `http://127.0.0.1:${adminPort}`;
     Object.assign(config, {

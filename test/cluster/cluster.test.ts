@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
 import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
-import { freePort } from '../support/stack.js';
+import { freePorts } from '../support/stack.js';
 
 /**
  * `gatehouse start` with GATEHOUSE_WORKERS=2, as an operator runs it: a primary (Admin
@@ -147,7 +147,7 @@ describe('gatehouse start with workers', () => {
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cluster-'));
-    const [proxyPort, adminPort, consolePort] = [await freePort(), await freePort(), await freePort()];
+    const [proxyPort, adminPort, consolePort] = await freePorts(3);
     proxy = `http://127.0.0.1:${proxyPort}`;
     admin = `http://127.0.0.1:${adminPort}`;
     idp = await startDevIdp({

@@ -25,6 +25,8 @@ const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other', '/brief'];
  * stand-in and an echo upstream. `logs` collects every line Gatehouse logged, so
  * tests can prove secrets never reach them.
  */
+export { freePorts } from './ports.js';
+
 export interface Stack {
   gatehouse: Gatehouse;
   /** The Okta stand-in; a new object after `startIdp`. */
