@@ -37,9 +37,10 @@ export interface PluginDefinition<Config = any> {
    * The upstream request headers through which the plugin tells the upstream who the
    * client is; declaring them makes it an authentication plugin. On every route with an
    * authentication plugin, the gateway removes from what the client sent every name that
-   * any plugin lists in `always`, and the names this route's plugins' configurations
-   * add (`configured`), before anything goes upstream, so no client can supply an
-   * identity header. Plugins then only set the values; they never clear them.
+   * any plugin lists in `always` or any enabled plugin's configuration adds
+   * (`configured`; `Authorization` only where this route's plugin sets it), before
+   * anything goes upstream, so no client can supply an identity header. Plugins then
+   * only set the values; they never clear them.
    */
   identityHeaders?: {
     /** Names the plugin may set whatever its configuration (lower case). */

@@ -220,15 +220,25 @@ export function buildSnapshot(
     for (const name of registry.get(plugin.name)?.cookieNames?.(plugin.config) ?? []) reservedCookies.add(name);
   }
 
-  // Identity headers any plugin may set, removed from clients' requests on every route that authenticates.
-  const alwaysIdentityHeaders = new Set<string>();
-  for (const definition of registry.values()) for (const name of definition.identityHeaders?.always ?? []) alwaysIdentityHeaders.add(name);
+  // Identity headers any plugin may set — whatever its configuration, and those its
+  // configuration adds on any route — removed from clients' requests on every route that
+  // authenticates: one upstream may sit behind several routes, and trusts a header its
+  // other route's plugin sets. `Authorization` stays, unless this route's own plugin sends
+  // the access token in it: elsewhere it is the client's credential, for the upstream to check.
+  const identityHeaders = new Set<string>();
+  for (const definition of registry.values()) for (const name of definition.identityHeaders?.always ?? []) identityHeaders.add(name);
+  for (const plugin of config.plugins) {
+    if (!plugin.enabled) continue;
+    for (const name of registry.get(plugin.name)?.identityHeaders?.configured?.(plugin.config) ?? []) {
+      if (name.toLowerCase() !== 'authorization') identityHeaders.add(name.toLowerCase());
+    }
+  }
   const identityHeadersOf = (selected: Iterable<PluginEntity>): ReadonlySet<string> | null => {
     let removed: Set<string> | null = null;
     for (const plugin of selected) {
       const declared = registry.get(plugin.name)?.identityHeaders;
       if (!declared) continue;
-      removed ??= new Set(alwaysIdentityHeaders);
+      removed ??= new Set(identityHeaders);
       for (const name of declared.configured?.(plugin.config) ?? []) removed.add(name.toLowerCase());
     }
     return removed;

@@ -52,9 +52,8 @@ describe('identity headers an upstream can trust', () => {
 
   it('sso: the upstream sees the signed-in person, none of the client’s consumer or Gatehouse headers', async () => {
     const { jar } = await organizationSignIn(stack, 'acme', 'bob@example.com', `?return_to=${encodeURIComponent('/app')}`);
-    // X-User-Email is an identity header only where a configuration names it (the /api route).
-    const { 'X-User-Email': _configuredElsewhere, ...forged } = FORGED;
-    const response = await fetch(`${stack.proxy}/app`, { headers: { cookie: jar.header(new URL(stack.proxy))!, ...forged } });
+    // X-User-Email too: the /api route's configuration sends it, and an upstream behind both routes trusts it.
+    const response = await fetch(`${stack.proxy}/app`, { headers: { cookie: jar.header(new URL(stack.proxy))!, ...FORGED } });
     assert.equal(response.status, 200);
     const echo = (await response.json()) as EchoReply;
     assert.deepEqual(forgedValuesIn(echo), []);
@@ -73,6 +72,12 @@ describe('identity headers an upstream can trust', () => {
     assert.deepEqual(forgedValuesIn(echo), []);
     assert.equal(echo.headers['x-user-email'], 'alice@example.com');
     assert.equal(echo.headers['x-gatehouse-user'], undefined, 'sso’s headers are identity headers on every authenticated route');
+  });
+
+  it('Authorization stays the client’s own where no plugin of the route sends the access token in it', async () => {
+    const { jar } = await organizationSignIn(stack, 'acme', 'bob@example.com', `?return_to=${encodeURIComponent('/app')}`);
+    const response = await fetch(`${stack.proxy}/app`, { headers: { cookie: jar.header(new URL(stack.proxy))!, authorization: 'Basic YXBwOmtleQ==' } });
+    assert.equal(((await response.json()) as EchoReply).headers.authorization, 'Basic YXBwOmtleQ==');
   });
 
   it('a route without authentication passes ordinary headers, but never names with underscores', async () => {
