@@ -55,6 +55,8 @@ export class ProviderKeys {
   readonly #options: ProviderKeysOptions;
   #reported: number | undefined;
   #lastBackgroundAttempt = 0;
+  #lastPresentedAttempt = Number.NEGATIVE_INFINITY;
+  #local: { jwks: JSONWebKeySet; keys: JWTVerifyGetKey } | undefined;
 
   constructor(options: ProviderKeysOptions) {
     this.jwksUri = options.jwksUri;
@@ -80,34 +82,56 @@ export class ProviderKeys {
    * jose's `jwtVerify` with these keys. An unknown key (no `kid` match, or no key of the
    * token's algorithm verifying a token without `kid`) fetches the JWKS again once, at once
    * or after the cool-down as `origin` allows, and is refused if it is still unknown.
+   * Tokens are first tried against the keys held only, so that jose never downloads on
+   * its own: every download goes through `#fetchAgain` and its rules.
    */
   async verify(token: string, options: JWTVerifyOptions, origin: TokenOrigin): Promise<JWTVerifyResult> {
     this.#refreshIfOld();
     const seen = this.#cache.uat;
+    const held = this.#cache.jwks;
     try {
       try {
-        return await verifyWithEachCandidate(token, this.#remote, options);
+        if (!held) throw new errors.JWKSNoMatchingKey();
+        return await verifyWithEachCandidate(token, this.#localKeys(held), options);
       } catch (error) {
         if (!isUnknownKey(error, token) || !(await this.#fetchAgain(origin, seen))) throw error;
-        // Once more, with the keys now held only: jose must not download again on its own.
-        const held = this.#cache.jwks;
-        if (!held) throw error;
-        return await verifyWithEachCandidate(token, createLocalJWKSet(held), options);
+        const fetched = this.#cache.jwks;
+        if (!fetched) throw error;
+        return await verifyWithEachCandidate(token, this.#localKeys(fetched), options);
       }
     } finally {
       this.#reportDownload();
     }
   }
 
+  /** A local key set over `jwks`, built once per downloaded set. */
+  #localKeys(jwks: JSONWebKeySet): JWTVerifyGetKey {
+    if (this.#local?.jwks !== jwks) this.#local = { jwks, keys: createLocalJWKSet(jwks) };
+    return this.#local.keys;
+  }
+
   /**
    * Whether the token is worth another try: the key set changed since it was first tried
-   * (jose fetched on its own, or a concurrent token did; no other download then), or this
-   * origin may fetch now. Concurrent fetches share jose's one request in flight.
+   * (a concurrent token or the background refresh downloaded it), or this origin may
+   * download now and the download succeeded. A presented token may cause a download once
+   * per cool-down, counted from the last attempt whether it succeeded or not: jose's own
+   * cool-down starts only after a success, so while the provider fails (or answers 429)
+   * every hostile token would otherwise cause a request. Concurrent downloads share
+   * jose's one request in flight.
    */
   async #fetchAgain(origin: TokenOrigin, seen: number | undefined): Promise<boolean> {
     if (this.#cache.uat !== seen) return true;
-    if (origin === 'presented' && this.#remote.coolingDown) return false;
-    await this.#remote.reload();
+    if (origin === 'presented') {
+      const now = Date.now();
+      if (now - this.#lastPresentedAttempt < this.#options.cooldownMs) return false;
+      this.#lastPresentedAttempt = now;
+    }
+    try {
+      await this.#remote.reload();
+    } catch (error) {
+      this.#options.onRefreshFailed(error);
+      return false;
+    }
     return true;
   }
 

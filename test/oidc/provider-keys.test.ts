@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
+import { SignJWT, generateKeyPair } from 'jose';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { createLogger } from '../../src/log.js';
@@ -78,6 +80,48 @@ describe('ProviderKeys', () => {
       assert.equal(downloads(), before + 1, origin);
     }
     await providers.close();
+  });
+
+  it('while the provider fails, hostile tokens with unknown keys cause one download attempt per cool-down, not one each', async () => {
+    const cooldownMs = 1000;
+    const providers = new ProviderCache({ log: capturedLog().log, jwksCooldownMs: cooldownMs });
+    await verify(providers, await idToken(), 'token-endpoint');
+    const key = (await generateKeyPair('RS256')).privateKey;
+    const hostile = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        new SignJWT({ sub: 'x', aud: DEMO_CLIENT_ID, nonce: 'n' })
+          .setProtectedHeader({ alg: 'RS256', kid: `unknown-${i}` })
+          .setIssuer(idp.issuer('default'))
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(key),
+      ),
+    );
+    // The last good download is older than the cool-down: jose's own cool-down is over.
+    const held = (await providers.get(idp.issuer('default'))).keys.held()!;
+    await until('the cool-down after the last download to pass', () => (Date.now() > held.fetchedAt + cooldownMs ? true : undefined));
+    const port = Number(new URL(idp.origin).port);
+    await idp.close();
+    // The provider's address answers 503 to everything (an outage, or Okta's 429), and counts.
+    let attempts = 0;
+    const failing = createServer((req, res) => {
+      if (req.url?.endsWith('/v1/keys')) attempts++;
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"temporarily_unavailable"}');
+    });
+    await new Promise<void>((resolve) => failing.listen(port, '127.0.0.1', resolve));
+    try {
+      // Until fetch reaches it (a kept-alive socket to the stopped stand-in fails first).
+      await until('the failing provider to answer', async () => ((await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.status === 503 ? true : undefined));
+      const started = Date.now();
+      for (const token of hostile) await assert.rejects(verify(providers, token, 'presented'), TokenRejected);
+      const allowed = 1 + Math.floor((Date.now() - started) / cooldownMs);
+      assert.ok(attempts >= 1 && attempts <= allowed, `${attempts} attempts for 20 tokens; at most ${allowed}, one per cool-down, failed or not`);
+    } finally {
+      failing.closeAllConnections();
+      await new Promise((resolve) => failing.close(resolve));
+      idp = await startDevIdp({ port, log: stand.log });
+      await providers.close();
+    }
   });
 
   it('keys held verify while the provider is down, past their age; the failed background download is logged', async () => {
