@@ -36,6 +36,8 @@ export function demoAdminCalls(urls: { upstream: string; issuer: string; proxyOr
         'config.client_secret': DEMO_CLIENT_SECRET,
         'config.redirect_uri': `${urls.proxyOrigin}/demo/callback`,
         'config.scopes_claim': 'scp',
+        // Bearer tokens must be for this API, not any the stand-in issued (Okta's custom server's audience).
+        'config.audience_required': 'api://default',
         'config.scopes': ['openid', 'email', 'profile', 'offline_access'],
         'config.auth_methods': ['authorization_code', 'session', 'bearer', 'refresh_token'],
         'config.logout_uri_suffix': '/logout',

@@ -127,6 +127,14 @@ describe('openid-connect hardening', () => {
     assert.doesNotMatch(await response.text(), /SCAM/);
   });
 
+  it('warns about a missing audience_required once per configuration, not at every reload', async () => {
+    const warnings = () => stack.logs.join('').split('\n').filter((line) => line.includes('without audience_required')).length;
+    const before = warnings();
+    assert.ok(before >= 1, 'the /anon route’s bearer configuration has no audience_required');
+    for (let i = 0; i < 3; i++) await stack.adminCall('PUT', `/consumers/reload-${i}`, {});
+    assert.equal(warnings(), before, 'unchanged configurations stay quiet when the snapshot is rebuilt');
+  });
+
   it('signs out only its own session, and refuses cross-site sign-out', async () => {
     const { jar } = await signInThroughGateway(stack, '/api');
     const cookie = jar.header(new URL(stack.proxy))!;

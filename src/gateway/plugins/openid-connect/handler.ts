@@ -146,7 +146,8 @@ export class OpenIdConnectHandler implements PluginHandler {
       })),
       dropsAccessTokenArgument: config.bearer_token_param_type.includes('query'),
     };
-    if ((this.#methods.has('bearer') || this.#methods.has('introspection')) && !config.audience_required) {
+    // Once per configuration and process: a handler created again for an unchanged one (every reload) stays quiet.
+    if ((this.#methods.has('bearer') || this.#methods.has('introspection')) && !config.audience_required && context.previous === undefined) {
       this.#log.warn(
         'bearer or introspection is enabled without audience_required: any access token of this issuer is accepted; set audience_required (for Okta: api://default or your API audience)',
       );
