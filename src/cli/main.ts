@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RELOADABLE_SETTINGS, changedSettings, loadSettings, type Settings } from '../config/settings.js';
+import { RELOADABLE_SETTINGS, SettingsError, changedSettings, loadSettings, type Settings } from '../config/settings.js';
 import { startDevIdp } from '../dev-idp/index.js';
 import { demoSeed } from '../dev-idp/demo-seed.js';
 import { loadSeedFile } from '../dev-idp/seed.js';
@@ -136,7 +136,8 @@ function onReload(log: Logger, started: Settings, read: () => Settings, node: { 
       try {
         next = read();
       } catch (error) {
-        log.error({ signal: 'SIGHUP', err: error instanceof Error ? error.message : String(error) }, 'the settings were not reloaded: nothing changed');
+        const problems = error instanceof SettingsError ? error.problems : [error instanceof Error ? error.message : String(error)];
+        log.error({ signal: 'SIGHUP', problems }, 'the settings were not reloaded: nothing changed');
         return;
       }
       const changed = changedSettings(running, next);

@@ -195,7 +195,17 @@ export function changedSettings(before: Settings, after: Settings): Array<keyof 
   return SETTING_NAMES.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
 }
 
-/** Reads settings from a config file (optional) and the environment; throws one error listing every problem. */
+/** Settings with problems: each one, and a message for people that lists them all. */
+export class SettingsError extends GatehouseError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('GH-CONFIG-INVALID', `Gatehouse cannot start; fix these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads settings from a config file (optional) and the environment; throws one SettingsError listing every problem. */
 export function loadSettings(options: { env?: NodeJS.ProcessEnv; configPath?: string | undefined } = {}): Settings {
   const env = options.env ?? process.env;
   const problems: string[] = [];
@@ -242,11 +252,6 @@ export function loadSettings(options: { env?: NodeJS.ProcessEnv; configPath?: st
       `GATEHOUSE_WORKERS (workers): ${requestedWorkers} processes cannot share an in-memory database; set GATEHOUSE_DATABASE to a file (sqlite:./data/gatehouse.db) or GATEHOUSE_WORKERS to 1`,
     );
   }
-  if (problems.length > 0 || !result.success) {
-    throw new GatehouseError(
-      'GH-CONFIG-INVALID',
-      `Gatehouse cannot start; fix these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-    );
-  }
+  if (problems.length > 0 || !result.success) throw new SettingsError(problems);
   return result.data;
 }
