@@ -39,7 +39,7 @@ describe('Admin API: authentication and permissions', () => {
     assert.equal((await call(admin, 'GET', '/status', undefined, { authorization: '' })).status, 200);
   });
 
-  it('tells an anonymous GET /status only that the node is reachable and ready; details need credentials', async () => {
+  it('tells an anonymous GET /status, and organizations’ users, only that the node is reachable and ready; details are the operator’s', async () => {
     const anonymous = await call(admin, 'GET', '/status', undefined, { authorization: '' });
     assert.equal(anonymous.status, 200);
     assert.deepEqual(anonymous.body, { reachable: true, ready: true });
@@ -48,6 +48,8 @@ describe('Admin API: authentication and permissions', () => {
     assert.equal(detailed.body.database.reachable, true);
     assert.equal(typeof detailed.body.memory.rss_bytes, 'number');
     assert.equal((await call(admin, 'GET', '/status', undefined, { authorization: 'Bearer wrong-token' })).status, 401, 'bad credentials are still refused');
+    const orgAdmin = await call(admin, 'GET', '/status', undefined, bearer(tokens.globexOwner!));
+    assert.deepEqual(orgAdmin.body, { reachable: true, ready: true }, 'an Organization Admin is not the operator');
   });
 
   it('refuses wrong tokens and other schemes as invalid tokens', async () => {

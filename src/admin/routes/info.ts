@@ -53,9 +53,10 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AdminContext, extr
   endpoint(app, '/status', {
     GET: async (request) => {
       const reachable = await isDatabaseReachable(ctx.db);
-      // Anonymous callers (load balancers, probes) learn that the node answers and whether
-      // it can serve; process ids, memory and session counts are for authenticated callers.
-      if (callerIfAny(request) === undefined) return { reachable: true, ready: reachable };
+      // Anonymous callers (load balancers, probes) and organizations' users learn that the
+      // node answers and whether it can serve; the process ids, memory and session counts
+      // of the whole server are the operator's (the bootstrap token).
+      if (callerIfAny(request)?.kind !== 'bootstrap') return { reachable: true, ready: reachable };
       const memory = process.memoryUsage();
       return {
         reachable: true,
