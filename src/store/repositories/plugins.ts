@@ -7,6 +7,7 @@ import { decryptSecrets, encryptSecrets, redactSecrets } from '../plugin-secrets
 import type { Database, PluginsTable } from '../schema.js';
 import { isPlainObject, isUuid } from '../schemas/common.js';
 import { parsePlugin, type PluginFields, type PluginRegistry } from '../schemas/plugin.js';
+import { findOrganization } from './identity/organizations.js';
 import {
   assertIdFree,
   findRowById,
@@ -245,7 +246,7 @@ export class PluginRepository {
     }
     if (fields.name !== 'sso') return;
     const reference = fields.config.organization;
-    const named = typeof reference === 'string' ? await organizationNamed(trx, reference) : undefined;
+    const named = typeof reference === 'string' ? (await findOrganization(trx, reference))?.id : undefined;
     if (named !== organizationId) {
       throw new SchemaViolationError([
         { path: ['config', 'organization'], message: 'must name your own organization (its id, name or login path): a route signs in with the organization that owns it' },
@@ -258,6 +259,7 @@ export class PluginRepository {
     const serviceId = await resolveRef(trx, 'service', fields.service, this.#owner);
     const consumerId = await resolveRef(trx, 'consumer', fields.consumer, this.#owner);
     if (this.#owner.kind === 'organization') await this.#checkOrganizationPlugin(trx, fields, this.#owner.organizationId);
+    else if (fields.name === 'sso') await checkSsoOrganizationExists(trx, fields);
     const scope = scopeKey(routeId, serviceId, consumerId, fields.name);
     const taken = await trx.selectFrom('plugins').select('id').where('cache_key', '=', scope.key).where('id', '<>', id).executeTakeFirst();
     if (taken) throw new UniqueViolationError(scope.fields);
@@ -281,15 +283,14 @@ export class PluginRepository {
 }
 
 /**
- * The id of the organization an `sso` plugin's `config.organization` names, resolved
- * as the gateway resolves it (by id, then login path, then name: see
- * OrganizationDirectory), so the check and the data plane agree on which one it is.
+ * An `sso` plugin of the operator must name an organization that exists (by id, login
+ * path or name, as the gateway resolves it): one that names none would answer every
+ * request with an error.
  */
-async function organizationNamed(db: Db, reference: string): Promise<string | undefined> {
-  const byId = await db.selectFrom('organizations').select('id').where('id', '=', reference).executeTakeFirst();
-  if (byId) return byId.id;
-  const byLoginPath = await db.selectFrom('organizations').select('id').where('login_path', '=', reference.toLowerCase()).executeTakeFirst();
-  if (byLoginPath) return byLoginPath.id;
-  const byName = await db.selectFrom('organizations').select('id').where('name', '=', reference).executeTakeFirst();
-  return byName?.id;
+async function checkSsoOrganizationExists(db: Db, fields: PluginFields): Promise<void> {
+  const reference = fields.config.organization;
+  if (typeof reference === 'string' && (await findOrganization(db, reference))) return;
+  throw new SchemaViolationError([
+    { path: ['config', 'organization'], message: 'names no organization: give an existing organization’s id, login path or name' },
+  ]);
 }

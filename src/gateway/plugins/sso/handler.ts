@@ -39,7 +39,8 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
         const organization = identity.organization(config.organization);
         if (!organization) {
           ctx.log.error({ organization: config.organization }, 'the sso plugin names an organization that does not exist');
-          return errorResponse(ctx.request, 500, 'The gateway is misconfigured: the organization of this route does not exist.');
+          // Closed, not open: the route serves nobody until its configuration names an organization again.
+          return errorResponse(ctx.request, 503, 'This application is unavailable: the organization it signs in with does not exist.');
         }
         const found = await readOrganizationSession(context.sessions, context.keyRing, readCookie(ctx.request, ORGANIZATION_SESSION_COOKIE));
         if (!found || found.session.organization_id !== organization.id) {
