@@ -14,7 +14,10 @@ import { z } from 'zod';
  * a name refuses C0 (U+0000–U+001F, tab included), DEL (U+007F), C1 (U+0080–U+009F:
  * U+0085 is a line break for some readers, others take C1 for escape sequences) and
  * U+2028/U+2029 (line and paragraph separators: JavaScript and many log viewers
- * break lines there). Lengths are bounded so a name fits a header, a log line and a
+ * break lines there), and invisible format characters: zero-width ones and
+ * bidirectional controls, with which two names that look the same differ, or a name
+ * reads as something else. A name needs a visible character (display names of people
+ * may be empty). Lengths are bounded so a name fits a header, a log line and a
  * table cell: 255 by default, the longest email address (254, for consumers named
  * by an `email` claim) and the longest Okta group name; fields that had a shorter
  * limit keep it.
@@ -23,6 +26,10 @@ import { z } from 'zod';
 export const NAME_MAX_LENGTH = 255;
 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Invisible format characters: zero-width ones (U+200B–U+200D, U+2060, U+FEFF), which make
+// two names that look alike differ, and the bidirectional controls (U+200E/F, U+202A–U+202E,
+// U+2066–U+2069), which make a name read differently from what it is ("Trojan Source").
+const INVISIBLE_CHARACTER = /[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
 
 /** The first control character in `text`, as `U+000D` with its position, or undefined when there is none. */
 export function controlCharacterIn(text: string): { codePoint: string; position: number } | undefined {
@@ -47,6 +54,12 @@ function nameProblem(name: string, min: number, max: number): string | undefined
   if (control) {
     return `must not contain control characters (found ${control.codePoint} at position ${control.position}): no line breaks, tabs, NUL, C1 or U+2028/U+2029`;
   }
+  const invisible = INVISIBLE_CHARACTER.exec(name);
+  if (invisible) {
+    const codePoint = `U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `must not contain invisible or text-direction characters (found ${codePoint} at position ${invisible.index}): no zero-width spaces, joiners or bidirectional controls`;
+  }
+  if (min > 0 && !/[^\s]/u.test(name)) return 'must contain a visible character, not only spaces';
   return undefined;
 }
 

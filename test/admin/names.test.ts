@@ -113,6 +113,41 @@ describe('Admin API: names', () => {
     });
   }
 
+  const INVISIBLE: Array<[string, string]> = [
+    ['zero-width space', 'a\u200bb'],
+    ['zero-width joiner', 'a\u200db'],
+    ['left-to-right mark', 'a\u200eb'],
+    ['right-to-left override', '\u202etoor'],
+    ['first strong isolate', 'a\u2068b\u2069'],
+    ['word joiner', 'a\u2060b'],
+    ['byte order mark', 'ad\ufeffmin'],
+  ];
+
+  for (const field of FIELDS) {
+    it(`${field.label}: refuses invisible and text-direction characters${field.max === 200 ? '' : ', and names of spaces only'}`, async () => {
+      const before = await dump();
+      for (const [what, name] of INVISIBLE) {
+        const answer = await send(field, field.body(name));
+        assert.equal(answer.status, 400, `${what}: ${JSON.stringify(answer.body)}`);
+        assert.match(fieldMessage(answer, field.field) ?? '', /must not contain invisible or text-direction characters \(found U\+[0-9A-F]{4}/, what);
+      }
+      if (field.max !== 200) {
+        // People's display names may be empty; every other name needs something to read.
+        const blank = await send(field, field.body('   '));
+        assert.equal(blank.status, 400, JSON.stringify(blank.body));
+      }
+      assert.equal(await dump(), before);
+    });
+  }
+
+  it('acl: allow and deny lists are group names under the same rule', async () => {
+    for (const bad of ['a\u0000b', '\u202eadmins', '']) {
+      const answer = await call(admin, 'POST', '/plugins', { name: 'acl', service: { name: 'named' }, config: { allow: [bad] } });
+      assert.equal(answer.status, 400, JSON.stringify(bad));
+      assert.ok(answer.body.fields.config.allow, JSON.stringify(answer.body));
+    }
+  });
+
   it('accepts names up to the limit, with letters from any script', async () => {
     const longest = 'é'.repeat(NAME_MAX_LENGTH);
     const created = await call(admin, 'POST', '/consumers', { username: longest, custom_id: 'Zoë 🙂 – 名前' });

@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { flexBoolean, flexStringList } from '../../../schema/flex.js';
+import { flexBoolean, flexList } from '../../../schema/flex.js';
+import { nameText } from '../../../schema/name.js';
+
+/** Group names, compared with the groups an authentication plugin established: the name rule applies. */
+const groupNames = flexList(nameText());
 
 /** Kong's `acl` plugin configuration: exactly one of `allow` and `deny`. */
 export const aclConfigSchema = z
   .object({
-    allow: flexStringList.optional(),
-    deny: flexStringList.optional(),
+    allow: groupNames.optional(),
+    deny: groupNames.optional(),
     hide_groups_header: flexBoolean.default(false),
     always_use_authenticated_groups: flexBoolean.default(false),
   })
