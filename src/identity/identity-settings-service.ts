@@ -360,7 +360,7 @@ export async function testIdentitySettings(deps: IdentityServiceDeps, organizati
     { log: deps.log },
   );
   const fingerprint = settingsFingerprint(deps.keyRing, organization.id, values);
-  const checks = result.checks.map((check) => ({ name: check.name, passed: check.passed, detail: check.detail }));
+  const checks = result.checks.map((check) => ({ name: check.name, passed: check.passed, ...(check.warning ? { warning: true as const } : {}), detail: check.detail }));
   const record = await deps.db.transaction().execute(async (trx) => {
     const saved = await insertIdentityTest(trx, { organization_id: organization.id, fingerprint, passed: result.passed, checks });
     await writeAudit(trx, {

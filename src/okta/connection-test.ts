@@ -166,6 +166,12 @@ export type ConnectionCheckName = 'discovery' | 'jwks' | 'client_credentials' | 
 export interface ConnectionCheck {
   name: ConnectionCheckName;
   passed: boolean;
+  /**
+   * Passed, with something to change in Okta that does not stop these values from
+   * working (today's sign-ins succeed): the groups claim check. A warning never fails
+   * the test, so it never keeps an administrator from saving.
+   */
+  warning?: true;
   detail: string;
 }
 
@@ -208,6 +214,7 @@ interface Context {
 
 const pass = (name: ConnectionCheckName, detail: string): ConnectionCheck => ({ name, passed: true, detail });
 const fail = (name: ConnectionCheckName, detail: string): ConnectionCheck => ({ name, passed: false, detail });
+const warn = (name: ConnectionCheckName, detail: string): ConnectionCheck => ({ name, passed: true, warning: true, detail });
 
 /** Runs every check that applies to `settings` (validated here; see parseIdentityConnectionSettings). */
 export async function testIdentityConnection(input: IdentityConnectionSettingsInput, options: ConnectionTestOptions = {}): Promise<ConnectionTestResult> {
@@ -608,12 +615,12 @@ async function checkGroupsClaim(context: Context, api: OktaManagementApi, server
     claims = await api.authorizationServerClaims(server, signal ? { signal } : {});
   } catch (error) {
     if (error instanceof OktaApiError && error.code === 'GH-OKTA-FORBIDDEN') {
-      return fail(
+      return warn(
         'groups_claim',
         `Okta did not let the API token read the claims of authorization server ${server}, so Gatehouse cannot tell whether people in more than 100 groups can sign in. Create the API token as an administrator who may read authorization servers (a read-only administrator may).`,
       );
     }
-    return fail('groups_claim', error instanceof OktaApiError ? error.message : `Could not read the claims of authorization server ${server}: ${describeNetworkError(error)}`);
+    return warn('groups_claim', error instanceof OktaApiError ? error.message : `Could not read the claims of authorization server ${server}: ${describeNetworkError(error)}`);
   }
   const groupClaims = claims.filter((claim) => claim.status === 'ACTIVE' && claim.valueType === 'GROUPS');
   if (groupClaims.length === 0) {
@@ -630,7 +637,7 @@ async function checkGroupsClaim(context: Context, api: OktaManagementApi, server
           : `“${claim.name}” is included with ${claim.scopes.filter((scope) => scope !== GROUPS_SCOPE && asked.has(scope)).join(', ')}, which Gatehouse always asks for`,
       )
       .join('; ');
-    return fail(
+    return warn(
       'groups_claim',
       `The groups claim of authorization server ${server} comes with every sign-in (${described}), so Okta refuses anyone in more than 100 matching groups, and signing in again without the ${GROUPS_SCOPE} scope cannot avoid it. ${groupsClaimFix(server, first.name)}`,
     );

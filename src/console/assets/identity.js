@@ -13,7 +13,7 @@
 import { api, clearErrors, showErrors } from './console.js';
 import { reloadWithNotice, showAlert, showStoredNotice } from './page-helpers.js';
 
-/** @typedef {{ name: string, passed: boolean, detail: string }} Check */
+/** @typedef {{ name: string, passed: boolean, warning?: boolean, detail: string }} Check */
 /** @typedef {{ passed: boolean, message: string, checks: Check[] }} TestAnswer */
 
 /** The checks in the order the Admin API runs them, with names people use. */
@@ -205,7 +205,8 @@ function settingsBody(form) {
 }
 
 /**
- * The test's summary and every check: passed, failed, not checked (another check it
+ * The test's summary and every check: passed, passed with a warning (something to change in
+ * Okta that does not stop these values from working), failed, not checked (another check it
  * depends on failed), or skipped (it does not apply to these values), each with its message.
  * @param {TestAnswer} test
  * @param {Record<string, unknown>} body
@@ -221,7 +222,7 @@ function renderTest(test, body) {
   const rows = CHECKS.map(({ name, label }) => {
     const check = test.checks.find((candidate) => candidate.name === name);
     if (check) {
-      const outcome = check.passed ? 'pass' : check.detail.startsWith('Not checked') ? 'not-checked' : 'fail';
+      const outcome = check.passed ? (check.warning ? 'warn' : 'pass') : check.detail.startsWith('Not checked') ? 'not-checked' : 'fail';
       return checkItem(label, outcome, check.detail);
     }
     if (name === 'api_token') {
@@ -248,11 +249,11 @@ function renderTest(test, body) {
   return [summary, list];
 }
 
-const OUTCOME_TEXT = { pass: 'Passed', fail: 'Failed', 'not-checked': 'Not checked', skip: 'Skipped' };
+const OUTCOME_TEXT = { pass: 'Passed', warn: 'Warning', fail: 'Failed', 'not-checked': 'Not checked', skip: 'Skipped' };
 
 /**
  * @param {string} label
- * @param {'pass' | 'fail' | 'not-checked' | 'skip'} outcome
+ * @param {'pass' | 'warn' | 'fail' | 'not-checked' | 'skip'} outcome
  * @param {string} detail
  */
 function checkItem(label, outcome, detail) {
