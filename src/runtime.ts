@@ -124,6 +124,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   let boundProxyPort: number | undefined;
   const publicUrl = () => publicUrlOf(settings, boundProxyPort ?? options.proxyPort?.());
   let boundConsolePort: number | undefined;
+  let boundAdminPort: number | undefined;
   const consolePublicUrl = () => consoleUrlOf(settings, publicUrl(), boundConsolePort);
 
   const identityStore = createIdentityStore(db, keyRing);
@@ -200,6 +201,11 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
           sessions,
           adminSessionResolver,
           ...(options.status ? { status: options.status } : {}),
+          ownListeners: () => [
+            { host: settings.proxy_listen.host, port: boundProxyPort ?? options.proxyPort?.() ?? settings.proxy_listen.port },
+            { host: settings.admin_listen.host, port: boundAdminPort ?? settings.admin_listen.port },
+            { host: settings.console_listen.host, port: boundConsolePort ?? settings.console_listen.port },
+          ],
         });
   // The console reaches the Admin API and the proxy's sign-in endpoints in-process (Fastify inject).
   const consoleServer =
@@ -225,6 +231,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     }
     if (admin && consoleServer) {
       adminUrl = await listen(admin, settings.admin_listen);
+      boundAdminPort = Number(new URL(adminUrl).port);
       consoleUrl = await listen(consoleServer, settings.console_listen);
       boundConsolePort = Number(new URL(consoleUrl).port);
     }

@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 import { ConsumerRepository } from '../store/repositories/consumers.js';
 import { PluginRepository } from '../store/repositories/plugins.js';
 import { RouteRepository } from '../store/repositories/routes.js';
-import { ServiceRepository } from '../store/repositories/services.js';
-import { organizationOwner, type Page, type PageRequest } from '../store/repositories/shared.js';
+import { ServiceRepository, type Endpoint } from '../store/repositories/services.js';
+import { OPERATOR, organizationOwner, type Page, type PageRequest } from '../store/repositories/shared.js';
 import { callerOf } from './auth.js';
 import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
@@ -44,6 +44,8 @@ export function createAdminContext(options: {
   onChange: () => Promise<void> | void;
   identity?: Omit<IdentityServiceDeps, 'db' | 'keyRing' | 'log'>;
   sessions?: SessionStore | undefined;
+  /** Gatehouse's own listeners, as bound: organizations' services may not target them. */
+  ownListeners?: () => readonly Endpoint[];
 }): AdminContext {
   const { db, keyRing, log, registry, onChange } = options;
   const identity: IdentityServiceDeps = {
@@ -64,7 +66,7 @@ export function createAdminContext(options: {
   };
   return {
     db,
-    services: new ServiceRepository(db),
+    services: new ServiceRepository(db, OPERATOR, options.ownListeners),
     routes: new RouteRepository(db),
     consumers: new ConsumerRepository(db),
     plugins: new PluginRepository(db, keyRing, registry),

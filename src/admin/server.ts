@@ -23,6 +23,7 @@ import { registerIdentityRoutes } from './routes/identity.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
 import { registerPeopleRoutes } from './routes/people.js';
+import type { Endpoint } from '../store/repositories/services.js';
 
 export interface AdminServerOptions {
   db: Kysely<Database>;
@@ -51,6 +52,8 @@ export interface AdminServerOptions {
   oktaGroupSearch?: OktaGroupSearcher | undefined;
   /** Extra fields for `GET /status`: with workers, each worker's process and traffic. */
   status?: (() => Promise<Record<string, unknown>>) | undefined;
+  /** Gatehouse's own listeners, as bound: organizations' services may not target them. */
+  ownListeners?: (() => readonly Endpoint[]) | undefined;
 }
 
 /** Okta group suggestions through the Management API (an admin is waiting: short retries). */
@@ -95,6 +98,7 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
     registry: options.plugins ?? pluginRegistry,
     onChange: options.onChange,
     sessions: options.sessions,
+    ...(options.ownListeners ? { ownListeners: options.ownListeners } : {}),
     identity: {
       publicUrl: publicUrlGetter(options.publicUrl),
       testConnection: options.identityConnectionTest ?? testIdentityConnection,

@@ -118,6 +118,22 @@ export class UniqueViolationError extends EntityError {
   }
 }
 
+/**
+ * A route of an organization that could take requests another owner's route takes
+ * (src/store/route-overlap.ts); Kong Enterprise's words for the same refusal across
+ * workspaces. The other route is not named: it is not the caller's to see.
+ */
+export class RouteCollisionError extends EntityError {
+  constructor() {
+    super(
+      'GH-ADMIN-ROUTE-COLLISION',
+      'API route collides with an existing API: another owner has a route for requests these paths, hosts and methods could match; choose other paths (a prefix of your own) or hosts only your organization uses',
+      { status: 409, kongCode: 5, kongName: 'unique constraint violation', fields: { paths: 'collides with an existing route' }, field: 'paths' },
+    );
+    this.name = 'RouteCollisionError';
+  }
+}
+
 /** An entity with this id already exists (POST with an explicit id). */
 export class PrimaryKeyViolationError extends EntityError {
   constructor(id: string) {

@@ -2,8 +2,10 @@ import type { Kysely, Selectable } from 'kysely';
 import type { RouteEntity } from '../../gateway/entities.js';
 import type { Database, RoutesTable } from '../schema.js';
 import { parseRoute, type RouteFields } from '../schemas/route.js';
+import { RouteCollisionError } from '../errors.js';
+import { routesMayOverlap } from '../route-overlap.js';
 import { NamedEntityRepository } from './named-entity.js';
-import { assertUnique, fromBool, fromJsonColumn, resolveRef, toBool, toJsonColumn, OPERATOR, ownerField, type Owner, type Page, type PageRequest } from './shared.js';
+import { assertUnique, fromBool, fromJsonColumn, resolveRef, toBool, toJsonColumn, OPERATOR, ownerField, type Db, type Owner, type Page, type PageRequest } from './shared.js';
 
 type Row = Selectable<RoutesTable>;
 
@@ -44,6 +46,25 @@ function toRow(id: string, fields: RouteFields, serviceId: string | null, create
   };
 }
 
+/**
+ * An organization's route may not take requests another owner's route takes (the
+ * operator's, or another organization's): refused whatever order they were written in.
+ * The operator is trusted to arrange its own routes around organizations'.
+ */
+async function assertNoCollision(db: Db, fields: RouteFields, organizationId: string, selfId: string): Promise<void> {
+  const others = await db
+    .selectFrom('routes')
+    .select(['methods', 'hosts', 'paths'])
+    .where('id', '<>', selfId)
+    .where((eb) => eb.or([eb('organization_id', 'is', null), eb('organization_id', '<>', organizationId)]))
+    .execute();
+  const mine = { methods: fields.methods, hosts: fields.hosts, paths: fields.paths };
+  for (const other of others) {
+    const theirs = { methods: fromJsonColumn<string[]>(other.methods), hosts: fromJsonColumn<string[]>(other.hosts), paths: fromJsonColumn<string[]>(other.paths) };
+    if (routesMayOverlap(mine, theirs)) throw new RouteCollisionError();
+  }
+}
+
 export interface RouteFilter {
   /** Only the routes of this service (by id). */
   serviceId?: string;
@@ -62,6 +83,7 @@ export class RouteRepository extends NamedEntityRepository<'routes', 'name', Rou
       prepareRow: async (trx, id, fields, selfId, createdAt, updatedAt, owner) => {
         const serviceId = await resolveRef(trx, 'service', fields.service, owner);
         await assertUnique(trx, 'routes', 'name', fields.name, selfId);
+        if (owner.kind === 'organization') await assertNoCollision(trx, fields, owner.organizationId, id);
         return toRow(id, fields, serviceId, createdAt, updatedAt);
       },
     }, owner);
