@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { ProviderCache } from '../../src/oidc/provider-cache.js';
 import { verifyIdToken } from '../../src/oidc/token-verification.js';
 import { OidcProviderRepository, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
 import { DEMO_CLIENT_ID, signInAndExchange } from '../dev-idp/oidc-client.js';
 import { until } from '../support/until.js';
+import { capturedLog } from '../support/captured-log.js';
 
 describe('ProviderCache.peek', () => {
   let idp: DevIdp;
@@ -48,21 +48,6 @@ describe('ProviderCache.peek', () => {
     assert.equal(failing.peek(nowhere), undefined);
   });
 });
-
-/** A logger whose lines the test reads, and the lines. */
-function capturedLog() {
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  });
-  return { log, lines };
-}
 
 describe('ProviderCache: the last good copy, in the database', () => {
   let idp: DevIdp;

@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { Writable } from 'node:stream';
 import { SignJWT, generateKeyPair } from 'jose';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
-import { createLogger } from '../../src/log.js';
 import { ProviderCache } from '../../src/oidc/provider-cache.js';
 import { TokenRejected, verifyIdToken } from '../../src/oidc/token-verification.js';
 import type { TokenOrigin } from '../../src/oidc/provider-keys.js';
 import { DEMO_CLIENT_ID, signInAndExchange } from '../dev-idp/oidc-client.js';
 import { until } from '../support/until.js';
+import { capturedLog } from '../support/captured-log.js';
 
 /**
  * The keys of one provider (src/oidc/provider-keys.ts) against the real stand-in, with
  * ID tokens from its token endpoint: downloads counted at the stand-in, the network
  * taken away by stopping it.
  */
-
-/** A logger whose lines the test reads, and the lines. */
-function capturedLog() {
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  });
-  return { log, lines };
-}
 
 describe('ProviderKeys', () => {
   let idp: DevIdp;
