@@ -1,4 +1,4 @@
-import { escapeHtml } from '../console/html.js';
+import { escapeHtml } from '../web/html.js';
 
 /**
  * The demo's start page, at `http://localhost:8000/`: where signing out of `/demo` lands

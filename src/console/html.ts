@@ -1,3 +1,5 @@
+import { escapeHtml } from '../web/html.js';
+
 /**
  * HTML for the console, escaped by construction: every value interpolated into an
  * `html` template is escaped unless it is itself `SafeHtml` (the result of another
@@ -18,12 +20,6 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for element content and for quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
-}
 
 /** Interpolation rules: `SafeHtml` as is, arrays joined, null/undefined/false as nothing, anything else escaped. */
 function render(value: unknown): string {

@@ -8,6 +8,7 @@ import { layout } from './layout.js';
 import { registerPages, sendHtml, type ConsolePage } from './page.js';
 import { PAGES } from './pages/index.js';
 import { registerSignIn, type OrganizationLookup } from './sign-in.js';
+import { prefersJson } from '../web/negotiation.js';
 import type { InProcessServer } from './upstream.js';
 
 /**
@@ -121,5 +122,5 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
 
 /** Scripts (and `/api/*`) get JSON errors; browsers navigating get a page. */
 function wantsJson(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/') || (/json/.test(request.headers.accept ?? '') && !/text\/html/.test(request.headers.accept ?? ''));
+  return request.url.startsWith('/api/') || prefersJson(request.headers.accept);
 }

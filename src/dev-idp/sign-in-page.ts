@@ -1,12 +1,10 @@
+import { escapeHtml } from '../web/html.js';
+
 /**
  * The stand-in's HTML: the sign-in form and the error and signed-out pages. Plain HTML with
  * inline CSS and no scripts or external assets, so it works offline and under any CSP, and
  * the test browser (a cookie jar and a form parser) can drive it.
  */
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;margin:0;color:#1d1d21}

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { PluginResponse } from './plugin.js';
+import { escapeHtml } from '../web/html.js';
 
 /**
  * Responses the gateway writes itself: its errors (Kong's messages plus a stable
@@ -40,10 +41,6 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 interface RenderedError {
   json: Buffer;

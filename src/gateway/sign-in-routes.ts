@@ -32,6 +32,8 @@ import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
 import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
+import { escapeHtml } from '../web/html.js';
+import { prefersJson } from '../web/negotiation.js';
 
 /** How long an organization session lasts (Konnect and Okta's defaults are of this order). */
 const SESSION_LIFETIME_SECONDS = 8 * 3600;
@@ -541,17 +543,12 @@ function cookiesOf(request: FastifyRequest): Record<string, string | undefined> 
 }
 
 function wantsJson(request: FastifyRequest): boolean {
-  const accept = request.headers.accept ?? '';
-  return /json/.test(accept) && !/text\/html/.test(accept) || (request.headers['content-type'] ?? '').includes('json');
+  return prefersJson(request.headers.accept) || (request.headers['content-type'] ?? '').includes('json');
 }
 
 function answer(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   if (wantsJson(request)) return reply.code(status).send({ message, error_code: code, ...extra });
   return page(reply, status, status === 429 ? 'Please wait' : 'Sign-in refused', message);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function page(reply: FastifyReply, status: number, title: string, message: string) {

@@ -1,4 +1,5 @@
 import type { GatewayRequest, PluginResponse } from '../../plugin.js';
+import { escapeHtml } from '../../../web/html.js';
 
 /**
  * API clients get status codes and JSON; browsers get redirects and pages. A client
@@ -33,8 +34,4 @@ export function errorResponse(
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
     body,
   };
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
