@@ -1,5 +1,5 @@
 import { isAcceptableName } from '../schema/name.js';
-import type { ConsumerEntity } from './entities.js';
+import type { ConsumerEntity } from '../model/gateway.js';
 import { clearUpstreamHeader, type RequestContext } from './plugin.js';
 
 /** The headers Kong sets for an authenticated consumer; a client must never be able to set them itself. */

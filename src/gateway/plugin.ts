@@ -6,7 +6,7 @@ import type { Organization } from '../identity/model.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
-import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from './entities.js';
+import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
 
 /**
  * The contract every gateway plugin implements, in Kong's shape: a declarative

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import { GatehouseError } from '../errors.js';
-import type { ServiceEntity } from './entities.js';
+import type { ServiceEntity } from '../model/gateway.js';
 
 /**
  * Forwarding to upstream services with undici: one connection pool per upstream origin

@@ -1,4 +1,4 @@
-import type { RouteEntity, ServiceEntity } from './entities.js';
+import type { RouteEntity, ServiceEntity } from '../model/gateway.js';
 import { toByteString } from './paths.js';
 
 /**

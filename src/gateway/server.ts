@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatehouseError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ConsumerEntity, RouteEntity, ServiceEntity } from './entities.js';
+import type { ConsumerEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
 import { normalizePath, escapePath, joinUpstreamPath } from './paths.js';
 import type { GatewayRequest, PluginResponse, RequestContext, UpstreamResponseInfo } from './plugin.js';
 import {

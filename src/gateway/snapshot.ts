@@ -6,7 +6,7 @@ const CONSOLE_CSRF_COOKIE = 'gatehouse_console_csrf';
 import type { Logger } from '../log.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { SessionStore } from '../sessions/store.js';
-import type { ConsumerEntity, GatewayConfiguration, PluginEntity, RouteEntity, ServiceEntity } from './entities.js';
+import type { ConsumerEntity, GatewayConfiguration, PluginEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
 import type { IdentityServices, PluginDefinition, PluginHandler } from './plugin.js';
 import { pluginRegistry } from './plugins/index.js';
 import { UpstreamPools, type Upstream } from './proxy.js';

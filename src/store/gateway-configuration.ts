@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
-import type { GatewayConfiguration } from '../gateway/entities.js';
+import type { GatewayConfiguration } from '../model/gateway.js';
 import { pluginRegistry } from '../gateway/plugins/index.js';
 import { consumerFromRow } from './repositories/consumers.js';
 import { PluginRepository } from './repositories/plugins.js';

@@ -14,7 +14,7 @@ import type {
   PluginEntity,
   RouteEntity,
   ServiceEntity,
-} from '../../src/gateway/entities.js';
+} from '../../src/model/gateway.js';
 import type { PluginDefinition } from '../../src/gateway/plugin.js';
 import { createProxyServer, type ProxyServerOptions } from '../../src/gateway/server.js';
 import { GatewayState } from '../../src/gateway/snapshot.js';

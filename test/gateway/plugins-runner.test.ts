@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import type { EchoReply, EchoUpstream } from '../../src/gateway/echo-upstream.js';
 import { startEchoUpstream } from '../../src/gateway/echo-upstream.js';
-import type { GatewayConfiguration } from '../../src/gateway/entities.js';
+import type { GatewayConfiguration } from '../../src/model/gateway.js';
 import { addResponseHeader, clearUpstreamHeader, type PluginDefinition, type PluginHandler, type RequestContext } from '../../src/gateway/plugin.js';
 import {
   makeConfig,

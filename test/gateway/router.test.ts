@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RouteEntity, ServiceEntity } from '../../src/gateway/entities.js';
+import type { RouteEntity, ServiceEntity } from '../../src/model/gateway.js';
 import { compileRouter, hostnameOf, portOf } from '../../src/gateway/router.js';
 import { makeRoute, makeService } from './helpers.js';
 

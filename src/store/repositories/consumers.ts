@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ConsumerEntity } from '../../gateway/entities.js';
+import type { ConsumerEntity } from '../../model/gateway.js';
 import type { ConsumersTable, Database } from '../schema.js';
 import { parseConsumer, type ConsumerFields } from '../schemas/consumer.js';
 import { NamedEntityRepository } from './named-entity.js';

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { KeyRing } from '../../crypto/keyring.js';
-import type { PluginEntity } from '../../gateway/entities.js';
+import type { PluginEntity } from '../../model/gateway.js';
 import { pluginRegistry } from '../../gateway/plugins/index.js';
 import { SchemaViolationError, UniqueViolationError } from '../errors.js';
 import { decryptSecrets, encryptSecrets, redactSecrets } from '../plugin-secrets.js';

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { RouteEntity } from '../../gateway/entities.js';
+import type { RouteEntity } from '../../model/gateway.js';
 import type { Database, RoutesTable } from '../schema.js';
 import { parseRoute, type RouteFields } from '../schemas/route.js';
 import { RouteCollisionError } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ServiceEntity } from '../../gateway/entities.js';
+import type { ServiceEntity } from '../../model/gateway.js';
 import { ReferencedByOthersError, SchemaViolationError } from '../errors.js';
 import type { Database, ServicesTable } from '../schema.js';
 import { parseService, type ServiceFields } from '../schemas/service.js';

@@ -1,4 +1,4 @@
-import type { ConsumerEntity, PluginEntity } from '../../../gateway/entities.js';
+import type { ConsumerEntity, PluginEntity } from '../../../model/gateway.js';
 import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage } from '../../page.js';

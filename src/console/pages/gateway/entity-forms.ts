@@ -1,4 +1,4 @@
-import type { ConsumerEntity, RouteEntity, ServiceEntity } from '../../../gateway/entities.js';
+import type { ConsumerEntity, RouteEntity, ServiceEntity } from '../../../model/gateway.js';
 import { fieldId, selectField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { renderField, type FormField } from './fields.js';

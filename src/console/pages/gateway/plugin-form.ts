@@ -1,4 +1,4 @@
-import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../../../gateway/entities.js';
+import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../../../model/gateway.js';
 import type { PluginDefinition, PluginForm } from '../../../gateway/plugin.js';
 import { pluginRegistry } from '../../../gateway/plugins/index.js';
 import { selectField } from '../../forms.js';

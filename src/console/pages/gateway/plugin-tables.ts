@@ -1,4 +1,4 @@
-import type { PluginEntity } from '../../../gateway/entities.js';
+import type { PluginEntity } from '../../../model/gateway.js';
 import { html, type SafeHtml } from '../../html.js';
 import { pluginScope, yesNo, type Directory } from './shared.js';
 

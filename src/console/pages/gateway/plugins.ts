@@ -1,4 +1,4 @@
-import type { PluginEntity } from '../../../gateway/entities.js';
+import type { PluginEntity } from '../../../model/gateway.js';
 import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage, PageContext } from '../../page.js';

@@ -1,4 +1,4 @@
-import type { PluginEntity, RouteEntity, ServiceEntity } from '../../../gateway/entities.js';
+import type { PluginEntity, RouteEntity, ServiceEntity } from '../../../model/gateway.js';
 import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage } from '../../page.js';

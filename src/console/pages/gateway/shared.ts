@@ -1,4 +1,4 @@
-import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../../../gateway/entities.js';
+import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../../../model/gateway.js';
 import { csrfField, formAlert } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import type { PageContext } from '../../page.js';

@@ -4,7 +4,7 @@ import type { Logger } from '../../../log.js';
 import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
 import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
 import { CONSUMER_HEADERS, setAuthenticatedConsumer } from '../../authentication.js';
-import type { ConsumerEntity } from '../../entities.js';
+import type { ConsumerEntity } from '../../../model/gateway.js';
 import {
   addResponseHeader,
   type GatewayRequest,

@@ -1,6 +1,7 @@
 /**
- * The Kong-compatible entities, as the store keeps them and the Admin API returns them.
- * Timestamps are epoch seconds and ids UUIDs, as in Kong.
+ * The Kong-compatible entities, as the store keeps them, the data plane runs them and
+ * the Admin API returns them. Timestamps are epoch seconds and ids UUIDs, as in Kong.
+ * Data only: `model/` imports nothing, so every layer, the store included, may use it.
  */
 
 export interface ForeignKey {
