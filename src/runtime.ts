@@ -12,7 +12,7 @@ import { registerSignInRoutes } from './gateway/sign-in-routes.js';
 import { SignInThrottle } from './gateway/sign-in-throttle.js';
 import { AssertionSigner } from './identity/assertion-signer.js';
 import { GroupSync } from './identity/group-sync.js';
-import type { IdentityStore } from './identity/model.js';
+import type { IdentityStore } from './store/repositories/identity/identity-store.js';
 import { OktaDirectory } from './identity/okta-groups.js';
 import { OrganizationDirectory } from './identity/organization-directory.js';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity/organization-session.js';

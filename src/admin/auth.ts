@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { hashAccessToken, looksLikeAccessToken } from '../identity/access-tokens.js';
 import { BOOTSTRAP_ACTOR, userActor, type AuditActor } from '../identity/audit.js';
-import { BUILTIN_ROLES, type Organization, type User } from '../identity/model.js';
+import { BUILTIN_ROLES, type Organization, type User } from '../model/identity.js';
 import { findLiveAccessTokenByHash, findOrganization, findUserById, touchAccessToken } from '../store/repositories/identity/index.js';
 import type { Database } from '../store/schema.js';
 import { AdminApiError, NOT_FOUND_BODY } from './errors.js';

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from './html.js';
-import type { RoleAssignment } from '../identity/model.js';
+import type { RoleAssignment } from '../model/identity.js';
 
 /**
  * Small renderings shared by pages, so the same fact reads the same everywhere in the

@@ -1,5 +1,5 @@
 import type { AdminPermission } from '../admin/auth.js';
-import type { Organization, User } from '../identity/model.js';
+import type { Organization, User } from '../model/identity.js';
 import { AdminCallError, errorBodyOf, type AdminClient } from './upstream.js';
 
 /**

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
-import type { Organization } from '../identity/model.js';
+import type { Organization } from '../model/identity.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';

@@ -5,7 +5,8 @@ import * as client from 'openid-client';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
 import { GroupsUnavailableError, afterGroupsLimitError, isGroupsLimitError, resolveGroups } from '../identity/group-resolution.js';
-import type { IdentitySettings, IdentityStore, Organization, User } from '../identity/model.js';
+import type { IdentitySettings, Organization, User } from '../model/identity.js';
+import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import {
   ORGANIZATION_SESSION_COOKIE,
   SIGN_IN_COOKIE,

@@ -1,5 +1,6 @@
 import type { SessionStore } from '../sessions/store.js';
-import type { AccountStatusCause, AccountStatusChange, IdentityStore } from './model.js';
+import type { AccountStatusCause, AccountStatusChange } from '../model/identity.js';
+import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import { endUserSessions } from './organization-session.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AuditEntry } from './model.js';
+import type { AuditEntry } from '../model/identity.js';
 
 /**
  * Who did something, as the audit log records it, and how changes are described

@@ -1,5 +1,5 @@
 import { GROUPS_SCOPE, groupsClaimFix } from '../okta/groups-claim.js';
-import type { IdentitySettings } from './model.js';
+import type { IdentitySettings } from '../model/identity.js';
 
 /**
  * Where a user's Okta groups come from at sign-in, in order: the ID token's groups

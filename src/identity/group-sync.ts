@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import { OktaApiError } from '../okta/errors.js';
 import { deactivateUser } from './account-status.js';
-import type { IdentityStore } from './model.js';
+import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import type { OktaDirectory } from './okta-groups.js';
 import { endUserSessions } from './organization-session.js';
 import { applyGroups } from './provisioning.js';

@@ -23,7 +23,7 @@ import {
 import type { Database } from '../store/schema.js';
 import { validate } from '../store/validation.js';
 import { describeChanges, type AuditActor } from './audit.js';
-import type { IdentitySettings, Organization } from './model.js';
+import type { IdentitySettings, Organization } from '../model/identity.js';
 import { ssoIrreversibleError } from './organizations.js';
 
 /**

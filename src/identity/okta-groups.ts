@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { OktaManagementApi } from '../okta/management-api.js';
-import type { IdentitySettings } from './model.js';
+import type { IdentitySettings } from '../model/identity.js';
 
 /**
  * One Management API client per Okta org and token, kept for the life of the process

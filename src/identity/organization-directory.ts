@@ -1,4 +1,5 @@
-import type { IdentityStore, Organization } from './model.js';
+import type { Organization } from '../model/identity.js';
+import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 
 /**
  * Organizations held in memory for the data plane (the `sso` plugin looks one up on

@@ -31,7 +31,7 @@ import { validate } from '../store/validation.js';
 import { deactivateUser, reactivateUser, type AccountStatusDeps } from './account-status.js';
 import type { AuditActor } from './audit.js';
 import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-path.js';
-import { BUILTIN_ROLES, type Organization, type Role, type RoleMapping, type User } from './model.js';
+import { BUILTIN_ROLES, type Organization, type Role, type RoleMapping, type User } from '../model/identity.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';
 
 /**

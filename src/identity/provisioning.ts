@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import { deactivateUser } from './account-status.js';
-import type { IdentityStore, Organization, SsoProfile, User } from './model.js';
+import type { Organization, SsoProfile, User } from '../model/identity.js';
+import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import { rolesFromGroups } from './role-mapping.js';
 
 export type ProvisioningOutcome =

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { CLI_ACTOR } from '../../src/identity/audit.js';
-import type { IdentityStore } from '../../src/identity/model.js';
+import type { IdentityStore } from '../../src/store/repositories/identity/identity-store.js';
 import { createOrganization, createRoleMapping } from '../../src/identity/organizations.js';
 import { verifyPassword } from '../../src/identity/passwords.js';
 import { createIdentityStore, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';

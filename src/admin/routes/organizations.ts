@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createOrganization, patchOrganization, removeOrganization } from '../../identity/organizations.js';
-import type { Organization } from '../../identity/model.js';
+import type { Organization } from '../../model/identity.js';
 import { endUserSessions } from '../../identity/organization-session.js';
 import { listOrganizations } from '../../store/repositories/identity/index.js';
 import { actorOf, callerOf, requirePermission, scopedOrganization } from '../auth.js';

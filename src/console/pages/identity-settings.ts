@@ -1,5 +1,5 @@
 import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
-import type { Organization } from '../../identity/model.js';
+import type { Organization } from '../../model/identity.js';
 import { when } from '../format.js';
 import { checkboxField, field, formAlert, selectField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';

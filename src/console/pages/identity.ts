@@ -1,5 +1,5 @@
 import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
-import type { RoleMapping } from '../../identity/model.js';
+import type { RoleMapping } from '../../model/identity.js';
 import { when } from '../format.js';
 import { formAlert } from '../forms.js';
 import { html, httpUrl, type SafeHtml } from '../html.js';

@@ -1,6 +1,6 @@
 import { ROLE_PERMISSIONS, type AdminPermission } from '../../admin/auth.js';
 import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
-import { BUILTIN_ROLES, type Role, type RoleMapping } from '../../identity/model.js';
+import { BUILTIN_ROLES, type Role, type RoleMapping } from '../../model/identity.js';
 import { when } from '../format.js';
 import { field, formAlert, selectField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';

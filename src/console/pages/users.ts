@@ -1,4 +1,4 @@
-import type { Role, User } from '../../identity/model.js';
+import type { Role, User } from '../../model/identity.js';
 import { grantedBy, when } from '../format.js';
 import { field, fieldId, formAlert, selectField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AccountStatusCause, AccountStatusChange, User } from '../../../identity/model.js';
+import type { AccountStatusCause, AccountStatusChange, User } from '../../../model/identity.js';
 import type { Database } from '../../schema.js';
 import { nowSeconds } from '../shared.js';
 import { revokeAllAccessTokens } from './access-tokens.js';

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../../identity/model.js';
+import type { AuditEntry } from '../../../model/identity.js';
 import { decodeCursor, encodeCursor, pageSize, type Page, type PageRequest } from '../shared.js';
 import { sql } from 'kysely';
 import { escapeLike, likeEscaped, timeOrderedId, type Db } from './shared.js';

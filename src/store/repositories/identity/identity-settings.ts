@@ -1,5 +1,5 @@
 import type { KeyRing } from '../../../crypto/keyring.js';
-import type { IdentitySettings } from '../../../identity/model.js';
+import type { IdentitySettings } from '../../../model/identity.js';
 import { nowSeconds } from '../shared.js';
 import type { Db } from './shared.js';
 

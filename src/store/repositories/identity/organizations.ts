@@ -1,4 +1,4 @@
-import type { Organization } from '../../../identity/model.js';
+import type { Organization } from '../../../model/identity.js';
 import { LoginPathTakenError } from '../../../identity/login-path.js';
 import { GatehouseError } from '../../../errors.js';
 import { UniqueViolationError } from '../../errors.js';

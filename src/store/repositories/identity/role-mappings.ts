@@ -1,4 +1,4 @@
-import type { RoleMapping } from '../../../identity/model.js';
+import type { RoleMapping } from '../../../model/identity.js';
 import { rolesFromGroups } from '../../../identity/role-mapping.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';

@@ -1,4 +1,4 @@
-import { BUILTIN_ROLES, type Role } from '../../../identity/model.js';
+import { BUILTIN_ROLES, type Role } from '../../../model/identity.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import { newId, nowSeconds } from '../shared.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type RawBuilder, type Selectable } from 'kysely';
-import type { Organization, Role, RoleAssignment, User } from '../../../identity/model.js';
+import type { Organization, Role, RoleAssignment, User } from '../../../model/identity.js';
 import { GatehouseError } from '../../../errors.js';
 import type { OrganizationsTable, RolesTable, UsersTable } from '../../schema.js';
 import { isUuid } from '../../schemas/common.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SsoProfile, User } from '../../../identity/model.js';
+import type { SsoProfile, User } from '../../../model/identity.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import type { Database } from '../../schema.js';
