@@ -1,3 +1,5 @@
+import type { RoleGrant } from '../model/identity.js';
+
 /**
  * Okta group → role rules, applied the same way at every sign-in and by the
  * background sync. Group names compare exactly (Okta's names are case-sensitive
@@ -10,12 +12,6 @@ export interface MappingRule {
   id: string;
   group: string;
   role_id: string;
-}
-
-export interface RoleGrant {
-  role_id: string;
-  /** Every rule that grants this role, with the group that matched. */
-  granted_by: Array<{ rule_id: string; group: string }>;
 }
 
 export function rolesFromGroups(groups: readonly string[], rules: readonly MappingRule[]): RoleGrant[] {

@@ -30,6 +30,12 @@ export interface Role {
   builtin: boolean;
 }
 
+/** A role that Okta groups give, with every mapping rule that grants it and the group that matched. */
+export interface RoleGrant {
+  role_id: string;
+  granted_by: Array<{ rule_id: string; group: string }>;
+}
+
 export interface RoleAssignment {
   role_id: string;
   role_name: string;

@@ -7,6 +7,7 @@ import type {
   IdentitySettings,
   Organization,
   Role,
+  RoleGrant,
   RoleMapping,
   SsoProfile,
   User,
@@ -46,7 +47,7 @@ export interface IdentityStore {
   saveSsoUser(
     organizationId: string,
     profile: SsoProfile,
-    grants: Array<{ role_id: string; granted_by: Array<{ rule_id: string; group: string }> }>,
+    grants: RoleGrant[],
     options: { create: boolean; signedIn: boolean },
   ): Promise<{ user: User; created: boolean; /** role names */ rolesAdded: string[]; /** role names */ rolesRemoved: string[] } | undefined>;
   /**

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SsoProfile, User } from '../../../model/identity.js';
+import type { RoleGrant, SsoProfile, User } from '../../../model/identity.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import type { Database } from '../../schema.js';
@@ -178,7 +178,7 @@ export async function updateUserName(db: Db, userId: string, name: string | null
 export async function replaceGrantedRoles(
   db: Db,
   user: { id: string; organization_id: string },
-  grants: ReadonlyArray<{ role_id: string; granted_by: Array<{ rule_id: string; group: string }> }>,
+  grants: readonly RoleGrant[],
 ): Promise<{ added: string[]; removed: string[] }> {
   const orgRoles = new Set(
     (await db.selectFrom('roles').select('id').where('organization_id', '=', user.organization_id).execute()).map((row) => row.id),
@@ -206,7 +206,7 @@ export async function saveSsoUser(
   db: Kysely<Database>,
   organizationId: string,
   profile: SsoProfile,
-  grants: Array<{ role_id: string; granted_by: Array<{ rule_id: string; group: string }> }>,
+  grants: RoleGrant[],
   options: { create: boolean; signedIn: boolean },
 ): Promise<{ user: User; created: boolean; rolesAdded: string[]; rolesRemoved: string[] } | undefined> {
   return db.transaction().execute(async (trx) => {
