@@ -6,6 +6,7 @@ import type { AdminSessionResolver } from './admin/auth.js';
 import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
+import { pluginRegistry } from './gateway/plugins/index.js';
 import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
@@ -134,7 +135,9 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   const okta = new OktaDirectory(log);
   const groupSync = new GroupSync({ store: identityStore, sessions, okta, log });
 
-  const state = new GatewayState(await loadGatewayConfiguration(db, keyRing), {
+  // The one place that chooses the plugins: the store, the data plane and the Admin API all receive this registry.
+  const state = new GatewayState(await loadGatewayConfiguration(db, keyRing, pluginRegistry), {
+    registry: pluginRegistry,
     keyRing,
     sessions,
     providers,
@@ -142,7 +145,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     identity: { signer, organization: (reference) => organizations.organization(reference) },
   });
   const reloadHere = serialized(async () => {
-    state.reload(await loadGatewayConfiguration(db, keyRing));
+    state.reload(await loadGatewayConfiguration(db, keyRing, pluginRegistry));
     await organizations.reload(identityStore);
   });
   const reload = async (): Promise<void> => {
@@ -195,6 +198,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
           db,
           keyRing,
           log,
+          plugins: pluginRegistry,
           onChange: reload,
           adminToken: settings.admin_token,
           publicUrl,

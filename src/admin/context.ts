@@ -10,7 +10,7 @@ import { OPERATOR, organizationOwner, type Page, type PageRequest } from '../sto
 import { callerOf } from './auth.js';
 import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
-import type { PluginRegistry } from '../store/schemas/plugin.js';
+import type { PluginRegistry } from '../gateway/plugin.js';
 import type { IdentityServiceDeps } from '../identity/identity-settings-service.js';
 import type { AccountStatusDeps } from '../identity/account-status.js';
 import type { SessionStore } from '../sessions/store.js';

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { z } from 'zod';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
 import type { Organization } from '../model/identity.js';
@@ -7,6 +6,10 @@ import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
+import type { PluginConfigDefinition } from '../model/plugin.js';
+
+/** Every plugin a server offers, by name (`pluginRegistry`, or a test's own). */
+export type PluginRegistry = ReadonlyMap<string, PluginDefinition>;
 
 /**
  * The contract every gateway plugin implements, in Kong's shape: a declarative
@@ -14,17 +17,10 @@ import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '.
  * adding a folder under `plugins/` and one line in `plugins/index.ts`; the core never
  * changes.
  */
-export interface PluginDefinition<Config = any> {
+export interface PluginDefinition<Config = any> extends PluginConfigDefinition<Config> {
   name: string;
   /** Higher runs first, as in Kong (openid-connect 1050 before acl 950). */
   priority: number;
-  /**
-   * Validates a configuration and fills in defaults. Must accept the output of
-   * form bodies too (strings for numbers and booleans, one value for a list).
-   */
-  configSchema: z.ZodType<Config>;
-  /** Dotted paths inside `config` that hold secrets: encrypted at rest, never returned in clear. */
-  secretFields: readonly string[];
   /** Builds the handler for one plugin entity; called when a configuration snapshot is built. */
   create(config: Config, context: PluginCreateContext): PluginHandler;
   /**

@@ -1,13 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { GatewayConfiguration } from '../model/gateway.js';
-import { pluginRegistry } from '../gateway/plugins/index.js';
+import type { PluginConfigRegistry } from '../model/plugin.js';
 import { consumerFromRow } from './repositories/consumers.js';
 import { PluginRepository } from './repositories/plugins.js';
 import { routeFromRow } from './repositories/routes.js';
 import { serviceFromRow } from './repositories/services.js';
 import type { Database } from './schema.js';
-import type { PluginRegistry } from './schemas/plugin.js';
 
 /**
  * Everything the data plane needs, read in one transaction so the snapshot is
@@ -18,7 +17,7 @@ import type { PluginRegistry } from './schemas/plugin.js';
 export async function loadGatewayConfiguration(
   db: Kysely<Database>,
   keyRing: KeyRing,
-  registry: PluginRegistry = pluginRegistry,
+  registry: PluginConfigRegistry,
 ): Promise<GatewayConfiguration> {
   const plugins = new PluginRepository(db, keyRing, registry);
   return db.transaction().execute(async (trx) => {

@@ -12,7 +12,6 @@ export { ConsumerRepository, type ConsumerFilter } from './repositories/consumer
 export { PluginRepository, type PluginScope } from './repositories/plugins.js';
 export { OidcProviderRepository, type OidcProviderRecord } from './repositories/oidc-providers.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './repositories/shared.js';
-export type { PluginRegistry } from './schemas/plugin.js';
 export { REDACTED, encryptSecrets, decryptSecrets, redactSecrets, restoreRedactedSecrets } from './plugin-secrets.js';
 export {
   EntityError,

@@ -6,12 +6,11 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { createAdminServer, type AdminServerOptions } from '../../src/admin/server.js';
 import { KeyRing } from '../../src/crypto/keyring.js';
-import type { PluginDefinition } from '../../src/gateway/plugin.js';
+import type { PluginDefinition, PluginRegistry } from '../../src/gateway/plugin.js';
 import { pluginRegistry } from '../../src/gateway/plugins/index.js';
 import { silentLogger } from '../../src/log.js';
 import { flexInteger, flexStringList } from '../../src/schema/flex.js';
 import { migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
-import type { PluginRegistry } from '../../src/store/schemas/plugin.js';
 
 /**
  * A plugin that exists only in tests: secrets at the top level, nested, and in a

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { KeyRing } from '../../src/crypto/keyring.js';
-import type { PluginDefinition } from '../../src/gateway/plugin.js';
+import type { PluginConfigDefinition, PluginConfigRegistry } from '../../src/model/plugin.js';
 import {
   ConsumerRepository,
   PluginRepository,
@@ -13,17 +13,14 @@ import {
   migrateToLatest,
   openDatabase,
   type Database,
-  type PluginRegistry,
 } from '../../src/store/index.js';
 
-const vault: PluginDefinition = {
-  name: 'vault',
-  priority: 10,
+// The store knows a plugin only by its configuration rules: no phases, no priority.
+const vault: PluginConfigDefinition = {
   configSchema: z.object({ token: z.string(), mount: z.string().default('/secret') }).strict(),
   secretFields: ['token'],
-  create: () => ({}),
 };
-const registry: PluginRegistry = new Map([[vault.name, vault]]);
+const registry: PluginConfigRegistry = new Map([['vault', vault]]);
 
 describe('repositories', () => {
   let db: Kysely<Database>;

@@ -1,12 +1,12 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { KeyRing } from '../../crypto/keyring.js';
 import type { PluginEntity } from '../../model/gateway.js';
-import { pluginRegistry } from '../../gateway/plugins/index.js';
+import type { PluginConfigRegistry } from '../../model/plugin.js';
 import { SchemaViolationError, UniqueViolationError } from '../errors.js';
 import { decryptSecrets, encryptSecrets, redactSecrets } from '../plugin-secrets.js';
 import type { Database, PluginsTable } from '../schema.js';
 import { isPlainObject, isUuid } from '../schemas/common.js';
-import { parsePlugin, type PluginFields, type PluginRegistry } from '../schemas/plugin.js';
+import { parsePlugin, type PluginFields } from '../schemas/plugin.js';
 import { findOrganization } from './identity/organizations.js';
 import {
   assertIdFree,
@@ -96,11 +96,11 @@ export interface PluginScope {
 export class PluginRepository {
   readonly #db: Kysely<Database>;
   readonly #keyRing: KeyRing;
-  readonly #registry: PluginRegistry;
+  readonly #registry: PluginConfigRegistry;
   /** Whose plugins this repository sees and writes (see `Owner`). */
   readonly #owner: Owner;
 
-  constructor(db: Kysely<Database>, keyRing: KeyRing, registry: PluginRegistry = pluginRegistry, owner: Owner = OPERATOR) {
+  constructor(db: Kysely<Database>, keyRing: KeyRing, registry: PluginConfigRegistry, owner: Owner = OPERATOR) {
     this.#db = db;
     this.#keyRing = keyRing;
     this.#registry = registry;

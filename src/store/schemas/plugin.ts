@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import type { PluginDefinition } from '../../gateway/plugin.js';
+import type { PluginConfigDefinition, PluginConfigRegistry } from '../../model/plugin.js';
 import { isAcceptableName, nameText } from '../../schema/name.js';
 import type { FieldIssue } from '../errors.js';
 import { restoreRedactedSecrets } from '../plugin-secrets.js';
 import { validate } from '../validation.js';
 import { entityRef, enabledField, idField, isPlainObject, protocolsField, tagsField, timestampFields } from './common.js';
-
-/** The plugins a server knows, by name (the gateway's `pluginRegistry`, or a test's own). */
-export type PluginRegistry = ReadonlyMap<string, PluginDefinition>;
 
 const pluginFieldsSchema = z
   .strictObject({
@@ -34,7 +31,7 @@ const pluginFieldsSchema = z
 export type PluginFields = z.output<typeof pluginFieldsSchema> & {
   /** Validated by the plugin's schema, defaults filled, secrets in clear (encrypt before storing). */
   config: Record<string, unknown>;
-  definition: PluginDefinition;
+  definition: PluginConfigDefinition;
 };
 
 /**
@@ -44,7 +41,7 @@ export type PluginFields = z.output<typeof pluginFieldsSchema> & {
  */
 export function parsePlugin(
   input: unknown,
-  registry: PluginRegistry,
+  registry: PluginConfigRegistry,
   storedConfig?: Record<string, unknown>,
 ): { data: PluginFields; issues: [] } | { data: undefined; issues: FieldIssue[] } {
   if (!isPlainObject(input)) return { data: undefined, issues: [{ path: [], message: 'expected a JSON object or form fields' }] };
