@@ -3,8 +3,9 @@ import { EntityError } from '../store/errors.js';
 /**
  * An organization's `login_path`: the `{login_path}` of `/login/{login_path}`, its
  * sign-in URL. Unique across every organization of this Gatehouse regardless of case
- * (stored lower-case), 3 to 64 letters, digits, `-` and `_`; a leading `/` is
- * ignored; words Gatehouse uses or may use for its own paths are refused.
+ * (stored lower-case; the store refuses a taken one with LoginPathTakenError), 3 to 64
+ * letters, digits, `-` and `_`; a leading `/` is ignored; words Gatehouse uses or may
+ * use for its own paths are refused.
  */
 
 export const LOGIN_PATH_MIN = 3;
@@ -62,21 +63,6 @@ export class LoginPathError extends EntityError {
   constructor(code: 'GH-ORG-LOGIN-PATH-INVALID' | 'GH-ORG-LOGIN-PATH-RESERVED', message: string, field = 'login_path') {
     super(code, message, { status: 400, kongCode: 2, kongName: 'schema violation', fields: { [field]: message }, field });
     this.name = 'LoginPathError';
-  }
-}
-
-/** Another organization already signs in at this path: 409. */
-export class LoginPathTakenError extends EntityError {
-  constructor(path: string, field = 'login_path') {
-    const message = `login_path '${path}' is already taken by another organization (paths are unique regardless of case); choose another`;
-    super('GH-ORG-LOGIN-PATH-TAKEN', message, {
-      status: 409,
-      kongCode: 5,
-      kongName: 'unique constraint violation',
-      fields: { [field]: path },
-      field,
-    });
-    this.name = 'LoginPathTakenError';
   }
 }
 

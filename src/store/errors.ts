@@ -119,6 +119,24 @@ export class UniqueViolationError extends EntityError {
 }
 
 /**
+ * Another organization already signs in at this path (409). Its own error rather than
+ * a UniqueViolationError: the message says that paths compare regardless of case.
+ */
+export class LoginPathTakenError extends EntityError {
+  constructor(path: string, field = 'login_path') {
+    const message = `login_path '${path}' is already taken by another organization (paths are unique regardless of case); choose another`;
+    super('GH-ORG-LOGIN-PATH-TAKEN', message, {
+      status: 409,
+      kongCode: 5,
+      kongName: 'unique constraint violation',
+      fields: { [field]: path },
+      field,
+    });
+    this.name = 'LoginPathTakenError';
+  }
+}
+
+/**
  * A route of an organization that could take requests another owner's route takes
  * (src/store/route-overlap.ts); Kong Enterprise's words for the same refusal across
  * workspaces. The other route is not named: it is not the caller's to see.

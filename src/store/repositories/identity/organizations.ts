@@ -1,7 +1,6 @@
 import type { Organization } from '../../../model/identity.js';
-import { LoginPathTakenError } from '../../../identity/login-path.js';
 import { GatehouseError } from '../../../errors.js';
-import { UniqueViolationError } from '../../errors.js';
+import { LoginPathTakenError, UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
 import { idKey, organizationFromRow, type Db } from './shared.js';
