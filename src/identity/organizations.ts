@@ -16,7 +16,6 @@ import {
   insertRole,
   insertRoleMapping,
   listRoleMappings,
-  recomputeSsoRoles,
   roleNames,
   setHandGrantedRoles,
   setOrganizationOwner,
@@ -33,6 +32,7 @@ import type { AuditActor } from './audit.js';
 import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-path.js';
 import { BUILTIN_ROLES, type Organization, type Role, type RoleMapping, type User } from '../model/identity.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';
+import { recomputeSsoRoles } from './provisioning.js';
 
 /**
  * Administration of organizations: creating one with its built-in roles and owner,

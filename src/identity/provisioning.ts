@@ -1,8 +1,12 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from '../log.js';
+import type { Organization, RoleGrant, RoleMapping, SsoProfile, User } from '../model/identity.js';
 import type { SessionStore } from '../sessions/store.js';
-import { deactivateUser } from './account-status.js';
-import type { Organization, SsoProfile, User } from '../model/identity.js';
 import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
+import { listRoleMappings } from '../store/repositories/identity/role-mappings.js';
+import { activeSsoUsersLastGroups, replaceGrantedRoles } from '../store/repositories/identity/users.js';
+import type { Database } from '../store/schema.js';
+import { deactivateUser } from './account-status.js';
 import { rolesFromGroups } from './role-mapping.js';
 
 export type ProvisioningOutcome =
@@ -13,7 +17,8 @@ export type ProvisioningOutcome =
 /**
  * The one place where Okta groups become Gatehouse accounts and roles, used by
  * sign-in (which may create the account: just-in-time provisioning) and by the
- * background sync (which never creates). Roles are recomputed from the groups every
+ * background sync (which never creates); a mapping change recomputes roles with the
+ * same rule (`recomputeSsoRoles`). Roles are recomputed from the groups every
  * time, so they follow group and mapping changes; losing every mapped group
  * deactivates the account and ends its live sessions at once. A deactivated account is
  * left as it was at deactivation (the store's `saveSsoUser` returns it unchanged), and
@@ -27,10 +32,7 @@ export async function applyGroups(
 ): Promise<ProvisioningOutcome> {
   const { store, sessions } = deps;
   const mappings = await store.roleMappings(organization.id);
-  const grants = rolesFromGroups(
-    profile.groups,
-    mappings.map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id })),
-  );
+  const grants = grantsFromGroups(profile.groups, mappings);
   const actor = { type: 'system' as const, label: options.signIn ? 'sign-in' : 'group sync' };
 
   if (grants.length === 0) {
@@ -72,4 +74,34 @@ export async function applyGroups(
     });
   }
   return { admitted: true, ...saved };
+}
+
+/**
+ * After a mapping change, recomputes the roles of every active SSO user of the
+ * organization from the groups seen at their last sign-in or sync, with the rule
+ * sign-in uses: roles never stay stale after a mapping change. Users whose groups no
+ * longer map to anything keep their account here; the next sign-in or sync deactivates
+ * them. Deactivated users are left out: their roles stay as they were at deactivation.
+ * Runs in the caller's transaction (`db`), so a failure writes nothing.
+ */
+export async function recomputeSsoRoles(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<Array<{ user_id: string; email: string; added: string[]; removed: string[] }>> {
+  const mappings = await listRoleMappings(db, organizationId);
+  const users = await activeSsoUsersLastGroups(db, organizationId);
+  const changes: Array<{ user_id: string; email: string; added: string[]; removed: string[] }> = [];
+  for (const user of users) {
+    const { added, removed } = await replaceGrantedRoles(db, { id: user.id, organization_id: organizationId }, grantsFromGroups(user.groups, mappings));
+    if (added.length > 0 || removed.length > 0) changes.push({ user_id: user.id, email: user.email, added, removed });
+  }
+  return changes;
+}
+
+/** The organization's mappings applied to a user's groups: the same call for sign-in, the sync and mapping changes. */
+function grantsFromGroups(groups: readonly string[], mappings: readonly RoleMapping[]): RoleGrant[] {
+  return rolesFromGroups(
+    groups,
+    mappings.map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id })),
+  );
 }

@@ -1,9 +1,7 @@
 import type { RoleMapping } from '../../../model/identity.js';
-import { rolesFromGroups } from '../../../identity/role-mapping.js';
 import { UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import { newId, nowSeconds } from '../shared.js';
-import { replaceGrantedRoles } from './users.js';
 import type { Db } from './shared.js';
 
 /** Okta group → role rules of an organization. */
@@ -56,32 +54,4 @@ export async function insertRoleMapping(db: Db, organizationId: string, input: {
 export async function deleteRoleMapping(db: Db, organizationId: string, id: string): Promise<boolean> {
   const result = await db.deleteFrom('role_mappings').where('organization_id', '=', organizationId).where('id', '=', id.toLowerCase()).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
-}
-
-/**
- * After a mapping change, recomputes the roles of every SSO user of the organization
- * from the groups seen at their last sign-in or sync, with the same rules as sign-in:
- * roles never stay stale after a mapping change. Users whose groups no longer map to
- * anything keep their account here; the next sign-in or sync deactivates them.
- * Deactivated users are left out: their roles stay as they were at deactivation.
- */
-export async function recomputeSsoRoles(
-  db: Db,
-  organizationId: string,
-): Promise<Array<{ user_id: string; email: string; added: string[]; removed: string[] }>> {
-  const rules = (await listRoleMappings(db, organizationId)).map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id }));
-  const users = await db
-    .selectFrom('users')
-    .select(['id', 'email', 'okta_groups'])
-    .where('organization_id', '=', organizationId)
-    .where('source', '=', 'sso')
-    .where('status', '=', 'active')
-    .execute();
-  const changes: Array<{ user_id: string; email: string; added: string[]; removed: string[] }> = [];
-  for (const user of users) {
-    const groups = user.okta_groups === null ? [] : (JSON.parse(user.okta_groups) as string[]);
-    const { added, removed } = await replaceGrantedRoles(db, { id: user.id, organization_id: organizationId }, rolesFromGroups(groups, rules));
-    if (added.length > 0 || removed.length > 0) changes.push({ user_id: user.id, email: user.email, added, removed });
-  }
-  return changes;
 }

@@ -201,6 +201,22 @@ export async function replaceGrantedRoles(
   return { added, removed };
 }
 
+/**
+ * Active SSO users of the organization with the groups seen at their last sign-in or
+ * sync, for recomputing their roles after a mapping change (src/identity/provisioning.ts).
+ * Deactivated users are left out: their roles stay as they were at deactivation.
+ */
+export async function activeSsoUsersLastGroups(db: Db, organizationId: string): Promise<Array<{ id: string; email: string; groups: string[] }>> {
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'okta_groups'])
+    .where('organization_id', '=', organizationId)
+    .where('source', '=', 'sso')
+    .where('status', '=', 'active')
+    .execute();
+  return users.map((user) => ({ id: user.id, email: user.email, groups: user.okta_groups === null ? [] : (JSON.parse(user.okta_groups) as string[]) }));
+}
+
 /** IdentityStore.saveSsoUser: one transaction for the profile, the groups seen and the roles. */
 export async function saveSsoUser(
   db: Kysely<Database>,
