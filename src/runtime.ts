@@ -135,7 +135,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   const okta = new OktaDirectory(log);
   const groupSync = new GroupSync({ store: identityStore, sessions, okta, log });
 
-  // The one place that chooses the plugins: the store, the data plane and the Admin API all receive this registry.
+  // The store knows no plugins of its own (it sits below the gateway): it is handed the registry, as the data plane and the Admin API are.
   const state = new GatewayState(await loadGatewayConfiguration(db, keyRing, pluginRegistry), {
     registry: pluginRegistry,
     keyRing,
