@@ -18,7 +18,7 @@ import { OrganizationDirectory } from './identity/organization-directory.js';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity/organization-session.js';
 import { reopenLogFile, type Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
-import { DatabaseSessionStore } from './sessions/sqlite-store.js';
+import { DatabaseSessionBackend } from './sessions/database-backend.js';
 import type { SessionEvents } from './sessions/events.js';
 import { TieredSessionStore } from './sessions/tiered-store.js';
 import { openDatabase } from './store/database.js';
@@ -107,7 +107,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
   }
 
-  const sessionBacking = new DatabaseSessionStore(db, keyRing);
+  const sessionBacking = new DatabaseSessionBackend(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
   const sessions = new TieredSessionStore(sessionBacking, {
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),

@@ -6,7 +6,7 @@ import { KeyRing } from '../../src/crypto/keyring.js';
 import { openIdConnectConfigSchema } from '../../src/gateway/plugins/openid-connect/schema.js';
 import { accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
 import { newId } from '../../src/oidc/authorization-request.js';
-import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
+import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
 import { TieredSessionStore } from '../../src/sessions/tiered-store.js';
 import { openDatabase } from '../../src/store/database.js';
 import { warmUp } from './load.js';
@@ -87,7 +87,7 @@ export async function runMemory(
   // The gateway is stopped while the sessions are written, so its "before" is a fresh process.
   await stack.stopGateway();
   const db = await openDatabase(stack.databaseUrl);
-  const store = new TieredSessionStore(new DatabaseSessionStore(db, keyRing), { memoryMax: 1 });
+  const store = new TieredSessionStore(new DatabaseSessionBackend(db, keyRing), { memoryMax: 1 });
   const template = await store.get<OidcSession>(SESSION_PREFIX + sealed.sid);
   if (!template) throw new Error('the signed-in session was not found in the gateway database');
   const config = openIdConnectConfigSchema.parse({ issuer: stack.idp.issuer, client_id: BENCH_CLIENT.id, client_secret: BENCH_CLIENT.secret });

@@ -1,9 +1,6 @@
 import { localSessionEvents, type SessionEvents, type SessionNotice } from './events.js';
 import { MemorySessionStore } from './memory-store.js';
-import type { Lease, RecordPacking, SessionStore } from './store.js';
-
-/** A shared, persistent store that says which records a removal by subject took. */
-export type BackingSessionStore = SessionStore & Required<Pick<SessionStore, 'removeBySubject'>>;
+import type { Lease, RecordPacking, SessionBackend, SessionStore } from './store.js';
 
 /**
  * A memory LRU in front of a persistent store: a request whose session is in memory
@@ -17,7 +14,7 @@ export type BackingSessionStore = SessionStore & Required<Pick<SessionStore, 're
  */
 export class TieredSessionStore implements SessionStore {
   readonly memory: MemorySessionStore;
-  readonly #backing: BackingSessionStore;
+  readonly #backing: SessionBackend;
   readonly #events: SessionEvents;
   /**
    * Reads of the persistent store in flight, by id. One that overlaps a change or removal
@@ -27,7 +24,7 @@ export class TieredSessionStore implements SessionStore {
    */
   readonly #loading = new Map<string, Array<{ stale: boolean }>>();
 
-  constructor(backing: BackingSessionStore, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
+  constructor(backing: SessionBackend, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
     this.#backing = backing;
     // Removals by subject learn the ids from the store, so memory needs no subject index.
     this.memory = new MemorySessionStore({ backed: true, max: options.memoryMax, inUseMax: options.inUseMax });
@@ -51,7 +48,7 @@ export class TieredSessionStore implements SessionStore {
     this.#loading.set(id, [...loads, load]);
     let stored: StoredWithMeta<T> | undefined;
     try {
-      stored = await this.#backing.get<StoredWithMeta<T>>(id);
+      stored = (await this.#backing.get(id)) as StoredWithMeta<T> | undefined;
     } finally {
       const remaining = (this.#loading.get(id) ?? []).filter((other) => other !== load);
       if (remaining.length > 0) this.#loading.set(id, remaining);
@@ -80,9 +77,7 @@ export class TieredSessionStore implements SessionStore {
   async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
     this.#changed(id);
     const stored = { record, expiresAt } satisfies StoredWithMeta<unknown>;
-    const replaced = this.#backing.replace
-      ? await this.#backing.replace(id, stored, expiresAt, subject)
-      : (await this.#backing.set(id, stored, expiresAt, subject), true);
+    const replaced = await this.#backing.replace(id, stored, expiresAt, subject);
     if (replaced) this.memory.put(id, record, expiresAt);
     else this.memory.delete(id);
     await this.#events.publish({ ids: [id] }, { wait: false });
@@ -103,14 +98,13 @@ export class TieredSessionStore implements SessionStore {
   }
 
   lease(name: string, ttlMs: number): Promise<Lease | undefined> {
-    // Without a shared store there is no other process to exclude.
-    return this.#backing.lease ? this.#backing.lease(name, ttlMs) : Promise.resolve({ release: async () => undefined });
+    return this.#backing.lease(name, ttlMs);
   }
 
   async take<T>(id: string): Promise<T | undefined> {
     this.#changed(id);
     await this.memory.delete(id);
-    const stored = await this.#backing.take<StoredWithMeta<T>>(id);
+    const stored = (await this.#backing.take(id)) as StoredWithMeta<T> | undefined;
     await this.#events.publish({ ids: [id] }, { wait: true });
     return stored?.record;
   }
@@ -123,7 +117,7 @@ export class TieredSessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: string): Promise<number> {
-    const ids = await this.#backing.removeBySubject(subject);
+    const ids = await this.#backing.deleteBySubject(subject);
     for (const id of ids) {
       this.#changed(id);
       void this.memory.delete(id);
@@ -141,7 +135,7 @@ export class TieredSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    await this.#backing.close?.();
+    await this.#backing.close();
   }
 }
 
