@@ -7,6 +7,7 @@ import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
+import { pluginRegistry } from './gateway/plugins/index.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
 import { SignInThrottle } from './gateway/sign-in-throttle.js';
@@ -72,7 +73,7 @@ export interface StartOptions {
   jwksCooldownMs?: number;
   /** Tests shorten the waits between attempts to reach a provider that is down (first, longest). */
   providerRetryMs?: { min: number; max: number };
-  /** Tests keep fewer session records unpacked in memory (MemorySessionStore's `inUseMax`), so a few sessions get packed. */
+  /** Tests keep fewer session records unpacked in memory (MemoryTier's `inUseMax`), so a few sessions get packed. */
   sessionsInUse?: number;
   /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
   adminSessionResolver?: AdminSessionResolver;
@@ -110,6 +111,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   const sessionBacking = new DatabaseSessionBackend(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
   const sessions = new TieredSessionStore(sessionBacking, {
+    packings: Object.assign({}, ...[...pluginRegistry.values()].map((plugin) => plugin.sessionRecordPackings)),
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
     ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
   });

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { Agent, request } from 'undici';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { openIdConnectConfigSchema } from '../../src/gateway/plugins/openid-connect/schema.js';
-import { accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
+import { SESSION_PREFIX, accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
 import { newId } from '../../src/oidc/authorization-request.js';
 import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
 import { TieredSessionStore } from '../../src/sessions/tiered-store.js';
@@ -13,8 +13,6 @@ import { warmUp } from './load.js';
 import { assertRunning, processTreeRss, treePids } from './processes.js';
 import { BENCH_CLIENT, ROUTES, type BenchStack } from './stack.js';
 
-/** The openid-connect plugin's key prefix in the session store (src/gateway/plugins/openid-connect/handler.ts). */
-const SESSION_PREFIX = 'sess:';
 const MB = 1024 * 1024;
 
 export interface MemoryResult {

@@ -80,25 +80,5 @@ export interface SessionStore {
    * blocks nobody for long.
    */
   lease?(name: string, ttlMs: number): Promise<Lease | undefined>;
-  /**
-   * Keeps records whose id starts with `prefix` in memory in the packed form of
-   * `packing` while they are not in use (see MemorySessionStore). Stores that keep
-   * nothing in memory ignore it.
-   */
-  packWith?(prefix: string, packing: RecordPacking): void;
   close?(): Promise<void>;
-}
-
-/**
- * A compact form of one kind of record. `unpack(pack(record))` must give back a record
- * that behaves the same; it may lose keys whose value is undefined, as JSON does.
- */
-export interface RecordPacking<T = unknown> {
-  /**
-   * `backed`: a persistent store behind this memory copy holds the whole record, so the
-   * packed form may leave out what only rare paths need, provided the unpacked record
-   * says so and those paths read the record again with `fresh`.
-   */
-  pack(record: T, options: { backed: boolean }): string;
-  unpack(packed: string): T;
 }

@@ -1,6 +1,6 @@
 import { localSessionEvents, type SessionEvents, type SessionNotice } from './events.js';
-import { MemorySessionStore } from './memory-store.js';
-import type { Lease, RecordPacking, SessionBackend, SessionStore } from './store.js';
+import { MemoryTier, type RecordPacking } from './memory-tier.js';
+import type { Lease, SessionBackend, SessionStore } from './store.js';
 
 /**
  * A memory LRU in front of a persistent store: a request whose session is in memory
@@ -13,7 +13,7 @@ import type { Lease, RecordPacking, SessionBackend, SessionStore } from './store
  * no process serves the record from memory any more.
  */
 export class TieredSessionStore implements SessionStore {
-  readonly memory: MemorySessionStore;
+  readonly memory: MemoryTier;
   readonly #backing: SessionBackend;
   readonly #events: SessionEvents;
   /**
@@ -24,10 +24,12 @@ export class TieredSessionStore implements SessionStore {
    */
   readonly #loading = new Map<string, Array<{ stale: boolean }>>();
 
-  constructor(backing: SessionBackend, options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents } = {}) {
+  constructor(
+    backing: SessionBackend,
+    options: { memoryMax?: number; inUseMax?: number; events?: SessionEvents; packings?: Readonly<Record<string, RecordPacking>> } = {},
+  ) {
     this.#backing = backing;
-    // Removals by subject learn the ids from the store, so memory needs no subject index.
-    this.memory = new MemorySessionStore({ backed: true, max: options.memoryMax, inUseMax: options.inUseMax });
+    this.memory = new MemoryTier({ max: options.memoryMax, inUseMax: options.inUseMax, packings: options.packings });
     this.#events = options.events ?? localSessionEvents;
     this.#events.subscribe((notice) => this.forget(notice));
   }
@@ -56,7 +58,7 @@ export class TieredSessionStore implements SessionStore {
     }
     if (stored === undefined) {
       // Gone from the store: so is any copy here (a stale read leaves that to the change that overtook it).
-      if (!load.stale) void this.memory.delete(id);
+      if (!load.stale) this.memory.drop(id);
       return undefined;
     }
     if (!load.stale) this.memory.put(id, stored.record, stored.expiresAt);
@@ -79,7 +81,7 @@ export class TieredSessionStore implements SessionStore {
     const stored = { record, expiresAt } satisfies StoredWithMeta<unknown>;
     const replaced = await this.#backing.replace(id, stored, expiresAt, subject);
     if (replaced) this.memory.put(id, record, expiresAt);
-    else this.memory.delete(id);
+    else this.memory.drop(id);
     await this.#events.publish({ ids: [id] }, { wait: false });
     return replaced;
   }
@@ -93,17 +95,13 @@ export class TieredSessionStore implements SessionStore {
     return this.#load<T>(id);
   }
 
-  packWith(prefix: string, packing: RecordPacking): void {
-    this.memory.packWith(prefix, packing);
-  }
-
   lease(name: string, ttlMs: number): Promise<Lease | undefined> {
     return this.#backing.lease(name, ttlMs);
   }
 
   async take<T>(id: string): Promise<T | undefined> {
     this.#changed(id);
-    await this.memory.delete(id);
+    this.memory.drop(id);
     const stored = (await this.#backing.take(id)) as StoredWithMeta<T> | undefined;
     await this.#events.publish({ ids: [id] }, { wait: true });
     return stored?.record;
@@ -111,7 +109,7 @@ export class TieredSessionStore implements SessionStore {
 
   async delete(id: string): Promise<void> {
     this.#changed(id);
-    await this.memory.delete(id);
+    this.memory.drop(id);
     await this.#backing.delete(id);
     await this.#events.publish({ ids: [id] }, { wait: true });
   }
@@ -120,7 +118,7 @@ export class TieredSessionStore implements SessionStore {
     const ids = await this.#backing.deleteBySubject(subject);
     for (const id of ids) {
       this.#changed(id);
-      void this.memory.delete(id);
+      this.memory.drop(id);
     }
     if (ids.length > 0) await this.#events.publish({ ids }, { wait: true });
     return ids.length;
@@ -130,7 +128,7 @@ export class TieredSessionStore implements SessionStore {
   forget(notice: SessionNotice): void {
     for (const id of notice.ids) {
       this.#changed(id);
-      void this.memory.delete(id);
+      this.memory.drop(id);
     }
   }
 

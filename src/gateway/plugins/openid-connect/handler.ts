@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import type { KeyRing } from '../../../crypto/keyring.js';
 import type { Logger } from '../../../log.js';
 import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
-import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
+import type { SessionStore } from '../../../sessions/store.js';
 import { CONSUMER_HEADERS, setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../entities.js';
 import {
@@ -37,13 +37,13 @@ import {
   sessionExpiry,
   touchSession,
   useNeedsWrite,
+  SESSION_PREFIX,
   type OidcSession,
   type SessionTokens,
 } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
 import { TokenRejected, introspect, looksLikeJwt, verifyIdToken, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
-const SESSION_PREFIX = 'sess:';
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
 
 /** Who the request is, once a method has authenticated it. */
@@ -104,8 +104,6 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#methods = new Set(config.auth_methods);
     this.#keyRing = context.keyRing;
     this.#sessions = context.sessions;
-    // Every instance registers the same packing; the store keeps one per prefix.
-    this.#sessions.packWith?.(SESSION_PREFIX, oidcSessionPacking as RecordPacking);
     // Sent upstream with every request: memory copies must not leave it out.
     if (config.upstream_id_token_header) oidcSessionPacking.keepIdTokens();
     this.#providers = context.providers;
@@ -874,6 +872,7 @@ export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
     configured: configuredIdentityHeaders,
   },
   form: openIdConnectForm,
+  sessionRecordPackings: { [SESSION_PREFIX]: oidcSessionPacking },
   create(config, context) {
     return new OpenIdConnectHandler(config, context);
   },
