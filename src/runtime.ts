@@ -21,7 +21,7 @@ import { reopenLogFile, type Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
 import { DatabaseSessionBackend } from './sessions/database-backend.js';
 import type { SessionEvents } from './sessions/events.js';
-import { TieredSessionStore } from './sessions/tiered-store.js';
+import { SessionStore } from './sessions/store.js';
 import { openDatabase } from './store/database.js';
 import { loadGatewayConfiguration } from './store/gateway-configuration.js';
 import { migrateToLatest } from './store/migrations.js';
@@ -48,7 +48,7 @@ export interface Gatehouse {
   db: Kysely<Database>;
   keyRing: KeyRing;
   state: GatewayState;
-  sessions: TieredSessionStore;
+  sessions: SessionStore;
   providers: ProviderCache;
   identityStore: IdentityStore;
   /** The background Okta group sync (tests run it on demand). */
@@ -108,9 +108,9 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
   }
 
-  const sessionBacking = new DatabaseSessionBackend(db, keyRing);
+  const sessionBackend = new DatabaseSessionBackend(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
-  const sessions = new TieredSessionStore(sessionBacking, {
+  const sessions = new SessionStore(sessionBackend, {
     packings: Object.assign({}, ...[...pluginRegistry.values()].map((plugin) => plugin.sessionRecordPackings)),
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
     ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
@@ -157,7 +157,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     role === 'proxy'
       ? undefined
       : setInterval(() => {
-          sessionBacking.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
+          sessionBackend.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
           throttle.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'sign-in throttle purge failed'));
         }, 60_000).unref();
 

@@ -187,7 +187,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const handle = readCookie(request, this.#config.session_cookie_name);
     const claims = handle === undefined ? undefined : this.#keyRing.unsealKnown(handle);
     if (!claims || typeof claims.sid !== 'string') return undefined;
-    const session = this.#sessions.peek?.<OidcSession>(SESSION_PREFIX + claims.sid);
+    const session = this.#sessions.peek<OidcSession>(SESSION_PREFIX + claims.sid);
     if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
     const now = nowSeconds();
     // An ended session also has a write due (idle, rolling) or is gone from the store
@@ -361,8 +361,7 @@ export class OpenIdConnectHandler implements PluginHandler {
    */
   async #ownSession(sid: string, provider: Provider, options: { fresh?: boolean } = {}): Promise<OidcSession | undefined> {
     const key = SESSION_PREFIX + sid;
-    const session =
-      options.fresh && this.#sessions.fresh ? await this.#sessions.fresh<OidcSession>(key) : await this.#sessions.get<OidcSession>(key);
+    const session = await this.#sessions.get<OidcSession>(key, options);
     return session && session.issuer === provider.issuer && session.client_id === this.#clientId ? session : undefined;
   }
 
@@ -436,7 +435,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     if (expiry === 0) return false;
     const key = SESSION_PREFIX + sid;
     const subject = `${session.issuer}#${session.sub}`;
-    if (mode === 'replace' && this.#sessions.replace) return this.#sessions.replace(key, session, expiry, subject);
+    if (mode === 'replace') return this.#sessions.replace(key, session, expiry, subject);
     await this.#sessions.set(key, session, expiry, subject);
     return true;
   }
@@ -449,8 +448,7 @@ export class OpenIdConnectHandler implements PluginHandler {
    * most once a minute per session (see touchSession), never per request.
    */
   async #persistUse(sid: string, session: OidcSession): Promise<boolean> {
-    if (!this.#sessions.fresh) return this.#storeSession(sid, session, 'replace');
-    const stored = await this.#sessions.fresh<OidcSession>(SESSION_PREFIX + sid);
+    const stored = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid, { fresh: true });
     if (!stored) return false;
     if (stored.tokens.obtained_at > session.tokens.obtained_at) {
       session.tokens = stored.tokens;
