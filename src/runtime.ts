@@ -6,8 +6,8 @@ import type { AdminSessionResolver } from './admin/auth.js';
 import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
-import { GatewayState } from './gateway/snapshot.js';
 import { pluginRegistry } from './gateway/plugins/index.js';
+import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
 import { SignInThrottle } from './gateway/sign-in-throttle.js';
@@ -111,7 +111,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
   const sessionBackend = new DatabaseSessionBackend(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
   const sessions = new SessionStore(sessionBackend, {
-    packings: Object.assign({}, ...[...pluginRegistry.values()].map((plugin) => plugin.sessionRecordPackings)),
+    packings: Object.fromEntries([...pluginRegistry.values()].flatMap((plugin) => Object.entries(plugin.sessionRecordPackings ?? {}))),
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
     ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
   });
