@@ -19,9 +19,9 @@ import { OrganizationDirectory } from './identity/organization-directory.js';
 import { ORGANIZATION_SESSION_COOKIE, readOrganizationSession } from './identity/organization-session.js';
 import { reopenLogFile, type Logger } from './log.js';
 import { ProviderCache } from './oidc/provider-cache.js';
-import { DatabaseSessionStore } from './sessions/sqlite-store.js';
+import { DatabaseSessionBackend } from './sessions/database-backend.js';
 import type { SessionEvents } from './sessions/events.js';
-import { TieredSessionStore } from './sessions/tiered-store.js';
+import { SessionStore } from './sessions/store.js';
 import { openDatabase } from './store/database.js';
 import { loadGatewayConfiguration } from './store/gateway-configuration.js';
 import { migrateToLatest } from './store/migrations.js';
@@ -48,7 +48,7 @@ export interface Gatehouse {
   db: Kysely<Database>;
   keyRing: KeyRing;
   state: GatewayState;
-  sessions: TieredSessionStore;
+  sessions: SessionStore;
   providers: ProviderCache;
   identityStore: IdentityStore;
   /** The background Okta group sync (tests run it on demand). */
@@ -73,7 +73,7 @@ export interface StartOptions {
   jwksCooldownMs?: number;
   /** Tests shorten the waits between attempts to reach a provider that is down (first, longest). */
   providerRetryMs?: { min: number; max: number };
-  /** Tests keep fewer session records unpacked in memory (MemorySessionStore's `inUseMax`), so a few sessions get packed. */
+  /** Tests keep fewer session records unpacked in memory (MemoryTier's `inUseMax`), so a few sessions get packed. */
   sessionsInUse?: number;
   /** Recognises console/SSO sessions on Admin API requests (see AdminServerOptions). */
   adminSessionResolver?: AdminSessionResolver;
@@ -108,9 +108,10 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
   }
 
-  const sessionBacking = new DatabaseSessionStore(db, keyRing);
+  const sessionBackend = new DatabaseSessionBackend(db, keyRing);
   const throttle = new SignInThrottle(db, { hash: (key) => keyRing.fingerprint('sign-in-throttle', key) });
-  const sessions = new TieredSessionStore(sessionBacking, {
+  const sessions = new SessionStore(sessionBackend, {
+    packings: Object.fromEntries([...pluginRegistry.values()].flatMap((plugin) => Object.entries(plugin.sessionRecordPackings ?? {}))),
     ...(options.sessionEvents ? { events: options.sessionEvents } : {}),
     ...(options.sessionsInUse === undefined ? {} : { inUseMax: options.sessionsInUse }),
   });
@@ -158,7 +159,7 @@ export async function startGatehouse(options: StartOptions): Promise<Gatehouse> 
     role === 'proxy'
       ? undefined
       : setInterval(() => {
-          sessionBacking.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
+          sessionBackend.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'session purge failed'));
           throttle.purgeExpired().catch((error: unknown) => log.warn({ err: String(error) }, 'sign-in throttle purge failed'));
         }, 60_000).unref();
 

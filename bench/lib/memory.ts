@@ -4,17 +4,15 @@ import { decodeJwt } from 'jose';
 import { Agent, request } from 'undici';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { openIdConnectConfigSchema } from '../../src/gateway/plugins/openid-connect/schema.js';
-import { accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
+import { SESSION_PREFIX, accessTokenClaims, sessionExpiry, type OidcSession } from '../../src/gateway/plugins/openid-connect/session-record.js';
 import { newId } from '../../src/oidc/authorization-request.js';
-import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
-import { TieredSessionStore } from '../../src/sessions/tiered-store.js';
+import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
+import { SessionStore } from '../../src/sessions/store.js';
 import { openDatabase } from '../../src/store/database.js';
 import { warmUp } from './load.js';
 import { assertRunning, processTreeRss, treePids } from './processes.js';
 import { BENCH_CLIENT, ROUTES, type BenchStack } from './stack.js';
 
-/** The openid-connect plugin's key prefix in the session store (src/gateway/plugins/openid-connect/handler.ts). */
-const SESSION_PREFIX = 'sess:';
 const MB = 1024 * 1024;
 
 export interface MemoryResult {
@@ -65,7 +63,7 @@ export interface MemoryResult {
  * N real sign-ins would measure the stand-in, not the gateway, so the sessions are made
  * the way the callback makes them, with the same code: one real sign-in gives a real
  * session record (tokens, claims), and N copies of it, each with its own id, subject
- * and token bytes, are written through the same TieredSessionStore over the gateway's
+ * and token bytes, are written through the same SessionStore over the gateway's
  * database, with cookies sealed by the same KeyRing and keys. The gateway is then
  * started afresh, warmed up, measured, and every session is requested once through the
  * openid-connect route (which loads it into the gateway's memory, where the callback
@@ -87,7 +85,7 @@ export async function runMemory(
   // The gateway is stopped while the sessions are written, so its "before" is a fresh process.
   await stack.stopGateway();
   const db = await openDatabase(stack.databaseUrl);
-  const store = new TieredSessionStore(new DatabaseSessionStore(db, keyRing), { memoryMax: 1 });
+  const store = new SessionStore(new DatabaseSessionBackend(db, keyRing), { memoryMax: 1 });
   const template = await store.get<OidcSession>(SESSION_PREFIX + sealed.sid);
   if (!template) throw new Error('the signed-in session was not found in the gateway database');
   const config = openIdConnectConfigSchema.parse({ issuer: stack.idp.issuer, client_id: BENCH_CLIENT.id, client_secret: BENCH_CLIENT.secret });

@@ -95,7 +95,7 @@ process.on('message', (message: unknown) => {
     case 'status': {
       const traffic = gatehouse?.traffic() ?? { requests: 0, connections: 0 };
       const usage = process.memoryUsage();
-      const memory = { rss_bytes: usage.rss, heap_used_bytes: usage.heapUsed, external_bytes: usage.external, sessions: gatehouse?.sessions.memory.size ?? 0 };
+      const memory = { rss_bytes: usage.rss, heap_used_bytes: usage.heapUsed, external_bytes: usage.external, sessions: gatehouse?.sessions.recordsInMemory ?? 0 };
       send({ type: 'status', seq: message.seq, ...traffic, started_at: startedAt, memory });
       return;
     }

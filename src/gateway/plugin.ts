@@ -4,6 +4,7 @@ import type { AssertionSigner } from '../identity/assertion-signer.js';
 import type { Organization } from '../model/identity.js';
 import type { ProviderCache } from '../oidc/provider-cache.js';
 import type { Logger } from '../log.js';
+import type { RecordPacking } from '../sessions/memory-tier.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
 import type { PluginConfigDefinition } from '../model/plugin.js';
@@ -29,6 +30,12 @@ export interface PluginDefinition<Config = any> extends PluginConfigDefinition<C
    * no upstream can read or plant one.
    */
   cookieNames?(config: Config): readonly string[];
+  /**
+   * The records the plugin keeps in the session store, by id prefix, with the compact
+   * form the memory tier keeps them in while they are idle (see MemoryTier). The runtime
+   * builds the session store with every plugin's.
+   */
+  sessionRecordPackings?: Readonly<Record<string, RecordPacking>>;
   /**
    * The upstream request headers through which the plugin tells the upstream who the
    * client is; declaring them makes it an authentication plugin. On every route with an

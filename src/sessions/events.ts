@@ -1,12 +1,12 @@
 /**
  * Notices between processes that keep sessions in memory.
  *
- * Every process keeps a memory tier in front of the shared database (src/sessions/
- * tiered-store.ts), so the proxied request path never queries the database. A process
+ * Every process keeps a memory tier in front of the shared backend (SessionStore in
+ * src/sessions/store.ts), so the proxied request path never queries it. A process
  * that ends a session (logout, deactivation, back-channel logout, a role change, the
  * group sync) or rewrites one (refreshed tokens, the idle clock) removes its own copy;
  * the others would keep serving theirs. This says to them: drop these records, they
- * will read the database again on next use.
+ * will read the backend again on next use.
  *
  * Endings are awaited: `publish` resolves once every other process has dropped its copy
  * (or a timeout passed), so a logout is answered only when no process still honours the
@@ -21,7 +21,7 @@ export interface SessionNotice {
 export interface SessionEvents {
   /** Tells the other processes; resolves when they have applied it (when `wait`), or at once. */
   publish(notice: SessionNotice, options: { wait: boolean }): Promise<void>;
-  /** Where this process's notices from the others go (one subscriber: the tiered store). */
+  /** Where this process's notices from the others go (one subscriber: the session store). */
   subscribe(apply: (notice: SessionNotice) => void): void;
 }
 

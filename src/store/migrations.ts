@@ -306,7 +306,7 @@ const migrations: Record<string, Migration> = {
   /**
    * Leases that processes sharing the database take before a step only one of them may
    * run at a time: renewing a session's tokens, since a refresh token may be single-use
-   * and a second refresh with it would end the session (src/sessions/sqlite-store.ts).
+   * and a second refresh with it would end the session (src/sessions/database-backend.ts).
    */
   '0004_session_leases': atomic({
     async up(db: Kysely<any>) {

@@ -223,7 +223,7 @@ export interface AuditLogTable {
   created_at: number;
 }
 
-/** Leases between processes (src/sessions/sqlite-store.ts); `expires_at` in epoch milliseconds. */
+/** Leases between processes (src/sessions/database-backend.ts); `expires_at` in epoch milliseconds. */
 export interface SessionLeasesTable {
   name: string;
   holder: string;

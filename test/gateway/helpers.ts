@@ -7,7 +7,8 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import type { Logger } from '../../src/log.js';
 import type { ProviderCache } from '../../src/oidc/provider-cache.js';
-import type { SessionStore } from '../../src/sessions/store.js';
+import { MemorySessionBackend } from '../../src/sessions/memory-backend.js';
+import { SessionStore } from '../../src/sessions/store.js';
 import type {
   ConsumerEntity,
   GatewayConfiguration,
@@ -99,20 +100,6 @@ export function captureLogger(): { log: Logger; lines: Array<Record<string, unkn
   return { log: pino({ level: 'debug' }, destination), lines };
 }
 
-class NullSessions implements SessionStore {
-  async get<T>(): Promise<T | undefined> {
-    return undefined;
-  }
-  async set(): Promise<void> {}
-  async take<T>(): Promise<T | undefined> {
-    return undefined;
-  }
-  async delete(): Promise<void> {}
-  async deleteBySubject(): Promise<number> {
-    return 0;
-  }
-}
-
 export interface TestGateway {
   url: string;
   port: number;
@@ -130,7 +117,7 @@ export async function startGateway(
   const { registry, ...serverOptions } = options;
   const state = new GatewayState(config, {
     keyRing: KeyRing.fromSecrets(['test-secret-for-the-gateway-tests']),
-    sessions: new NullSessions(),
+    sessions: new SessionStore(new MemorySessionBackend()),
     // The test plugins never use providers.
     providers: {} as ProviderCache,
     log,

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
-import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
+import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
 import { migrateToLatest, migrationNames, openDatabase, parseDatabaseUrl } from '../../src/store/index.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 
@@ -93,11 +93,11 @@ describe('migrateToLatest', () => {
     const db = await openDatabase('sqlite::memory:');
     try {
       await migrateToLatest(db);
-      const store = new DatabaseSessionStore(db, KeyRing.fromSecrets(['session-key-0123456789abcdef']));
+      const store = new DatabaseSessionBackend(db, KeyRing.fromSecrets(['session-key-0123456789abcdef']));
       const expiresAt = Math.floor(Date.now() / 1000) + 60;
       await store.set('s1', { sub: 'u1' }, expiresAt, 'u1');
       assert.deepEqual(await store.get('s1'), { sub: 'u1' });
-      assert.equal(await store.deleteBySubject('u1'), 1);
+      assert.deepEqual(await store.deleteBySubject('u1'), ['s1']);
     } finally {
       await db.destroy();
     }

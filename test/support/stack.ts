@@ -56,7 +56,7 @@ export interface StackOptions {
   jwksCooldownMs?: number;
   /** Waits between Gatehouse's attempts to reach a provider that is down (first, longest). */
   providerRetryMs?: { min: number; max: number };
-  /** How many session records stay unpacked in memory (see MemorySessionStore); 1 packs all but the latest. */
+  /** How many session records stay unpacked in memory (see MemoryTier); 1 packs all but the latest. */
   sessionsInUse?: number;
   /** Ports to use when free (the browser tests' screenshots show them); any free port otherwise. */
   preferredPorts?: { proxy?: number; idp?: number };

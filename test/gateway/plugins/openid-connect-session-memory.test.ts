@@ -32,7 +32,7 @@ async function sessionKey(stack: Stack, jar: CookieJar): Promise<string> {
  * the one record in use (`sessionsInUse: 1`); the one that was is packed on the next turn.
  */
 function memoryCopy(stack: Stack, key: string): OidcSession {
-  const copy = stack.gatehouse.sessions.memory.peek<OidcSession>(key);
+  const copy = stack.gatehouse.sessions.peek<OidcSession>(key);
   assert.ok(copy, 'the session is in memory');
   return copy;
 }
@@ -48,7 +48,7 @@ async function useAlone(stack: Stack, key: string): Promise<void> {
 
 /** The record in the database; its whole copy replaces the one in memory. */
 async function storedRecord(stack: Stack, key: string): Promise<OidcSession> {
-  const stored = await stack.gatehouse.sessions.fresh<OidcSession>(key);
+  const stored = await stack.gatehouse.sessions.get<OidcSession>(key, { fresh: true });
   assert.ok(stored, 'the session is in the database');
   return stored;
 }

@@ -41,10 +41,9 @@ async function signedInSession(overrides: Partial<OidcSession> = {}): Promise<Oi
   };
 }
 
-/** A memory store on its own: nothing may be left out. */
-const ALONE = { backed: false };
-/** A memory tier in front of the SQLite store, which holds the whole record. */
-const BACKED = { backed: true };
+/** A packing that keeps ID tokens (a route sends them upstream): nothing may be left out. */
+const whole = new OidcSessionPacking();
+whole.keepIdTokens();
 
 /** What a record is after a trip through JSON (the persistent store): keys whose value is undefined go. */
 function asJson(session: OidcSession): unknown {
@@ -54,8 +53,8 @@ function asJson(session: OidcSession): unknown {
 describe('openid-connect session packing', () => {
   it('gives back the same session at about a third of its JSON size', async () => {
     const session = await signedInSession({ userinfo: { sub: '00u1alice', locale: 'en-GB' } });
-    const packed = oidcSessionPacking.pack(session, ALONE);
-    assert.deepEqual(oidcSessionPacking.unpack(packed), asJson(session));
+    const packed = whole.pack(session);
+    assert.deepEqual(whole.unpack(packed), asJson(session));
     const json = Buffer.byteLength(JSON.stringify(session));
     assert.ok(packed.length < json * 0.45, `packed ${packed.length} bytes of ${json} bytes of JSON`);
   });
@@ -66,14 +65,14 @@ describe('openid-connect session packing', () => {
       claims: { ...signedIn.claims, scope: 'openid', extra: ['x'] },
       id_claims: { ...signedIn.id_claims, groups: ['Everyone'] },
     });
-    assert.deepEqual(oidcSessionPacking.unpack(oidcSessionPacking.pack(session, ALONE)), asJson(session));
+    assert.deepEqual(whole.unpack(whole.pack(session)), asJson(session));
 
     const opaque = await signedInSession();
     opaque.tokens.access_token = 'opaque-7f3a9c';
     opaque.claims = accessTokenClaims(opaque.tokens.access_token, opaque.tokens.scope);
     delete opaque.tokens.id_token;
     delete opaque.tokens.expires_at;
-    assert.deepEqual(oidcSessionPacking.unpack(oidcSessionPacking.pack(opaque, ALONE)), asJson(opaque));
+    assert.deepEqual(whole.unpack(whole.pack(opaque)), asJson(opaque));
   });
 
   it('never rewrites a token, even one whose base64url would not come back the same', async () => {
@@ -89,7 +88,7 @@ describe('openid-connect session packing', () => {
     for (const accessToken of variants) {
       const odd = { ...session, tokens: { ...session.tokens, access_token: accessToken } };
       odd.claims = accessTokenClaims(accessToken, odd.tokens.scope);
-      const unpacked = oidcSessionPacking.unpack(oidcSessionPacking.pack(odd, ALONE));
+      const unpacked = whole.unpack(whole.pack(odd));
       assert.equal(unpacked.tokens.access_token, accessToken);
       assert.deepEqual(unpacked, asJson(odd));
     }
@@ -97,27 +96,27 @@ describe('openid-connect session packing', () => {
 
   it('leaves the ID token out when the store behind holds it, and says so', async () => {
     const session = await signedInSession();
-    const whole = oidcSessionPacking.pack(session, ALONE);
-    const packed = oidcSessionPacking.pack(session, BACKED);
+    const withIdToken = whole.pack(session);
+    const packed = oidcSessionPacking.pack(session);
     const copy = oidcSessionPacking.unpack(packed);
     assert.equal(copy.tokens.id_token, undefined);
     assert.equal(copy.tokens.id_token_in_store, true);
     const { id_token: _left, ...otherTokens } = session.tokens;
     assert.deepEqual(copy, asJson({ ...session, tokens: { ...otherTokens, id_token_in_store: true } }), 'everything else, ID claims included, is kept');
-    assert.ok(packed.length < whole.length - 200, `without the ID token ${packed.length} bytes, with it ${whole.length}`);
-    const again = oidcSessionPacking.unpack(oidcSessionPacking.pack(copy, BACKED));
+    assert.ok(packed.length < withIdToken.length - 200, `without the ID token ${packed.length} bytes, with it ${withIdToken.length}`);
+    const again = oidcSessionPacking.unpack(oidcSessionPacking.pack(copy));
     assert.equal(again.tokens.id_token_in_store, true, 'packed again, the copy still says where its ID token is');
 
     const withoutIdToken = await signedInSession();
     delete withoutIdToken.tokens.id_token;
-    assert.equal(oidcSessionPacking.unpack(oidcSessionPacking.pack(withoutIdToken, BACKED)).tokens.id_token_in_store, undefined, 'no ID token, nothing to fetch');
+    assert.equal(oidcSessionPacking.unpack(oidcSessionPacking.pack(withoutIdToken)).tokens.id_token_in_store, undefined, 'no ID token, nothing to fetch');
   });
 
   it('keeps the ID token once a route sends it upstream', async () => {
     const packing = new OidcSessionPacking();
     const session = await signedInSession();
-    assert.equal(packing.unpack(packing.pack(session, BACKED)).tokens.id_token, undefined);
+    assert.equal(packing.unpack(packing.pack(session)).tokens.id_token, undefined);
     packing.keepIdTokens();
-    assert.deepEqual(packing.unpack(packing.pack(session, BACKED)), asJson(session));
+    assert.deepEqual(packing.unpack(packing.pack(session)), asJson(session));
   });
 });

@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import type { KeyRing } from '../../../crypto/keyring.js';
 import type { Logger } from '../../../log.js';
 import { describe, type Provider, type ProviderCache } from '../../../oidc/provider-cache.js';
-import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
+import type { SessionStore } from '../../../sessions/store.js';
 import { CONSUMER_HEADERS, setAuthenticatedConsumer } from '../../authentication.js';
 import type { ConsumerEntity } from '../../../model/gateway.js';
 import {
@@ -37,13 +37,13 @@ import {
   sessionExpiry,
   touchSession,
   useNeedsWrite,
+  SESSION_PREFIX,
   type OidcSession,
   type SessionTokens,
 } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
 import { TokenRejected, introspect, looksLikeJwt, verifyIdToken, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
-const SESSION_PREFIX = 'sess:';
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
 
 /** Who the request is, once a method has authenticated it. */
@@ -104,8 +104,6 @@ export class OpenIdConnectHandler implements PluginHandler {
     this.#methods = new Set(config.auth_methods);
     this.#keyRing = context.keyRing;
     this.#sessions = context.sessions;
-    // Every instance registers the same packing; the store keeps one per prefix.
-    this.#sessions.packWith?.(SESSION_PREFIX, oidcSessionPacking as RecordPacking);
     // Sent upstream with every request: memory copies must not leave it out.
     if (config.upstream_id_token_header) oidcSessionPacking.keepIdTokens();
     this.#providers = context.providers;
@@ -189,7 +187,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const handle = readCookie(request, this.#config.session_cookie_name);
     const claims = handle === undefined ? undefined : this.#keyRing.unsealKnown(handle);
     if (!claims || typeof claims.sid !== 'string') return undefined;
-    const session = this.#sessions.peek?.<OidcSession>(SESSION_PREFIX + claims.sid);
+    const session = this.#sessions.peek<OidcSession>(SESSION_PREFIX + claims.sid);
     if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
     const now = nowSeconds();
     // An ended session also has a write due (idle, rolling) or is gone from the store
@@ -363,8 +361,7 @@ export class OpenIdConnectHandler implements PluginHandler {
    */
   async #ownSession(sid: string, provider: Provider, options: { fresh?: boolean } = {}): Promise<OidcSession | undefined> {
     const key = SESSION_PREFIX + sid;
-    const session =
-      options.fresh && this.#sessions.fresh ? await this.#sessions.fresh<OidcSession>(key) : await this.#sessions.get<OidcSession>(key);
+    const session = await this.#sessions.get<OidcSession>(key, options);
     return session && session.issuer === provider.issuer && session.client_id === this.#clientId ? session : undefined;
   }
 
@@ -438,7 +435,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     if (expiry === 0) return false;
     const key = SESSION_PREFIX + sid;
     const subject = `${session.issuer}#${session.sub}`;
-    if (mode === 'replace' && this.#sessions.replace) return this.#sessions.replace(key, session, expiry, subject);
+    if (mode === 'replace') return this.#sessions.replace(key, session, expiry, subject);
     await this.#sessions.set(key, session, expiry, subject);
     return true;
   }
@@ -451,8 +448,7 @@ export class OpenIdConnectHandler implements PluginHandler {
    * most once a minute per session (see touchSession), never per request.
    */
   async #persistUse(sid: string, session: OidcSession): Promise<boolean> {
-    if (!this.#sessions.fresh) return this.#storeSession(sid, session, 'replace');
-    const stored = await this.#sessions.fresh<OidcSession>(SESSION_PREFIX + sid);
+    const stored = await this.#sessions.get<OidcSession>(SESSION_PREFIX + sid, { fresh: true });
     if (!stored) return false;
     if (stored.tokens.obtained_at > session.tokens.obtained_at) {
       session.tokens = stored.tokens;
@@ -874,6 +870,7 @@ export const openIdConnectPlugin: PluginDefinition<OpenIdConnectConfig> = {
     configured: configuredIdentityHeaders,
   },
   form: openIdConnectForm,
+  sessionRecordPackings: { [SESSION_PREFIX]: oidcSessionPacking },
   create(config, context) {
     return new OpenIdConnectHandler(config, context);
   },

@@ -1,10 +1,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { RecordPacking } from '../../../sessions/store.js';
+import type { RecordPacking } from '../../../sessions/memory-tier.js';
 import { accessTokenClaims, type OidcSession, type SessionTokens } from './session-record.js';
 
 /**
  * The form a signed-in browser's session takes in memory while it is idle (see
- * MemorySessionStore). A record is about 3.3 KB of JSON, two thirds of it the access
+ * MemoryTier). A record is about 3.3 KB of JSON, two thirds of it the access
  * and ID tokens, and the rest their claims decoded; as objects it costs about 4 KB of
  * heap. Packed it is about 1 KB, or 0.8 KB without the ID token:
  *
@@ -13,8 +13,8 @@ import { accessTokenClaims, type OidcSession, type SessionTokens } from './sessi
  * - the JWTs' header and payload are kept as the JSON they encode, not base64url, so
  *   they compress against each other and the rest of the record;
  * - the whole is deflated with a dictionary of what every OpenID Connect session holds;
- * - when the SQLite store holds the whole record (`backed`), the ID token itself is
- *   left out (its claims stay): only sign-out (`id_token_hint`) and a route with
+ * - the ID token itself is left out (its claims stay), since the session store's
+ *   backend holds the whole record: only sign-out (`id_token_hint`) and a route with
  *   `upstream_id_token_header` use it, and they read the stored record when the copy
  *   says `id_token_in_store`. Once a route in this process sends the ID token upstream,
  *   copies keep it, so that route never reads the database per request.
@@ -30,13 +30,13 @@ export class OidcSessionPacking implements RecordPacking<OidcSession> {
     this.#keepIdTokens = true;
   }
 
-  pack(session: OidcSession, options: { backed: boolean }): string {
+  pack(session: OidcSession): string {
     const { claims, id_claims: idClaims, tokens, ...rest } = session;
     const { access_token: accessToken, id_token: idToken, id_token_in_store: inStore, ...otherTokens } = tokens;
     const packed: PackedSession = { r: { ...rest, tokens: otherTokens }, a: splitJwt(accessToken) };
     // Compared as text, which is cheaper and makes less garbage; claims in another order are kept.
     if (JSON.stringify(claims) !== JSON.stringify(accessTokenClaims(accessToken, tokens.scope))) packed.c = claims;
-    if (idToken !== undefined && (this.#keepIdTokens || !options.backed)) {
+    if (idToken !== undefined && this.#keepIdTokens) {
       packed.i = splitJwt(idToken);
       // The ID token's claims are its payload as the provider wrote it, so comparing text is enough (and cheaper).
       if (typeof packed.i !== 'object' || JSON.stringify(idClaims) !== packed.i[1]) packed.d = idClaims;

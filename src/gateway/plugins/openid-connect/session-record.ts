@@ -1,6 +1,9 @@
 import { decodeIfJwt } from '../../../oidc/token-verification.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
+/** The id of a session's record in the session store: this, then the id sealed in the cookie. */
+export const SESSION_PREFIX = 'sess:';
+
 /** What the session store keeps for one signed-in browser. Never sent to the client. */
 export interface OidcSession {
   v: 1;

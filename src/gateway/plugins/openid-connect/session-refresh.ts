@@ -71,8 +71,7 @@ export async function refreshExclusively(options: {
   refresh: (latest: OidcSession) => Promise<RefreshOutcome>;
 }): Promise<RefreshOutcome> {
   const { sessions, key, current } = options;
-  if (!sessions.lease) return options.refresh(current);
-  const fresh = (): Promise<OidcSession | undefined> => (sessions.fresh ? sessions.fresh<OidcSession>(key) : sessions.get<OidcSession>(key));
+  const fresh = (): Promise<OidcSession | undefined> => sessions.get<OidcSession>(key, { fresh: true });
   const deadline = Date.now() + options.leaseMs;
   for (;;) {
     const lease = await sessions.lease(`refresh:${key}`, options.leaseMs);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
-import type { Lease, SessionStore } from './store.js';
+import type { Lease, SessionBackend } from './store.js';
 
 interface SessionDatabase {
   sessions: {
@@ -19,12 +19,12 @@ interface SessionDatabase {
 }
 
 /**
- * Sessions in the database, so they survive restarts and are shared by every
- * worker and node using the same store. Records hold tokens, so they are encrypted
- * with the key ring; the id column holds a hash-free random id that is useless
- * without the sealed cookie that names it.
+ * Session records in the database (the `sessions` and `session_leases` tables), so they
+ * survive restarts and are shared by every worker and node using the same database.
+ * Records hold tokens, so they are encrypted with the key ring; the id column holds a
+ * hash-free random id that is useless without the sealed cookie that names it.
  */
-export class DatabaseSessionStore implements SessionStore {
+export class DatabaseSessionBackend implements SessionBackend {
   readonly #db: Kysely<SessionDatabase>;
   readonly #keyRing: KeyRing;
 
@@ -33,14 +33,14 @@ export class DatabaseSessionStore implements SessionStore {
     this.#keyRing = keyRing;
   }
 
-  async get<T>(id: string): Promise<T | undefined> {
+  async get(id: string): Promise<unknown> {
     const row = await this.#db
       .selectFrom('sessions')
       .select(['data', 'expires_at'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row || row.expires_at <= now()) return undefined;
-    return this.#open<T>(row.data);
+    return this.#open(row.data);
   }
 
   async set(id: string, record: unknown, expiresAt: number, subject?: string): Promise<void> {
@@ -54,7 +54,7 @@ export class DatabaseSessionStore implements SessionStore {
       .execute();
   }
 
-  async take<T>(id: string): Promise<T | undefined> {
+  async take(id: string): Promise<unknown> {
     // DELETE ... RETURNING makes the read and the removal one step: two callbacks
     // racing with the same authorization state cannot both win.
     const row = await this.#db
@@ -63,18 +63,14 @@ export class DatabaseSessionStore implements SessionStore {
       .returning(['data', 'expires_at'])
       .executeTakeFirst();
     if (!row || row.expires_at <= now()) return undefined;
-    return this.#open<T>(row.data);
+    return this.#open(row.data);
   }
 
   async delete(id: string): Promise<void> {
     await this.#db.deleteFrom('sessions').where('id', '=', id).execute();
   }
 
-  async deleteBySubject(subject: string): Promise<number> {
-    return (await this.removeBySubject(subject)).length;
-  }
-
-  async removeBySubject(subject: string): Promise<string[]> {
+  async deleteBySubject(subject: string): Promise<string[]> {
     const rows = await this.#db.deleteFrom('sessions').where('subject', '=', subject).returning('id').execute();
     return rows.map((row) => row.id);
   }
@@ -88,10 +84,6 @@ export class DatabaseSessionStore implements SessionStore {
       .where('expires_at', '>', now())
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
-  }
-
-  fresh<T>(id: string): Promise<T | undefined> {
-    return this.get<T>(id);
   }
 
   /**
@@ -120,6 +112,9 @@ export class DatabaseSessionStore implements SessionStore {
     };
   }
 
+  /** The database belongs to the runtime, which closes it. */
+  async close(): Promise<void> {}
+
   /** Removes expired records (and leases nobody released); called on a timer. */
   async purgeExpired(): Promise<number> {
     const result = await this.#db.deleteFrom('sessions').where('expires_at', '<=', now()).executeTakeFirst();
@@ -127,9 +122,9 @@ export class DatabaseSessionStore implements SessionStore {
     return Number(result.numDeletedRows);
   }
 
-  async #open<T>(data: string): Promise<T | undefined> {
+  async #open(data: string): Promise<unknown> {
     try {
-      return JSON.parse(await this.#keyRing.decrypt(data, 'session-record')) as T;
+      return JSON.parse(await this.#keyRing.decrypt(data, 'session-record')) as unknown;
     } catch {
       // Sealed with a key that is gone: the session is simply over.
       return undefined;

@@ -1,5 +1,17 @@
 import { LRUCache } from 'lru-cache';
-import type { RecordPacking, SessionStore } from './store.js';
+
+/**
+ * A compact form of one kind of record, for the memory tier to keep it in while it is
+ * idle. `unpack(pack(record))` must give back a record that behaves the same; it may lose
+ * keys whose value is undefined, as JSON does. A backend behind the memory tier holds
+ * every record whole, so the packed form may leave out what only rare paths need,
+ * provided the unpacked record says so and those paths read the record again from the
+ * backend (SessionStore's `get` with `fresh`).
+ */
+export interface RecordPacking<T = unknown> {
+  pack(record: T): string;
+  unpack(packed: string): T;
+}
 
 interface Entry {
   /** The record itself, or its packed form once it is no longer in use (`packed`). */
@@ -7,7 +19,6 @@ interface Entry {
   packed: boolean;
   packing: RecordPacking | undefined;
   expiresAt: number;
-  subject: string | undefined;
 }
 
 /** Records used more than once kept unpacked, most recently used first (about 4 KB each for a signed-in browser). */
@@ -20,13 +31,17 @@ const DEFAULT_IN_USE_MAX = 2_000;
 const PROBATION_MAX = 16;
 
 /**
- * Sessions in this process only, bounded by count. Used alone in tests and
- * single-process set-ups, and as the fast layer in front of a persistent store.
+ * This process's copies of session records, bounded by count: the fast layer of the
+ * SessionStore in front of its backend, which holds every record whole and answers
+ * removals by subject (so no subject index is kept here: its strings and entries would
+ * cost every session about 130 bytes). Synchronous, so the proxy path does not pay for a
+ * promise on a hit.
  *
- * Most live sessions are idle at any moment, so records with a packing (`packWith`)
- * are kept unpacked only while in use: a request for a busy session costs a map
- * lookup, one for an idle session an unpack (tens of microseconds), and 100,000 idle
- * sessions cost their packed size rather than a few kilobytes of objects each.
+ * Most live sessions are idle at any moment, so records with a packing (by id prefix,
+ * given at construction) are kept unpacked only while in use: a request for a busy
+ * session costs a map lookup, one for an idle session an unpack (tens of microseconds),
+ * and 100,000 idle sessions cost their packed size rather than a few kilobytes of
+ * objects each.
  *
  * "In use" has two segments, as in a segmented LRU (2Q). A record just written or
  * loaded is on probation among the last `PROBATION_MAX`; used again, it joins the
@@ -39,33 +54,24 @@ const PROBATION_MAX = 16;
  * from the record as it is then (callers change records in place: a session's last-seen
  * time), so a write never pays for it.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemoryTier {
   readonly #entries: LRUCache<string, Entry>;
   /** Ids of the records with a packing kept unpacked: used again (`#inUse`) or not yet (`#probation`), most recent first. */
   readonly #inUse: LRUCache<string, true>;
   readonly #probation: LRUCache<string, true>;
-  /** Subject → the ids of its records: one id as a string, more as a set (most subjects have one). */
-  readonly #bySubject = new Map<string, string | Set<string>>();
-  readonly #packings: Array<[prefix: string, packing: RecordPacking]> = [];
+  readonly #packings: Array<[prefix: string, packing: RecordPacking]>;
   /** Ids that left the unpacked segments, to be packed on the next turn of the event loop. */
   readonly #leaving = new Set<string>();
 
-  /**
-   * A persistent store behind this one holds every record whole and removes by subject
-   * itself (see TieredSessionStore): packing may leave out what the store has (see
-   * RecordPacking), and no subject index is kept (its strings and entries would cost
-   * every session about 130 bytes).
-   */
-  readonly #backed: boolean;
-
-  constructor(options: { max?: number | undefined; inUseMax?: number | undefined; backed?: boolean } = {}) {
-    this.#backed = options.backed ?? false;
+  constructor(
+    options: { max?: number | undefined; inUseMax?: number | undefined; packings?: Readonly<Record<string, RecordPacking>> | undefined } = {},
+  ) {
+    this.#packings = Object.entries(options.packings ?? {});
     this.#entries = new LRUCache<string, Entry>({
       max: options.max ?? 100_000,
-      dispose: (entry, id) => {
+      dispose: (_, id) => {
         this.#inUse.delete(id);
         this.#probation.delete(id);
-        this.#unindex(id, entry.subject);
       },
     });
     const inUseMax = options.inUseMax ?? DEFAULT_IN_USE_MAX;
@@ -76,17 +82,7 @@ export class MemorySessionStore implements SessionStore {
     this.#probation = new LRUCache<string, true>({ max: Math.min(PROBATION_MAX, inUseMax), dispose: packOnEviction });
   }
 
-  packWith(prefix: string, packing: RecordPacking): void {
-    const known = this.#packings.find(([other]) => other === prefix);
-    if (known) known[1] = packing;
-    else this.#packings.push([prefix, packing]);
-  }
-
-  async get<T>(id: string): Promise<T | undefined> {
-    return this.peek<T>(id);
-  }
-
-  /** Synchronous read, so the proxy path does not pay for a promise on a cache hit. */
+  /** The record, unpacked, or undefined when this process holds no live copy. */
   peek<T>(id: string): T | undefined {
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
@@ -108,28 +104,17 @@ export class MemorySessionStore implements SessionStore {
     return entry.value as T;
   }
 
-  async set(id: string, record: unknown, expiresAt: number, subject?: string): Promise<void> {
-    this.put(id, record, expiresAt, subject);
-  }
-
   /** Writes a record: in use if it was, else on probation. */
-  put(id: string, record: unknown, expiresAt: number, subject?: string): void {
-    if (this.#backed) subject = undefined;
+  put(id: string, record: unknown, expiresAt: number): void {
     const packing = this.#packingFor(id, record);
     const entry = this.#entries.peek(id);
     if (entry) {
       // Rewritten in place (the idle clock, refreshed tokens): a new entry would run the
-      // old one's disposal and churn the maps and the subject index for nothing. Equal
-      // subjects keep the string indexed: callers build a new one for every write.
-      if (entry.subject !== subject) {
-        this.#unindex(id, entry.subject);
-        if (subject !== undefined) this.#index(id, subject);
-      } else subject = entry.subject;
-      Object.assign(entry, { value: record, packed: false, packing, expiresAt, subject });
+      // old one's disposal and churn the maps for nothing.
+      Object.assign(entry, { value: record, packed: false, packing, expiresAt });
       this.#entries.set(id, entry);
     } else {
-      this.#entries.set(id, { value: record, packed: false, packing, expiresAt, subject });
-      if (subject !== undefined) this.#index(id, subject);
+      this.#entries.set(id, { value: record, packed: false, packing, expiresAt });
     }
     if (!packing) {
       this.#inUse.delete(id);
@@ -139,34 +124,8 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
-  async replace(id: string, record: unknown, expiresAt: number, subject?: string): Promise<boolean> {
-    // Only whether it is live: unpacking a record about to be overwritten would be wasted.
-    const entry = this.#entries.peek(id);
-    if (!entry || entry.expiresAt <= Date.now() / 1000) return false;
-    this.put(id, record, expiresAt, subject);
-    return true;
-  }
-
-  async fresh<T>(id: string): Promise<T | undefined> {
-    return this.peek<T>(id);
-  }
-
-  async take<T>(id: string): Promise<T | undefined> {
-    const record = this.peek<T>(id);
+  drop(id: string): void {
     this.#entries.delete(id);
-    return record;
-  }
-
-  async delete(id: string): Promise<void> {
-    this.#entries.delete(id);
-  }
-
-  async deleteBySubject(subject: string): Promise<number> {
-    if (this.#backed) throw new Error('this memory tier keeps no subject index: remove by subject in the store behind it');
-    const indexed = this.#bySubject.get(subject);
-    const ids = indexed === undefined ? [] : typeof indexed === 'string' ? [indexed] : [...indexed];
-    for (const id of ids) this.#entries.delete(id);
-    return ids.length;
   }
 
   get size(): number {
@@ -202,7 +161,7 @@ export class MemorySessionStore implements SessionStore {
   #pack(id: string): void {
     const entry = this.#entries.peek(id);
     if (entry?.packing && !entry.packed) {
-      entry.value = entry.packing.pack(entry.value, { backed: this.#backed });
+      entry.value = entry.packing.pack(entry.value);
       entry.packed = true;
     }
   }
@@ -211,23 +170,5 @@ export class MemorySessionStore implements SessionStore {
     if (typeof record !== 'object' || record === null) return undefined;
     for (const [prefix, packing] of this.#packings) if (id.startsWith(prefix)) return packing;
     return undefined;
-  }
-
-  #index(id: string, subject: string): void {
-    const indexed = this.#bySubject.get(subject);
-    if (indexed === undefined) this.#bySubject.set(subject, id);
-    else if (typeof indexed === 'string') {
-      if (indexed !== id) this.#bySubject.set(subject, new Set([indexed, id]));
-    } else indexed.add(id);
-  }
-
-  #unindex(id: string, subject: string | undefined): void {
-    if (subject === undefined) return;
-    const indexed = this.#bySubject.get(subject);
-    if (indexed === id) this.#bySubject.delete(subject);
-    else if (typeof indexed === 'object') {
-      indexed.delete(id);
-      if (indexed.size === 1) this.#bySubject.set(subject, indexed.values().next().value!);
-    }
   }
 }

@@ -6,13 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import type { SessionEvents, SessionNotice } from '../../src/sessions/events.js';
-import { DatabaseSessionStore } from '../../src/sessions/sqlite-store.js';
-import { TieredSessionStore } from '../../src/sessions/tiered-store.js';
+import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
+import { MemorySessionBackend } from '../../src/sessions/memory-backend.js';
+import type { RecordPacking } from '../../src/sessions/memory-tier.js';
+import { SessionStore } from '../../src/sessions/store.js';
 import { migrateToLatest, openDatabase } from '../../src/store/index.js';
 import type { Database } from '../../src/store/schema.js';
 
 /**
- * Two "processes" in one: two tiered stores, each with its own memory tier and its own
+ * Two "processes" in one: two session stores, each with its own memory tier and its own
  * connection to one SQLite file, told about each other's changes by a bus standing in
  * for the cluster's relay (src/cluster/primary.ts).
  */
@@ -37,13 +39,13 @@ class Bus {
 
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
-describe('TieredSessionStore across processes', () => {
+describe('SessionStore across processes', () => {
   let dir: string;
   const dbs: Kysely<Database>[] = [];
   const keyRing = KeyRing.fromSecrets(['k'.repeat(32)]);
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-tiered-'));
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-session-store-'));
   });
   after(async () => {
     await Promise.all(dbs.map((db) => db.destroy()));
@@ -57,14 +59,14 @@ describe('TieredSessionStore across processes', () => {
     const second = await openDatabase(url);
     dbs.push(first, second);
     const bus = new Bus();
-    const backingA = new DatabaseSessionStore(first, keyRing);
-    const backingB = new DatabaseSessionStore(second, keyRing);
+    const backingA = new DatabaseSessionBackend(first, keyRing);
+    const backingB = new DatabaseSessionBackend(second, keyRing);
     return {
       bus,
       backingA,
       backingB,
-      a: new TieredSessionStore(backingA, { events: bus.member() }),
-      b: new TieredSessionStore(backingB, { events: bus.member() }),
+      a: new SessionStore(backingA, { events: bus.member() }),
+      b: new SessionStore(backingB, { events: bus.member() }),
     };
   }
 
@@ -77,7 +79,7 @@ describe('TieredSessionStore across processes', () => {
     assert.deepEqual(await b.get('sess:1'), { n: 1 });
     assert.deepEqual(await b.get('sess:2'), { n: 2 });
     assert.deepEqual(await b.get('sess:3'), { n: 3 });
-    assert.equal(b.memory.size, 3);
+    assert.equal(b.recordsInMemory, 3);
 
     await a.delete('sess:1');
     assert.equal(await b.get('sess:1'), undefined);
@@ -85,7 +87,7 @@ describe('TieredSessionStore across processes', () => {
     assert.equal(await b.get('sess:2'), undefined);
     assert.deepEqual(await a.take('sess:3'), { n: 3 });
     assert.equal(await b.get('sess:3'), undefined);
-    assert.equal(b.memory.size, 0);
+    assert.equal(b.recordsInMemory, 0);
 
     const removals = bus.published.filter((entry) => entry.wait);
     assert.deepEqual(
@@ -124,8 +126,8 @@ describe('TieredSessionStore across processes', () => {
       let readDone!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const read = new Promise<void>((resolve) => (readDone = resolve));
-      backingB.get = async <T>(id: string) => {
-        const record = await slowGet<T>(id);
+      backingB.get = async (id: string) => {
+        const record = await slowGet(id);
         readDone();
         await gate;
         return record;
@@ -139,7 +141,7 @@ describe('TieredSessionStore across processes', () => {
       assert.deepEqual(await reading, { v: 1 });
       backingB.get = slowGet;
       // …but is not kept: the next request reads the database and finds nothing.
-      assert.equal(b.memory.size, 0);
+      assert.equal(b.recordsInMemory, 0);
       assert.equal(await b.get('sess:1'), undefined);
     });
   }
@@ -155,36 +157,87 @@ describe('TieredSessionStore across processes', () => {
     assert.equal(b.peek('sess:1'), undefined, 'the removal reached it');
   });
 
-  it('reads past the memory copy on demand (fresh)', async () => {
+  it('reads past the memory copy on demand (fresh: true)', async () => {
     const { a, b, backingA } = await processes('fresh');
     await a.set('sess:1', { v: 1 }, inAnHour());
     assert.deepEqual(await b.get('sess:1'), { v: 1 });
-    // Written behind B's back (no notice): only fresh() sees it.
+    // Written behind B's back (no notice): only a fresh read sees it.
     await backingA.set('sess:1', { record: { v: 2 }, expiresAt: inAnHour() }, inAnHour());
     assert.deepEqual(await b.get('sess:1'), { v: 1 });
-    assert.deepEqual(await b.fresh('sess:1'), { v: 2 });
+    assert.deepEqual(await b.get('sess:1', { fresh: true }), { v: 2 });
     assert.deepEqual(await b.get('sess:1'), { v: 2 });
-    // Ended behind B's back: fresh() finds nothing, and the memory copy goes too.
+    // Ended behind B's back: a fresh read finds nothing, and the memory copy goes too.
     await backingA.delete('sess:1');
     assert.deepEqual(await b.get('sess:1'), { v: 2 });
-    assert.equal(await b.fresh('sess:1'), undefined);
+    assert.equal(await b.get('sess:1', { fresh: true }), undefined);
     assert.equal(await b.get('sess:1'), undefined);
   });
+});
 
-  it('grants a lease to one process at a time, until released or expired', async () => {
-    const { a, b } = await processes('lease');
-    const first = await a.lease('refresh:sess:1', 60_000);
-    assert.ok(first);
-    assert.equal(await b.lease('refresh:sess:1', 60_000), undefined);
-    assert.equal(await a.lease('refresh:sess:1', 60_000), undefined, 'not reentrant either');
-    assert.ok(await b.lease('refresh:sess:2', 60_000), 'other names are independent');
-    await first.release();
-    const second = await b.lease('refresh:sess:1', 1);
-    assert.ok(second);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.ok(await a.lease('refresh:sess:1', 60_000), 'an expired lease is taken over');
-    // The old holder's release does not free the new holder's lease.
-    await second.release();
-    assert.equal(await b.lease('refresh:sess:1', 60_000), undefined);
+describe('SessionStore over the memory backend', () => {
+  /** Records leaving the unpacked segments are packed on the next turn of the event loop. */
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  /** Packs to JSON, leaving out `secret` as the openid-connect packing leaves out the ID token. */
+  function leavingOutSecrets(): RecordPacking & { packed: number } {
+    const packing = {
+      packed: 0,
+      pack(record: unknown): string {
+        packing.packed += 1;
+        const { secret, ...rest } = record as { secret?: string };
+        return JSON.stringify(secret === undefined ? rest : { ...rest, secretInStore: true });
+      },
+      unpack: (text: string): unknown => JSON.parse(text),
+    };
+    return packing;
+  }
+
+  it('ends packed records in memory by subject, take and delete', async () => {
+    const packing = leavingOutSecrets();
+    const store = new SessionStore(new MemorySessionBackend(), { inUseMax: 1, packings: { 'sess:': packing } });
+    await store.set('sess:a', { n: 1 }, inAnHour(), 'alice');
+    await store.set('sess:b', { n: 2 }, inAnHour(), 'alice');
+    await store.set('sess:c', { n: 3 }, inAnHour(), 'carol');
+    await store.set('sess:d', { n: 4 }, inAnHour(), 'dave');
+    await nextTurn();
+    assert.equal(packing.packed, 3, 'all but the latest packed');
+    assert.equal(store.recordsInMemory, 4);
+    assert.equal(await store.deleteBySubject('alice'), 2, 'both of alice’s records, packed');
+    assert.equal(store.peek('sess:a'), undefined);
+    assert.equal(await store.get('sess:b'), undefined);
+    assert.deepEqual(await store.take('sess:c'), { n: 3 });
+    assert.equal(await store.take('sess:c'), undefined, 'once');
+    await store.delete('sess:d');
+    assert.equal(await store.get('sess:d'), undefined);
+    assert.equal(await store.deleteBySubject('carol'), 0);
+    assert.equal(store.recordsInMemory, 0);
+  });
+
+  it('keeps what packing leaves out in the backend, for a fresh read', async () => {
+    const packing = leavingOutSecrets();
+    const store = new SessionStore(new MemorySessionBackend(), { inUseMax: 1, packings: { 'sess:': packing } });
+    await store.set('sess:a', { n: 1, secret: 's' }, inAnHour());
+    await store.set('sess:b', { n: 2 }, inAnHour());
+    await store.set('other:a', { n: 3, secret: 's' }, inAnHour());
+    await nextTurn();
+    assert.deepEqual(store.peek('sess:a'), { n: 1, secretInStore: true }, 'the memory copy says where the rest is');
+    assert.deepEqual(await store.get('sess:a', { fresh: true }), { n: 1, secret: 's' });
+    assert.deepEqual(store.peek('sess:a'), { n: 1, secret: 's' }, 'and the whole record is in memory again');
+    assert.deepEqual(store.peek('other:a'), { n: 3, secret: 's' }, 'records of other kinds are kept as written');
+  });
+
+  it('replaces only a live record, and leases in this process', async () => {
+    const store = new SessionStore(new MemorySessionBackend());
+    assert.equal(await store.replace('sess:a', { n: 1 }, inAnHour()), false);
+    assert.equal(store.peek('sess:a'), undefined, 'nothing written');
+    await store.set('sess:a', { n: 1 }, inAnHour());
+    assert.equal(await store.replace('sess:a', { n: 2 }, inAnHour()), true);
+    assert.deepEqual(store.peek('sess:a'), { n: 2 });
+    const lease = await store.lease('refresh:sess:a', 60_000);
+    assert.ok(lease);
+    assert.equal(await store.lease('refresh:sess:a', 60_000), undefined, 'one holder at a time');
+    await lease.release();
+    assert.ok(await store.lease('refresh:sess:a', 60_000));
+    await store.close();
   });
 });
