@@ -27,7 +27,8 @@ import {
 } from '../oidc/authorization-request.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
-import { TokenRejected, verifyIdToken, verifyProviderJwt } from '../oidc/token-verification.js';
+import { validateIdToken } from '../oidc/id-token.js';
+import { TokenRejected, verifyProviderJwt } from '../oidc/token-verification.js';
 import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
 import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
@@ -269,7 +270,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
           expectedNonce: pending.nonce,
           idTokenExpected: true,
         });
-        idClaims = await verifyIdToken(provider, tokens.id_token!, { clientId: settings.client_id, leeway: 5, origin: 'token-endpoint' });
+        idClaims = await validateIdToken(provider, tokens.id_token!, { clientId: settings.client_id, origin: 'token-endpoint' });
       } catch (error) {
         const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error : undefined;
         if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description)) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { browserFetch } from '../dev-idp/browser-flow.js';
-import { startStack, type Stack } from '../support/stack.js';
+import type { TamperIdToken } from '../../src/dev-idp/index.js';
+import { CLIENT_ID, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, reactivate, setGroupMembership, setUpOrganization } from './support.js';
 
 /**
@@ -148,6 +149,26 @@ describe('organization sign-in with Okta', () => {
       await reactivate(stack, ACME_ID(), 'alice@example.com');
     }
   });
+
+  // The plugin's ID token rules (test/gateway/plugins/openid-connect-security.test.ts), for the organization sign-in too.
+  const now = () => Math.floor(Date.now() / 1000);
+  const idTokenCases: Array<[string, () => TamperIdToken, number]> = [
+    ['nothing changed (the control case)', () => ({ signWith: 'own-key' }), 302],
+    ['an iat within the leeway (5 seconds)', () => ({ signWith: 'own-key', claims: { iat: now() + 3 } }), 302],
+    ['several audiences with azp of another party', () => ({ signWith: 'own-key', claims: { aud: [CLIENT_ID, 'other'], azp: 'other' } }), 401],
+    ['an azp of another party', () => ({ signWith: 'own-key', claims: { azp: 'other' } }), 401],
+    ['iat in the future beyond the leeway', () => ({ signWith: 'own-key', claims: { iat: now() + 600, exp: now() + 1200 } }), 401],
+  ];
+  for (const [name, tamper, status] of idTokenCases) {
+    it(`${status === 302 ? 'accepts' : 'refuses'} an ID token with ${name}`, async () => {
+      stack.idp.switches.tamperNextIdToken = tamper();
+      const { callback } = await organizationSignIn(stack, 'acme', 'alice@example.com', '?return_to=/app/x');
+      assert.equal(stack.idp.switches.tamperNextIdToken, undefined, 'the stand-in used the tampered token');
+      assert.equal(callback.status, status);
+      const session = callback.headers.getSetCookie().find((value) => /^gatehouse_session=[^;]+/.test(value));
+      assert.equal(session !== undefined, status === 302, 'a session only for a valid ID token');
+    });
+  }
 
   it('refuses password sign-in for everyone but the owner once SSO is on, and names the login URL', async () => {
     const owner = await fetch(`${stack.proxy}/login/acme/password`, {

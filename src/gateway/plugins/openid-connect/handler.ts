@@ -41,7 +41,8 @@ import {
   type SessionTokens,
 } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
-import { TokenRejected, introspect, looksLikeJwt, verifyIdToken, verifyProviderJwt } from '../../../oidc/token-verification.js';
+import { validateIdToken } from '../../../oidc/id-token.js';
+import { TokenRejected, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
 
 const SESSION_PREFIX = 'sess:';
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
@@ -282,7 +283,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       return this.#rejected('refresh token rejected', error);
     }
     try {
-      const idClaims = response.id_token ? await this.#verifyIdToken(provider, response.id_token) : undefined;
+      const idClaims = response.id_token ? await this.#validateIdToken(provider, response.id_token) : undefined;
       return {
         method: 'refresh_token',
         sources: [accessTokenClaims(response.access_token, response.scope), idClaims ?? {}],
@@ -399,11 +400,8 @@ export class OpenIdConnectHandler implements PluginHandler {
     try {
       const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
       let idClaims = session.id_claims;
-      if (response.id_token) {
-        idClaims = await this.#verifyIdToken(provider, response.id_token);
-        // OIDC Core 12.2: a refreshed ID token is about the same person.
-        if (idClaims.sub !== session.sub) throw new TokenRejected('the refreshed ID token names another subject');
-      }
+      // OIDC Core 12.2: a refreshed ID token is about the same person.
+      if (response.id_token) idClaims = await this.#validateIdToken(provider, response.id_token, session.sub);
       const refreshed: OidcSession = {
         ...session,
         tokens: tokensFrom(response, session.tokens),
@@ -527,7 +525,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const idToken = response.id_token!;
       // openid-client checked the claims; the signature is checked here too, for tokens
       // straight from the token endpoint as well (OIDC Core 3.1.3.7 without the TLS shortcut).
-      const idClaims = await this.#verifyIdToken(provider, idToken);
+      const idClaims = await this.#validateIdToken(provider, idToken);
       const claims = accessTokenClaims(response.access_token, response.scope);
       let userinfo: Record<string, unknown> | undefined;
       if (this.#wantsUserinfo([claims, idClaims]) && provider.metadata.userinfo_endpoint) {
@@ -588,8 +586,8 @@ export class OpenIdConnectHandler implements PluginHandler {
   }
 
   /** Every ID token here came from the token endpoint (code or refresh grant), over a channel Gatehouse opened. */
-  #verifyIdToken(provider: Provider, idToken: string): Promise<Record<string, unknown>> {
-    return verifyIdToken(provider, idToken, { clientId: this.#clientId, leeway: this.#config.leeway, origin: 'token-endpoint' });
+  #validateIdToken(provider: Provider, idToken: string, subject?: string): Promise<Record<string, unknown>> {
+    return validateIdToken(provider, idToken, { clientId: this.#clientId, leeway: this.#config.leeway, origin: 'token-endpoint', subject });
   }
 
   /** Userinfo is fetched at sign-in when a header wants it, or when a claim the configuration reads is missing (Okta's thin ID tokens). */
