@@ -19,15 +19,10 @@ import {
 import { verifyPassword } from '../identity/passwords.js';
 import { applyGroups } from '../identity/provisioning.js';
 import type { Logger } from '../log.js';
-import {
-  ConsumedAuthorizations,
-  beginAuthorization,
-  callbackUrl,
-  openPendingAuthorization,
-} from '../oidc/authorization-request.js';
+import { ConsumedAuthorizations, beginAuthorization, openPendingAuthorization } from '../oidc/authorization-request.js';
+import { completeAuthorization, providerErrorResponse, type CompletedAuthorization } from '../oidc/authorization-response.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { describe, type Provider, type ProviderCache } from '../oidc/provider-cache.js';
-import { validateIdToken } from '../oidc/id-token.js';
 import { TokenRejected, verifyProviderJwt } from '../oidc/token-verification.js';
 import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -260,19 +255,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
       if (provider.issuer !== pending.issuer || settings.client_id !== pending.client_id) {
         return page(reply, 401, 'Sign-in could not be completed', 'The organization’s identity settings changed during the sign-in; start again.');
       }
-      const configuration = clientFor(provider, settings);
-      let tokens: client.TokenEndpointResponse;
-      let idClaims: Record<string, unknown>;
+      let completed: CompletedAuthorization;
       try {
-        tokens = await client.authorizationCodeGrant(configuration, callbackUrl(pending, query), {
-          pkceCodeVerifier: pending.code_verifier,
-          expectedState: pending.state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-        });
-        idClaims = await validateIdToken(provider, tokens.id_token!, { clientId: settings.client_id, origin: 'token-endpoint' });
+        completed = await completeAuthorization(provider, clientFor(provider, settings), pending, query);
       } catch (error) {
-        const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error : undefined;
+        const oauthError = providerErrorResponse(error);
         if (oauthError && isGroupsLimitError(oauthError.error, oauthError.error_description)) {
           // Okta refused a groups claim over its 100-group limit: ask again without the
           // groups scope and read the groups from the API, or say what the admin must change.
@@ -299,10 +286,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         );
       }
 
-      const subject = idClaims.sub as string;
+      const { tokens, idClaims, subject } = completed;
       let userinfo: Record<string, unknown> | undefined;
+      const fetchUserinfo = completed.userinfo;
       const loadUserinfo = async () => {
-        userinfo ??= (await client.fetchUserInfo(configuration, tokens.access_token, subject)) as Record<string, unknown>;
+        userinfo ??= await fetchUserinfo!();
         return userinfo;
       };
       let groups: { groups: string[]; source: string };
@@ -310,7 +298,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDependenc
         groups = await resolveGroups({
           idClaims,
           claim: settings.groups_claim,
-          ...(provider.metadata.userinfo_endpoint ? { userinfo: loadUserinfo } : {}),
+          ...(fetchUserinfo ? { userinfo: loadUserinfo } : {}),
           ...(settings.api_token && deps.oktaGroups ? { oktaApi: () => deps.oktaGroups!(settings, subject) } : {}),
         });
       } catch (error) {

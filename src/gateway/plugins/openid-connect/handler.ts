@@ -14,13 +14,8 @@ import {
   type PluginResponse,
   type RequestContext,
 } from '../../plugin.js';
-import {
-  ConsumedAuthorizations,
-  beginAuthorization,
-  callbackUrl,
-  newId,
-  openPendingAuthorization,
-} from '../../../oidc/authorization-request.js';
+import { ConsumedAuthorizations, beginAuthorization, newId, openPendingAuthorization } from '../../../oidc/authorization-request.js';
+import { completeAuthorization, providerErrorResponse } from '../../../oidc/authorization-response.js';
 import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
 import { errorResponse, isApiClient, redirect } from './responses.js';
@@ -512,46 +507,34 @@ export class OpenIdConnectHandler implements PluginHandler {
 
     let session: OidcSession;
     try {
-      const configuration = this.#client(provider);
-      // openid-client checks iss (RFC 9207) and state before anything else, error responses included.
-      const response = await timing.provider(() =>
-        client.authorizationCodeGrant(configuration, callbackUrl(pending, request.query), {
-          pkceCodeVerifier: pending.code_verifier,
-          expectedState: pending.state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-        }),
-      );
-      const idToken = response.id_token!;
-      // openid-client checked the claims; the signature is checked here too, for tokens
-      // straight from the token endpoint as well (OIDC Core 3.1.3.7 without the TLS shortcut).
-      const idClaims = await this.#validateIdToken(provider, idToken);
-      const claims = accessTokenClaims(response.access_token, response.scope);
-      let userinfo: Record<string, unknown> | undefined;
-      if (this.#wantsUserinfo([claims, idClaims]) && provider.metadata.userinfo_endpoint) {
-        // fetchUserInfo refuses an answer whose `sub` differs from the ID token's.
-        userinfo = (await timing.provider(() => client.fetchUserInfo(configuration, response.access_token, String(idClaims.sub)))) as Record<string, unknown>;
-      }
+      const completed = await completeAuthorization(provider, this.#client(provider), pending, request.query, {
+        leeway: this.#config.leeway,
+        callProvider: (call) => timing.provider(call),
+      });
+      const { tokens, idClaims } = completed;
+      const claims = accessTokenClaims(tokens.access_token, tokens.scope);
+      const userinfo = this.#wantsUserinfo([claims, idClaims]) ? await completed.userinfo?.() : undefined;
       const now = nowSeconds();
       session = {
         v: 1,
         issuer: provider.issuer,
         client_id: this.#clientId,
-        sub: String(idClaims.sub),
+        sub: completed.subject,
         created_at: now,
         last_seen: now,
         persisted_seen: now,
         rolled_at: now,
-        tokens: tokensFrom(response),
+        tokens: tokensFrom(tokens),
         claims,
         id_claims: idClaims,
         userinfo,
       };
     } catch (failure) {
-      if (failure instanceof client.AuthorizationResponseError) {
-        this.#log.info({ error: failure.error, description: failure.error_description }, 'the provider refused the sign-in');
-        const description = failure.error_description ? ` (${failure.error_description})` : '';
-        return errorResponse(request, failure.error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${failure.error}${description}`, {
+      const refused = providerErrorResponse(failure);
+      if (refused?.in === 'authentication-response') {
+        this.#log.info({ error: refused.error, description: refused.error_description }, 'the provider refused the sign-in');
+        const description = refused.error_description ? ` (${refused.error_description})` : '';
+        return errorResponse(request, refused.error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${refused.error}${description}`, {
           'set-cookie': clearAuthorization,
         });
       }
