@@ -1,6 +1,6 @@
 import type { TokenOrigin } from './provider-keys.js';
 import type { Provider } from './provider-cache.js';
-import { DEFAULT_LEEWAY_SECONDS, TokenRejected, verifyProviderJwt } from './token-verification.js';
+import { TokenRejected, verifyProviderJwt } from './token-verification.js';
 
 /**
  * ID Token Validation (OpenID Connect Core 3.1.3.7) for this client: what
@@ -15,8 +15,7 @@ export async function validateIdToken(
   token: string,
   options: { clientId: string; origin: TokenOrigin; leeway?: number | undefined; subject?: string | undefined },
 ): Promise<Record<string, unknown>> {
-  const leeway = options.leeway ?? DEFAULT_LEEWAY_SECONDS;
-  const claims = await verifyProviderJwt(provider, token, { audience: options.clientId, leeway, origin: options.origin });
+  const claims = await verifyProviderJwt(provider, token, { audience: options.clientId, leeway: options.leeway, origin: options.origin });
   if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== options.clientId) {
     throw new TokenRejected('the ID token has several audiences and its azp is not this client');
   }

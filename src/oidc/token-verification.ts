@@ -25,25 +25,26 @@ export async function verifyProviderJwt(
   token: string,
   options: {
     audience?: string | undefined;
-    leeway: number;
+    leeway?: number | undefined;
     /** The client id when the token must be an access token (bearer), not an ID token. */
     accessTokenFor?: string | undefined;
     origin: TokenOrigin;
   },
 ): Promise<Record<string, unknown>> {
+  const leeway = options.leeway ?? DEFAULT_LEEWAY_SECONDS;
   try {
     const { payload, protectedHeader } = await provider.keys.verify(
       token,
       {
         issuer: provider.issuer,
         algorithms: provider.signingAlgorithms,
-        clockTolerance: options.leeway,
+        clockTolerance: leeway,
         requiredClaims: ['exp', 'iat'],
         ...(options.audience === undefined ? {} : { audience: options.audience }),
       },
       options.origin,
     );
-    checkIssuedAt(payload, options.leeway);
+    checkIssuedAt(payload, leeway);
     if (options.accessTokenFor !== undefined) checkNotAnIdToken(protectedHeader, payload, options.accessTokenFor);
     return payload as Record<string, unknown>;
   } catch (error) {

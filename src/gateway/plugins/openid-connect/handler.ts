@@ -16,6 +16,7 @@ import {
 } from '../../plugin.js';
 import { ConsumedAuthorizations, beginAuthorization, newId, openPendingAuthorization } from '../../../oidc/authorization-request.js';
 import { completeAuthorization, providerErrorResponse } from '../../../oidc/authorization-response.js';
+import { endSessionUrl } from '../../../oidc/rp-initiated-logout.js';
 import { claimString, claimValues, satisfiesRequirement, type ClaimSources } from './claims.js';
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
 import { errorResponse, isApiClient, redirect } from './responses.js';
@@ -613,12 +614,12 @@ export class OpenIdConnectHandler implements PluginHandler {
       await this.#revoke(provider, session.tokens);
     }
     const postLogout = this.#config.logout_redirect_uri?.[0];
-    if (session?.tokens.id_token && provider.metadata.end_session_endpoint) {
-      const parameters: Record<string, string> = { id_token_hint: session.tokens.id_token };
-      if (postLogout) parameters.post_logout_redirect_uri = postLogout;
-      const location = client.buildEndSessionUrl(this.#client(provider), parameters);
-      this.#log.info({ sub: session.sub }, 'signed out; continuing at the provider');
-      return redirect(location.href, { 'set-cookie': clear });
+    const atProvider = session?.tokens.id_token
+      ? endSessionUrl(provider, this.#client(provider), { idTokenHint: session.tokens.id_token, postLogoutRedirectUri: postLogout })
+      : undefined;
+    if (atProvider) {
+      this.#log.info({ sub: session!.sub }, 'signed out; continuing at the provider');
+      return redirect(atProvider, { 'set-cookie': clear });
     }
     if (postLogout) return redirect(postLogout, { 'set-cookie': clear });
     return { status: 200, headers: { 'set-cookie': clear, 'cache-control': 'no-store' }, body: { message: 'Signed out' } };
