@@ -27,13 +27,16 @@ import { openIdConnectForm } from './form.js';
 import { endsSession, isSpent, refreshExclusively, refreshOnce, type RefreshOutcome } from './session-refresh.js';
 import { oidcSessionPacking } from './session-packing.js';
 import {
+  SESSION_RULES,
   accessTokenClaims,
-  needsRefresh,
+  belongsTo,
+  isDue,
+  markUse,
   nowSeconds,
   sessionExpiry,
   touchSession,
-  useNeedsWrite,
   type OidcSession,
+  type SessionRule,
   type SessionTokens,
 } from './session-record.js';
 import { TokenAttempts, type VerifiedToken } from './token-attempts.js';
@@ -163,8 +166,9 @@ export class OpenIdConnectHandler implements PluginHandler {
    * The identity of a request that the full path (`#authenticate`) would admit without
    * waiting for anything and without writing anything: a bearer token accepted before
    * and still cached, or a session cookie opened before whose session is in this
-   * process's memory, alive, not due for a refresh and with no idle-clock write due.
-   * `undefined` sends the request down the full path, which decides it from scratch.
+   * process's memory with none of the session rules due (SESSION_RULES: alive, no token
+   * renewal, no clock to write, the whole record at hand). `undefined` sends the request
+   * down the full path, which decides it from scratch.
    */
   #authenticateFromMemory(ctx: RequestContext): Identity | undefined {
     const { request } = ctx;
@@ -187,15 +191,10 @@ export class OpenIdConnectHandler implements PluginHandler {
     const claims = handle === undefined ? undefined : this.#keyRing.unsealKnown(handle);
     if (!claims || typeof claims.sid !== 'string') return undefined;
     const session = this.#sessions.peek?.<OidcSession>(SESSION_PREFIX + claims.sid);
-    if (!session || session.issuer !== provider.issuer || session.client_id !== this.#clientId) return undefined;
+    if (!session || !belongsTo(session, provider.issuer, this.#clientId)) return undefined;
     const now = nowSeconds();
-    // An ended session also has a write due (idle, rolling) or is gone from the store
-    // (absolute); asking directly keeps this path from resting on those.
-    if (sessionExpiry(session, this.#config, now) === 0 || needsRefresh(session.tokens, now)) return undefined;
-    if (useNeedsWrite(session, this.#config, now)) return undefined;
-    if (this.#config.upstream_id_token_header && session.tokens.id_token_in_store) return undefined;
-    // What touchSession does when no write is due: the memory copy's idle clock.
-    session.last_seen = now;
+    for (const rule of SESSION_RULES) if (isDue(rule, session, this.#config, now)) return undefined;
+    markUse(session, now);
     return sessionIdentity(session);
   }
 
@@ -304,47 +303,48 @@ export class OpenIdConnectHandler implements PluginHandler {
     if (!sid) return undefined;
     let session = await this.#ownSession(sid, provider);
     if (!session) return undefined;
-
-    if (sessionExpiry(session, this.#config) === 0) {
-      // This process's copy may be older than the store's: another worker may have
-      // used the session since (the idle clock). Ask the store before ending it.
-      const latest = await this.#ownSession(sid, provider, { fresh: true });
-      if (!latest || sessionExpiry(latest, this.#config) === 0) {
+    for (const rule of SESSION_RULES) {
+      if (!isDue(rule, session, this.#config)) continue;
+      const settled = await this.#settle(rule, sid, session, provider);
+      if (settled === 'unavailable') return settled;
+      if (settled === 'ended') {
         await this.#endSession(ctx, sid);
         return undefined;
       }
-      session = latest;
+      session = settled;
     }
-
-    if (needsRefresh(session.tokens)) {
-      const outcome = await this.#refreshSession(sid, session, provider);
-      if (outcome.kind === 'ended') {
-        await this.#endSession(ctx, sid);
-        return undefined;
-      }
-      if (outcome.kind === 'refreshed') session = outcome.session;
-      else if (isSpent(session.tokens)) {
-        // Cannot renew now and the token is spent: try again on a later request.
-        return 'unavailable';
-      }
-    }
-
-    if (touchSession(session, this.#config) && !(await this.#persistUse(sid, session))) {
-      // Ended by another process (a sign-out on another worker) since it was read.
-      await this.#endSession(ctx, sid);
-      return undefined;
-    }
-    if (this.#config.upstream_id_token_header && session.tokens.id_token_in_store) {
-      // Packed before this route asked for ID tokens; from now on the memory copy keeps it.
-      const whole = await this.#ownSession(sid, provider, { fresh: true });
-      if (!whole) {
-        await this.#endSession(ctx, sid);
-        return undefined;
-      }
-      whole.last_seen = session.last_seen;
-      session = whole;
-    }
+    markUse(session);
     return session;
+  }
+
+  /** Deals with a rule that is due (see SESSION_RULES): the session to go on with, or why there is none. */
+  async #settle(rule: SessionRule, sid: string, session: OidcSession, provider: Provider): Promise<OidcSession | 'ended' | 'unavailable'> {
+    switch (rule) {
+      case 'ended': {
+        // This process's copy may be older than the store's: another worker may have
+        // used the session since (the idle clock). Ask the store before ending it.
+        const latest = await this.#ownSession(sid, provider, { fresh: true });
+        return latest && !isDue('ended', latest, this.#config) ? latest : 'ended';
+      }
+      case 'token-renewal': {
+        const outcome = await this.#refreshSession(sid, session, provider);
+        if (outcome.kind === 'ended') return 'ended';
+        if (outcome.kind === 'refreshed') return outcome.session;
+        // Cannot renew now: a token that is still valid serves, a spent one waits for a later request.
+        return isSpent(session.tokens) ? 'unavailable' : session;
+      }
+      case 'use-write':
+        touchSession(session, this.#config);
+        // Ended by another process (a sign-out on another worker) since it was read.
+        return (await this.#persistUse(sid, session)) ? session : 'ended';
+      case 'whole-record': {
+        // Packed before this route asked for ID tokens; from now on the memory copy keeps it.
+        const whole = await this.#ownSession(sid, provider, { fresh: true });
+        if (!whole) return 'ended';
+        whole.last_seen = session.last_seen;
+        return whole;
+      }
+    }
   }
 
   async #sessionId(request: GatewayRequest): Promise<string | undefined> {
@@ -362,7 +362,7 @@ export class OpenIdConnectHandler implements PluginHandler {
     const key = SESSION_PREFIX + sid;
     const session =
       options.fresh && this.#sessions.fresh ? await this.#sessions.fresh<OidcSession>(key) : await this.#sessions.get<OidcSession>(key);
-    return session && session.issuer === provider.issuer && session.client_id === this.#clientId ? session : undefined;
+    return session && belongsTo(session, provider.issuer, this.#clientId) ? session : undefined;
   }
 
   async #endSession(ctx: RequestContext, sid: string): Promise<void> {

@@ -47,6 +47,35 @@ export function nowSeconds(): number {
   return Date.now() / 1000;
 }
 
+/**
+ * What must happen before a session can serve a request, in the order the full path
+ * (session.ts) settles them: it has ended (a timeout passed), its access token is due
+ * for renewal, its use must be written to the persistent store (the idle or rolling
+ * clock), or this route needs the whole record (the ID token) that the memory copy left
+ * out. The fast path serves a session only while none is due, so a rule added here
+ * binds both paths; the full path must settle it (`settle` in session.ts is exhaustive).
+ */
+export const SESSION_RULES = ['ended', 'token-renewal', 'use-write', 'whole-record'] as const;
+export type SessionRule = (typeof SESSION_RULES)[number];
+
+export function isDue(rule: SessionRule, session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
+  switch (rule) {
+    case 'ended':
+      return sessionExpiry(session, config, now) === 0;
+    case 'token-renewal':
+      return needsRefresh(session.tokens, now);
+    case 'use-write':
+      return useNeedsWrite(session, config, now);
+    case 'whole-record':
+      return Boolean(config.upstream_id_token_header) && session.tokens.id_token_in_store === true;
+  }
+}
+
+/** Whether a session belongs to this provider and client: plugins of other providers may share the cookie name. */
+export function belongsTo(session: OidcSession, issuer: string, clientId: string): boolean {
+  return session.issuer === issuer && session.client_id === clientId;
+}
+
 /** The moment a session ends unless it is used (or rolled) again, or `0` if it already has. */
 export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): number {
   // No array and no Math.min(...spread): this runs on every proxied request.
@@ -55,6 +84,11 @@ export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig,
   if (config.session_idling_timeout > 0) expiry = Math.min(expiry, session.last_seen + config.session_idling_timeout);
   if (config.session_rolling_timeout > 0) expiry = Math.min(expiry, session.rolled_at + config.session_rolling_timeout);
   return expiry > now ? expiry : 0;
+}
+
+/** A use of the session that writes nothing: the memory copy's idle clock (what touchSession does when no write is due). */
+export function markUse(session: OidcSession, now = nowSeconds()): void {
+  session.last_seen = now;
 }
 
 /**
