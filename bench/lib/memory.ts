@@ -13,7 +13,7 @@ import { warmUp } from './load.js';
 import { assertRunning, processTreeRss, treePids } from './processes.js';
 import { BENCH_CLIENT, ROUTES, type BenchStack } from './stack.js';
 
-/** The openid-connect plugin's key prefix in the session store (src/gateway/plugins/openid-connect/handler.ts). */
+/** The openid-connect plugin's key prefix in the session store (src/gateway/plugins/openid-connect/session.ts). */
 const SESSION_PREFIX = 'sess:';
 const MB = 1024 * 1024;
 

@@ -1,3 +1,4 @@
+import type { TokenEndpointResponse } from 'openid-client';
 import { decodeIfJwt } from '../../../oidc/token-verification.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
@@ -40,6 +41,21 @@ export interface SessionTokens {
 /** A session's `claims`: the access token's when it is a JWT, plus the `scope` the token endpoint granted. */
 export function accessTokenClaims(accessToken: string, scope: string | undefined): Record<string, unknown> {
   return { ...decodeIfJwt(accessToken), ...(scope === undefined ? {} : { scope }) };
+}
+
+/** A session's tokens from the token endpoint's answer; a refresh keeps what the answer leaves out. */
+export function tokensFrom(response: TokenEndpointResponse, previous?: SessionTokens): SessionTokens {
+  const now = nowSeconds();
+  return {
+    access_token: response.access_token,
+    token_type: response.token_type ?? 'Bearer',
+    expires_at: typeof response.expires_in === 'number' ? now + response.expires_in : undefined,
+    obtained_at: now,
+    // Providers that do not rotate refresh tokens omit them from refresh answers.
+    refresh_token: response.refresh_token ?? previous?.refresh_token,
+    id_token: response.id_token ?? previous?.id_token,
+    scope: response.scope ?? previous?.scope,
+  };
 }
 
 /** Seconds with a fraction: whole seconds would make a 2-second idle limit anything from 1 to 2 seconds. */
