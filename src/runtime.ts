@@ -8,8 +8,8 @@ import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/
 import { KeyRing } from './crypto/keyring.js';
 import { GatewayState } from './gateway/snapshot.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
-import { registerSignInRoutes } from './gateway/sign-in-routes.js';
-import { SignInThrottle } from './gateway/sign-in-throttle.js';
+import { registerSignInRoutes } from './sign-in/routes.js';
+import { SignInThrottle } from './sign-in/throttle.js';
 import { AssertionSigner } from './identity/assertion-signer.js';
 import { GroupSync } from './identity/group-sync.js';
 import type { IdentityStore } from './identity/model.js';

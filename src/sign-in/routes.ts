@@ -29,7 +29,7 @@ import { endSessionUrl } from '../oidc/rp-initiated-logout.js';
 import { withoutGroupsScope } from '../okta/groups-claim.js';
 import type { SessionStore } from '../sessions/store.js';
 import { isCrossSite, sameSitePath, sameSitePathOfUrl } from '../web/same-site.js';
-import type { SignInThrottle } from './sign-in-throttle.js';
+import type { SignInThrottle } from './throttle.js';
 import { escapeHtml } from '../web/html.js';
 import { prefersJson } from '../web/negotiation.js';
 
