@@ -1,5 +1,5 @@
-import * as client from 'openid-client';
 import { describe, type Provider } from '../../../oidc/provider-cache.js';
+import { refreshTokens } from '../../../oidc/token-refresh.js';
 import { TokenRejected, introspect, looksLikeJwt, verifyProviderJwt } from '../../../oidc/token-verification.js';
 import type { GatewayRequest } from '../../plugin.js';
 import type { Failure, Identity } from './identity.js';
@@ -89,23 +89,17 @@ export class PresentedTokens {
   }
 
   async refreshToken(provider: Provider, refreshToken: string): Promise<Identity | Failure> {
-    let response: client.TokenEndpointResponse;
     try {
-      response = await client.refreshTokenGrant(this.#rp.client(provider), refreshToken);
-    } catch (error) {
-      return this.#rejected('refresh token rejected', error);
-    }
-    try {
-      const idClaims = response.id_token ? await this.#rp.validateIdToken(provider, response.id_token) : undefined;
+      const { tokens, idClaims } = await refreshTokens(provider, this.#rp.client(provider), refreshToken, { leeway: this.#config.leeway });
       return {
         method: 'refresh_token',
-        sources: [accessTokenClaims(response.access_token, response.scope), idClaims ?? {}],
-        accessToken: response.access_token,
-        tokenType: response.token_type ?? 'Bearer',
-        idToken: response.id_token,
+        sources: [accessTokenClaims(tokens.access_token, tokens.scope), idClaims ?? {}],
+        accessToken: tokens.access_token,
+        tokenType: tokens.token_type ?? 'Bearer',
+        idToken: tokens.id_token,
       };
     } catch (error) {
-      return this.#rejected('refreshed tokens failed validation', error);
+      return this.#rejected(error instanceof TokenRejected ? 'refreshed tokens failed validation' : 'refresh token rejected', error);
     }
   }
 

@@ -1,10 +1,9 @@
 import type * as client from 'openid-client';
 import type { Logger } from '../../../log.js';
-import { validateIdToken } from '../../../oidc/id-token.js';
 import type { Provider } from '../../../oidc/provider-cache.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
-/** One plugin instance as a client of its provider: the settings and calls every part of the plugin shares. */
+/** One plugin instance as a client of its provider: the settings every part of the plugin shares, and its openid-client configuration. */
 export class RelyingParty {
   readonly config: OpenIdConnectConfig;
   readonly clientId: string;
@@ -28,13 +27,5 @@ export class RelyingParty {
       timeoutSeconds: Math.ceil(config.timeout / 1000),
       introspectionEndpoint: config.introspection_endpoint,
     });
-  }
-
-  /**
-   * Every ID token the plugin sees came from the token endpoint (code or refresh grant),
-   * over a channel Gatehouse opened; `subject` for a refreshed one (see validateIdToken).
-   */
-  validateIdToken(provider: Provider, idToken: string, subject?: string): Promise<Record<string, unknown>> {
-    return validateIdToken(provider, idToken, { clientId: this.clientId, leeway: this.config.leeway, origin: 'token-endpoint', subject });
   }
 }

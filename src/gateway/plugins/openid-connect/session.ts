@@ -1,8 +1,9 @@
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
 import type { KeyRing } from '../../../crypto/keyring.js';
 import type { Logger } from '../../../log.js';
 import { newId } from '../../../oidc/authorization-request.js';
 import { describe, type Provider } from '../../../oidc/provider-cache.js';
+import { refreshTokens } from '../../../oidc/token-refresh.js';
 import type { RecordPacking, SessionStore } from '../../../sessions/store.js';
 import { addResponseHeader, type GatewayRequest, type RequestContext } from '../../plugin.js';
 import { clearCookieHeader, readCookie, setCookieHeader, type CookieSettings } from './cookies.js';
@@ -171,15 +172,16 @@ export class BrowserSessions {
     const refreshToken = session.tokens.refresh_token;
     if (!refreshToken) return isSpent(session.tokens) ? { kind: 'ended' } : { kind: 'refreshed', session };
     try {
-      const response = await client.refreshTokenGrant(this.#client(provider), refreshToken);
-      let idClaims = session.id_claims;
       // OIDC Core 12.2: a refreshed ID token is about the same person.
-      if (response.id_token) idClaims = await this.#validateIdToken(provider, response.id_token, session.sub);
+      const { tokens: response, idClaims } = await refreshTokens(provider, this.#client(provider), refreshToken, {
+        leeway: this.#config.leeway,
+        subject: session.sub,
+      });
       const refreshed: OidcSession = {
         ...session,
         tokens: tokensFrom(response, session.tokens),
         claims: accessTokenClaims(response.access_token, response.scope ?? session.tokens.scope),
-        id_claims: idClaims,
+        id_claims: idClaims ?? session.id_claims,
       };
       // A sign-out elsewhere while the provider answered ended the session: it stays ended.
       if (!(await this.#storeSession(sid, refreshed, 'replace'))) return { kind: 'ended' };
@@ -277,9 +279,5 @@ export class BrowserSessions {
 
   #client(provider: Provider): client.Configuration {
     return this.#rp.client(provider);
-  }
-
-  #validateIdToken(provider: Provider, idToken: string, subject?: string): Promise<Record<string, unknown>> {
-    return this.#rp.validateIdToken(provider, idToken, subject);
   }
 }
