@@ -91,6 +91,7 @@ export class BrowserSessions {
       }
       session = settled;
     }
+    // The idle clock of the copy going on (a clock write due was settled above).
     markUse(session);
     return session;
   }
@@ -118,9 +119,7 @@ export class BrowserSessions {
       case 'whole-record': {
         // Packed before this route asked for ID tokens; from now on the memory copy keeps it.
         const whole = await this.#ownSession(sid, provider, { fresh: true });
-        if (!whole) return 'ended';
-        whole.last_seen = session.last_seen;
-        return whole;
+        return whole ?? 'ended';
       }
     }
   }
