@@ -14,9 +14,9 @@ import { call, errorBodyOf, setCookiesOf, type ErrorBody, type InProcessServer }
  * Signing in and out of the console.
  *
  * There is one sign-in for all of Gatehouse: the proxy's organization sign-in
- * endpoints (src/gateway/sign-in-routes.ts), which set the `gatehouse_session`
+ * endpoints (src/sign-in/), which set the `gatehouse_session`
  * cookie. The console does not reimplement them (their password check, throttling
- * and audit live inside that module): it calls them in-process and relays their
+ * and audit live there): it calls them in-process and relays their
  * `Set-Cookie`. Cookies ignore ports, so the cookie the console relays for its host
  * is the one the proxy reads on the same host, and the other way round.
  *

@@ -122,17 +122,6 @@ export async function openPendingAuthorization(
   return { ...(claims as unknown as PendingAuthorization), context };
 }
 
-/**
- * The URL the provider redirected to, rebuilt from the registered redirect URI and
- * the request's query, so scheme and host are the ones the provider knows even
- * behind another proxy.
- */
-export function callbackUrl(pending: PendingAuthorization, query: URLSearchParams): URL {
-  const url = new URL(pending.redirect_uri);
-  url.search = query.toString();
-  return url;
-}
-
 /** Seconds with a fraction, for lifetimes. */
 function nowSeconds(): number {
   return Date.now() / 1000;

@@ -4,6 +4,9 @@ import type { Provider } from './provider-cache.js';
 import type { TokenOrigin } from './provider-keys.js';
 const nowSeconds = (): number => Date.now() / 1000;
 
+/** Clock skew tolerated in `exp`, `nbf` and `iat` unless a caller sets its own (the plugin's `leeway`). */
+export const DEFAULT_LEEWAY_SECONDS = 5;
+
 export class TokenRejected extends Error {
   constructor(readonly reason: string) {
     super(reason);
@@ -22,51 +25,32 @@ export async function verifyProviderJwt(
   token: string,
   options: {
     audience?: string | undefined;
-    leeway: number;
+    leeway?: number | undefined;
     /** The client id when the token must be an access token (bearer), not an ID token. */
     accessTokenFor?: string | undefined;
     origin: TokenOrigin;
   },
 ): Promise<Record<string, unknown>> {
+  const leeway = options.leeway ?? DEFAULT_LEEWAY_SECONDS;
   try {
     const { payload, protectedHeader } = await provider.keys.verify(
       token,
       {
         issuer: provider.issuer,
         algorithms: provider.signingAlgorithms,
-        clockTolerance: options.leeway,
+        clockTolerance: leeway,
         requiredClaims: ['exp', 'iat'],
         ...(options.audience === undefined ? {} : { audience: options.audience }),
       },
       options.origin,
     );
-    checkIssuedAt(payload, options.leeway);
+    checkIssuedAt(payload, leeway);
     if (options.accessTokenFor !== undefined) checkNotAnIdToken(protectedHeader, payload, options.accessTokenFor);
     return payload as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TokenRejected) throw error;
     throw new TokenRejected(error instanceof Error ? error.message : 'token verification failed');
   }
-}
-
-/**
- * An ID token for this client (OpenID Connect Core 3.1.3.7): what verifyProviderJwt
- * checks with the client as audience, then `azp` (required to be this client when
- * there are several audiences, and never another party) and a subject. Every sign-in
- * (plugin and organization) and every refresh checks ID tokens here.
- */
-export async function verifyIdToken(
-  provider: Provider,
-  token: string,
-  options: { clientId: string; leeway: number; origin: TokenOrigin },
-): Promise<Record<string, unknown>> {
-  const claims = await verifyProviderJwt(provider, token, { audience: options.clientId, leeway: options.leeway, origin: options.origin });
-  if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== options.clientId) {
-    throw new TokenRejected('the ID token has several audiences and its azp is not this client');
-  }
-  if (claims.azp !== undefined && claims.azp !== options.clientId) throw new TokenRejected('the ID token was issued to another party (azp)');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw new TokenRejected('the ID token has no subject');
-  return claims;
 }
 
 /**

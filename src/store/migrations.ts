@@ -326,7 +326,7 @@ const migrations: Record<string, Migration> = {
   /**
    * Failed password sign-ins, counted in the database rather than in each process's
    * memory: with N proxy workers an in-process count allowed N times the attempts
-   * (src/gateway/sign-in-throttle.ts). Keys are keyed hashes, never emails or addresses.
+   * (src/sign-in/throttle.ts). Keys are keyed hashes, never emails or addresses.
    */
   '0005_sign_in_failures': atomic({
     async up(db: Kysely<any>) {

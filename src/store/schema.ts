@@ -231,7 +231,7 @@ export interface SessionLeasesTable {
 }
 
 /**
- * Failed password sign-ins per account or client address (src/gateway/sign-in-throttle.ts).
+ * Failed password sign-ins per account or client address (src/sign-in/throttle.ts).
  * `key` is a keyed hash; `since` (epoch milliseconds) is when the window opened.
  */
 export interface SignInFailuresTable {

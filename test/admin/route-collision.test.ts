@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { routesMayOverlap, type RouteMatchSpace } from '../../src/store/route-overlap.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sso/support.js';
+import { OWNER_PASSWORD } from '../sign-in/support.js';
 
 /**
  * One organization cannot take another owner's traffic: its routes may not match

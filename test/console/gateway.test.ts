@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { browserFetch } from '../dev-idp/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sso/support.js';
+import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
   addNativeUser,
   browserUnavailable,

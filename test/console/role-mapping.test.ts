@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startStack, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../sso/support.js';
+import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import {
   addNativeUser,
   browserUnavailable,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../../src/config/settings.js';
 import { CookieJar, parseForm } from '../dev-idp/browser-flow.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sso/support.js';
+import { OWNER_PASSWORD } from '../sign-in/support.js';
 import { addNativeUser, createNativeOrganization } from './support.js';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startStack, PASSWORD, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sso/support.js';
+import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
   addNativeUser,
   browserUnavailable,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sso/support.js';
+import { OWNER_PASSWORD } from '../sign-in/support.js';
 
 /**
  * Browser tests drive Debian's Chromium (`apt-get install chromium`; `.ci/run` installs
@@ -96,7 +96,7 @@ export async function addNativeUser(stack: Stack, organizationId: string, email:
 
 /**
  * Connects an existing organization to the Okta stand-in and enables SSO, as
- * test/sso/support.ts `setUpOrganization` does for a new one (which leaves no room to
+ * test/sign-in/support.ts `setUpOrganization` does for a new one (which leaves no room to
  * add native users before SSO is on).
  */
 export async function enableSso(stack: Stack, organizationId: string, mappings: Array<[string, string]>): Promise<void> {

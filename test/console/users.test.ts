@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
-import { API_TOKEN, OWNER_PASSWORD, organizationSignIn } from '../sso/support.js';
+import { API_TOKEN, OWNER_PASSWORD, organizationSignIn } from '../sign-in/support.js';
 import {
   addNativeUser,
   browserUnavailable,

@@ -4,7 +4,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import type { EchoReply } from '../../src/gateway/echo-upstream.js';
 import { CookieJar, browserFetch } from '../dev-idp/browser-flow.js';
 import { protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
-import { organizationSignIn, setUpOrganization } from '../sso/support.js';
+import { organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 
 /**
  * Identity headers an upstream can trust: whatever a client sends, an upstream behind

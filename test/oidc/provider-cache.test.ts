@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ProviderCache } from '../../src/oidc/provider-cache.js';
-import { verifyIdToken } from '../../src/oidc/token-verification.js';
+import { validateIdToken } from '../../src/oidc/id-token.js';
 import { OidcProviderRepository, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
 import { DEMO_CLIENT_ID, signInAndExchange } from '../dev-idp/oidc-client.js';
 import { until } from '../support/until.js';
@@ -105,7 +105,7 @@ describe('ProviderCache: the last good copy, in the database', () => {
     const first = new ProviderCache({ log: silentLogger(), records });
     const provider = await first.get(issuer);
     const token = (await signInAndExchange(idp, { username: 'alice@example.com' })).tokens.id_token!;
-    await verifyIdToken(provider, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin: 'token-endpoint' });
+    await validateIdToken(provider, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin: 'token-endpoint' });
     await first.close();
     const stored = await records.find(issuer);
     assert.ok(stored);
@@ -120,7 +120,7 @@ describe('ProviderCache: the last good copy, in the database', () => {
       const fromStore = await restarted.get(issuer);
       assert.equal(fromStore.issuer, issuer);
       assert.equal(fromStore.metadata.token_endpoint, provider.metadata.token_endpoint);
-      const claims = await verifyIdToken(fromStore, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin: 'presented' });
+      const claims = await validateIdToken(fromStore, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin: 'presented' });
       assert.equal(claims.sub, '00ualice000000000001', 'verified with the stored keys');
       await until('the log to say the stored copy serves', () => lines.find((line) => line.includes('serving its last good discovery document')));
       assert.ok(lines.some((line) => line.includes('loaded from the database')));

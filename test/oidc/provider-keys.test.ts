@@ -4,7 +4,8 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { ProviderCache } from '../../src/oidc/provider-cache.js';
-import { TokenRejected, verifyIdToken } from '../../src/oidc/token-verification.js';
+import { validateIdToken } from '../../src/oidc/id-token.js';
+import { TokenRejected } from '../../src/oidc/token-verification.js';
 import type { TokenOrigin } from '../../src/oidc/provider-keys.js';
 import { DEMO_CLIENT_ID, signInAndExchange } from '../dev-idp/oidc-client.js';
 import { until } from '../support/until.js';
@@ -33,7 +34,7 @@ describe('ProviderKeys', () => {
 
   const idToken = async () => (await signInAndExchange(idp, { username: 'alice@example.com' })).tokens.id_token!;
   const verify = (providers: ProviderCache, token: string, origin: TokenOrigin) =>
-    providers.get(idp.issuer('default')).then((provider) => verifyIdToken(provider, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin }));
+    providers.get(idp.issuer('default')).then((provider) => validateIdToken(provider, token, { clientId: DEMO_CLIENT_ID, leeway: 5, origin }));
 
   it('a new key: the token endpoint’s token downloads at once, a presented one waits for the cool-down', async () => {
     const providers = new ProviderCache({ log: capturedLog().log, jwksCooldownMs: 60_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openIdConnectConfigSchema } from '../../../src/gateway/plugins/openid-connect/schema.js';
-import { sessionExpiry, touchSession, useNeedsWrite, type OidcSession } from '../../../src/gateway/plugins/openid-connect/session-record.js';
+import { SESSION_RULES, isDue, sessionExpiry, touchSession, useNeedsWrite, type OidcSession } from '../../../src/gateway/plugins/openid-connect/session-record.js';
 
 const config = (settings: Record<string, unknown>) =>
   openIdConnectConfigSchema.parse({ issuer: 'https://example.okta.com/oauth2/default', client_id: 'app', client_secret: 'secret', ...settings });
@@ -50,5 +50,20 @@ describe('openid-connect session record', () => {
       assert.equal(record.persisted_seen, expected ? 1000 + elapsed : 1000);
       assert.equal(record.rolled_at, elapsed >= 1800 ? 1000 + elapsed : 1000, 'rolled only when rolling is due');
     }
+  });
+
+  it('states the session rules both paths obey, each due on its own condition', () => {
+    const settings = config({ session_absolute_timeout: 3600, session_idling_timeout: 900, session_rolling_timeout: 0, upstream_id_token_header: 'x-id-token' });
+    const due = (record: OidcSession, at: number, active = settings) => SESSION_RULES.filter((rule) => isDue(rule, record, active, at));
+    assert.deepEqual(due(session(1000), 1010), [], 'a fresh session serves as it is');
+    assert.deepEqual(due(session(1000), 1000 + 900), ['ended', 'use-write'], 'idle for the whole idling timeout');
+    const expiring = session(1000);
+    expiring.tokens.expires_at = 1100;
+    assert.deepEqual(due(expiring, 1050), ['token-renewal'], 'half the token lifetime left');
+    assert.deepEqual(due(session(1000), 1060), ['use-write'], 'the stored idle clock lags a minute');
+    const packed = session(1000);
+    packed.tokens.id_token_in_store = true;
+    assert.deepEqual(due(packed, 1010), ['whole-record'], 'the ID token is sent upstream but this copy left it out');
+    assert.deepEqual(due(packed, 1010, config({ session_idling_timeout: 900 })), [], 'not needed without upstream_id_token_header');
   });
 });

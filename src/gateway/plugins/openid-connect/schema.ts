@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { flexBoolean, flexInteger, flexList, flexStringList } from '../../../schema/flex.js';
 import { isLoopbackHost } from '../../../oidc/loopback.js';
+import { DEFAULT_LEEWAY_SECONDS } from '../../../oidc/token-verification.js';
 import { HEADER_NAME_MESSAGE, headerName } from '../../../schema/header-name.js';
 
 /**
@@ -70,7 +71,7 @@ export const openIdConnectConfigSchema = z
     bearer_token_param_type: flexList(z.enum(['header', 'query'])).default(['header']),
     introspection_endpoint: url.optional(),
     cache_introspection: flexBoolean.default(true),
-    leeway: seconds.default(5),
+    leeway: seconds.default(DEFAULT_LEEWAY_SECONDS),
     timeout: flexInteger.pipe(z.number().int().min(1)).default(10000),
 
     /** Kong's `name:scheme` (`authorization:bearer`): a header name, and the token's scheme word. */

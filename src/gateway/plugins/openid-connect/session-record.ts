@@ -1,3 +1,4 @@
+import type { TokenEndpointResponse } from 'openid-client';
 import { decodeIfJwt } from '../../../oidc/token-verification.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
@@ -45,9 +46,53 @@ export function accessTokenClaims(accessToken: string, scope: string | undefined
   return { ...decodeIfJwt(accessToken), ...(scope === undefined ? {} : { scope }) };
 }
 
+/** A session's tokens from the token endpoint's answer; a refresh keeps what the answer leaves out. */
+export function tokensFrom(response: TokenEndpointResponse, previous?: SessionTokens): SessionTokens {
+  const now = nowSeconds();
+  return {
+    access_token: response.access_token,
+    token_type: response.token_type ?? 'Bearer',
+    expires_at: typeof response.expires_in === 'number' ? now + response.expires_in : undefined,
+    obtained_at: now,
+    // Providers that do not rotate refresh tokens omit them from refresh answers.
+    refresh_token: response.refresh_token ?? previous?.refresh_token,
+    id_token: response.id_token ?? previous?.id_token,
+    scope: response.scope ?? previous?.scope,
+  };
+}
+
 /** Seconds with a fraction: whole seconds would make a 2-second idle limit anything from 1 to 2 seconds. */
 export function nowSeconds(): number {
   return Date.now() / 1000;
+}
+
+/**
+ * What must happen before a session can serve a request, in the order the full path
+ * (session.ts) settles them: it has ended (a timeout passed), its access token is due
+ * for renewal, its use must be written to the persistent store (the idle or rolling
+ * clock), or this route needs the whole record (the ID token) that the memory copy left
+ * out. The fast path serves a session only while none is due, so a rule added here
+ * binds both paths; the full path must settle it (`settle` in session.ts is exhaustive).
+ */
+export const SESSION_RULES = ['ended', 'token-renewal', 'use-write', 'whole-record'] as const;
+export type SessionRule = (typeof SESSION_RULES)[number];
+
+export function isDue(rule: SessionRule, session: OidcSession, config: OpenIdConnectConfig, now = nowSeconds()): boolean {
+  switch (rule) {
+    case 'ended':
+      return sessionExpiry(session, config, now) === 0;
+    case 'token-renewal':
+      return needsRefresh(session.tokens, now);
+    case 'use-write':
+      return useNeedsWrite(session, config, now);
+    case 'whole-record':
+      return Boolean(config.upstream_id_token_header) && session.tokens.id_token_in_store === true;
+  }
+}
+
+/** Whether a session belongs to this provider and client: plugins of other providers may share the cookie name. */
+export function belongsTo(session: OidcSession, issuer: string, clientId: string): boolean {
+  return session.issuer === issuer && session.client_id === clientId;
 }
 
 /** The moment a session ends unless it is used (or rolled) again, or `0` if it already has. */
@@ -58,6 +103,11 @@ export function sessionExpiry(session: OidcSession, config: OpenIdConnectConfig,
   if (config.session_idling_timeout > 0) expiry = Math.min(expiry, session.last_seen + config.session_idling_timeout);
   if (config.session_rolling_timeout > 0) expiry = Math.min(expiry, session.rolled_at + config.session_rolling_timeout);
   return expiry > now ? expiry : 0;
+}
+
+/** A use of the session that writes nothing: the memory copy's idle clock (what touchSession does when no write is due). */
+export function markUse(session: OidcSession, now = nowSeconds()): void {
+  session.last_seen = now;
 }
 
 /**

@@ -1,11 +1,11 @@
 /**
- * A process of test/gateway/sign-in-throttle.test.ts: its own connection to the shared
+ * A process of test/sign-in/throttle.test.ts: its own connection to the shared
  * database file, like a proxy worker, counting failures as fast as it can once told to
  * (a line on standard input), then printing how many attempts were let through.
  */
 import { once } from 'node:events';
 import { KeyRing } from '../../src/crypto/keyring.js';
-import { SignInThrottle } from '../../src/gateway/sign-in-throttle.js';
+import { SignInThrottle } from '../../src/sign-in/throttle.js';
 import { openDatabase } from '../../src/store/index.js';
 
 const { file, secret, account, attempts, name } = JSON.parse(process.argv[2]!) as {

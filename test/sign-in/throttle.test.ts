@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
-import { SignInThrottle } from '../../src/gateway/sign-in-throttle.js';
+import { SignInThrottle } from '../../src/sign-in/throttle.js';
 import { migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
 
 /**
@@ -117,7 +117,7 @@ describe('SignInThrottle', () => {
         [
           '--import',
           'tsx',
-          fileURLToPath(new URL('./sign-in-throttle-process.ts', import.meta.url)),
+          fileURLToPath(new URL('./throttle-process.ts', import.meta.url)),
           JSON.stringify({ file, secret: SECRET, account: ACCOUNT, attempts, name: `p${index}` }),
         ],
         { stdio: ['pipe', 'pipe', 'inherit'] },
