@@ -22,7 +22,7 @@ import {
 } from '../store/repositories/identity/index.js';
 import type { Database } from '../store/schema.js';
 import { validate } from '../store/validation.js';
-import { describeChanges, type AuditActor } from './audit.js';
+import { auditEntry, describeChanges, type AuditActor } from './audit.js';
 import type { IdentitySettings, Organization } from './model.js';
 import { ssoIrreversibleError } from './organizations.js';
 
@@ -363,15 +363,12 @@ export async function testIdentitySettings(deps: IdentityServiceDeps, organizati
   const checks = result.checks.map((check) => ({ name: check.name, passed: check.passed, ...(check.warning ? { warning: true as const } : {}), detail: check.detail }));
   const record = await deps.db.transaction().execute(async (trx) => {
     const saved = await insertIdentityTest(trx, { organization_id: organization.id, fingerprint, passed: result.passed, checks });
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'identity.test',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'identity.test', {
       target: { type: 'organization', id: organization.id },
       outcome: result.passed ? 'success' : 'failure',
       reason: result.passed ? null : result.message,
       details: { ...publicValues(values), api_token_set: values.api_token !== null, mapped_groups: mappedGroups.length, checks },
-    });
+    }));
     return saved;
   });
   return { passed: result.passed, message: result.message, checks, issuer: values.issuer, tested_at: record.created_at, okta_app: okta };
@@ -434,14 +431,10 @@ export async function saveIdentitySettings(
         { ...publicValues(values), client_secret: values.client_secret, api_token: values.api_token },
         SECRET_FIELDS,
       );
-      await writeAudit(trx, {
-        organization_id: organization.id,
-        actor,
-        action: 'identity.settings.update',
+      await writeAudit(trx, auditEntry(actor, organization.id, 'identity.settings.update', {
         target: { type: 'organization', id: organization.id },
-        outcome: 'success',
         details: { created: stored === undefined, changed: changes.changed, values: changes.values, secrets: changes.secrets, tested_at: test!.created_at },
-      });
+      }));
     });
   }
   const view = await identityView(deps, organization);
@@ -486,14 +479,10 @@ export async function enableSso(deps: IdentityServiceDeps, organization: Organiz
   }
   return deps.db.transaction().execute(async (trx) => {
     const enabled = await enableOrganizationSso(trx, organization);
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'identity.sso.enable',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'identity.sso.enable', {
       target: { type: 'organization', id: organization.id },
-      outcome: 'success',
       details: { issuer: settings.issuer, mappings: mappings.length },
-    });
+    }));
     return enabled;
   });
 }

@@ -29,7 +29,7 @@ import { isUuid } from '../store/schemas/common.js';
 import type { Database } from '../store/schema.js';
 import { validate } from '../store/validation.js';
 import { deactivateUser, reactivateUser, type AccountStatusDeps } from './account-status.js';
-import type { AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from './audit.js';
 import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-path.js';
 import { BUILTIN_ROLES, type Organization, type Role, type RoleMapping, type User } from './model.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';
@@ -142,14 +142,10 @@ export async function createOrganization(db: Db, input: unknown, actor: AuditAct
     const owner = await insertNativeUser(trx, organization.id, { email: fields.owner_email, name: fields.owner_name ?? null, password_hash: hash });
     await setHandGrantedRoles(trx, owner.id, [admin.id]);
     await setOrganizationOwner(trx, organization.id, owner.id);
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'organization.create',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'organization.create', {
       target: { type: 'organization', id: organization.id },
-      outcome: 'success',
       details: { name: organization.name, login_path: organization.login_path, owner: { id: owner.id, email: owner.email } },
-    });
+    }));
     return {
       organization: (await findOrganization(trx, organization.id))!,
       owner: (await findUserById(trx, owner.id))!,
@@ -196,16 +192,12 @@ export async function patchOrganization(db: Db, organization: Organization, inpu
   if (Object.keys(changes).length === 0) return organization;
   return db.transaction().execute(async (trx) => {
     const updated = await updateOrganization(trx, organization, changes);
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'organization.update',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'organization.update', {
       target: { type: 'organization', id: organization.id },
-      outcome: 'success',
       details: Object.fromEntries(
         Object.entries(changes).map(([key, value]) => [key, { from: organization[key as keyof typeof changes], to: value }]),
       ),
-    });
+    }));
     return updated;
   });
 }
@@ -214,14 +206,10 @@ export async function patchOrganization(db: Db, organization: Organization, inpu
 export async function removeOrganization(db: Db, organization: Organization, actor: AuditActor): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await deleteOrganization(trx, organization.id);
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'organization.delete',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'organization.delete', {
       target: { type: 'organization', id: organization.id },
-      outcome: 'success',
       details: { name: organization.name, login_path: organization.login_path },
-    });
+    }));
   });
 }
 
@@ -240,14 +228,10 @@ export async function createRole(db: Db, organization: Organization, input: unkn
   const fields = parse(roleSchema, input);
   return db.transaction().execute(async (trx) => {
     const role = await insertRole(trx, organization.id, { name: fields.name, description: fields.description ?? null });
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'role.create',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'role.create', {
       target: { type: 'role', id: role.id },
-      outcome: 'success',
       details: { name: role.name },
-    });
+    }));
     return role;
   });
 }
@@ -318,14 +302,10 @@ export async function createRoleMapping(db: Db, organization: Organization, inpu
     });
     const mapping = await insertRoleMapping(trx, organization.id, { group: fields.group, role_id: role!.id });
     const changed = await describeRecomputed(trx, organization.id, await recomputeSsoRoles(trx, organization.id));
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'role_mapping.create',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'role_mapping.create', {
       target: { type: 'role_mapping', id: mapping.id },
-      outcome: 'success',
       details: { group: mapping.group, role: mapping.role_name, users_changed: changed },
-    });
+    }));
     return { mapping, users_changed: changed };
   });
 }
@@ -343,14 +323,10 @@ export async function removeRoleMapping(db: Db, organization: Organization, id: 
     }
     await deleteRoleMapping(trx, organization.id, mapping.id);
     const changed = await describeRecomputed(trx, organization.id, await recomputeSsoRoles(trx, organization.id));
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'role_mapping.delete',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'role_mapping.delete', {
       target: { type: 'role_mapping', id: mapping.id },
-      outcome: 'success',
       details: { group: mapping.group, role: mapping.role_name, users_changed: changed },
-    });
+    }));
     return { mapping, users_changed: changed };
   });
 }
@@ -395,14 +371,10 @@ export async function createNativeUser(
       created.id,
       roles.map((role) => role.id),
     );
-    await writeAudit(trx, {
-      organization_id: organization.id,
-      actor,
-      action: 'user.create',
+    await writeAudit(trx, auditEntry(actor, organization.id, 'user.create', {
       target: { type: 'user', id: created.id },
-      outcome: 'success',
       details: { email: created.email, source: 'native', roles: roles.map((role) => role.name) },
-    });
+    }));
     return { user: (await findUserById(trx, created.id))!, generated_password: fields.password === undefined ? password : undefined };
   });
 }
@@ -478,26 +450,18 @@ export async function patchUser(
       if (added.length > 0 || removed.length > 0) {
         rolesChanged = true;
         const names = await roleNames(trx, organization.id);
-        await writeAudit(trx, {
-          organization_id: organization.id,
-          actor,
-          action: 'user.roles.change',
+        await writeAudit(trx, auditEntry(actor, organization.id, 'user.roles.change', {
           target: { type: 'user', id: user.id },
-          outcome: 'success',
           details: { email: user.email, added: added.map((id) => names.get(id) ?? id), removed: removed.map((id) => names.get(id) ?? id) },
-        });
+        }));
       }
     }
     if (name !== undefined) {
       await updateUserName(trx, user.id, name);
-      await writeAudit(trx, {
-        organization_id: organization.id,
-        actor,
-        action: 'user.update',
+      await writeAudit(trx, auditEntry(actor, organization.id, 'user.update', {
         target: { type: 'user', id: user.id },
-        outcome: 'success',
         details: { email: user.email, name: { from: user.name, to: name } },
-      });
+      }));
     }
     return { user: (await findUserById(trx, user.id))!, end_sessions: rolesChanged };
   });

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import { deactivateUser } from './account-status.js';
+import { auditEntry, GROUP_SYNC_ACTOR, SIGN_IN_ACTOR } from './audit.js';
 import type { IdentityStore, Organization, SsoProfile, User } from './model.js';
 import { rolesFromGroups } from './role-mapping.js';
 
@@ -30,7 +31,7 @@ export async function applyGroups(
     profile.groups,
     mappings.map((mapping) => ({ id: mapping.id, group: mapping.group, role_id: mapping.role_id })),
   );
-  const actor = { type: 'system' as const, label: options.signIn ? 'sign-in' : 'group sync' };
+  const actor = options.signIn ? SIGN_IN_ACTOR : GROUP_SYNC_ACTOR;
 
   if (grants.length === 0) {
     const existing = await store.userBySubject(organization.id, profile.issuer, profile.subject);
@@ -52,23 +53,15 @@ export async function applyGroups(
     return { admitted: false, reason: 'no_mapped_group', deactivated: undefined };
   }
   if (saved.created) {
-    await store.audit({
-      organization_id: organization.id,
-      actor,
-      action: 'user.provision',
+    await store.audit(auditEntry(actor, organization.id, 'user.provision', {
       target: { type: 'user', id: saved.user.id },
-      outcome: 'success',
       details: { email: saved.user.email, roles: saved.user.roles.map((role) => role.role_name), groups_source: profile.groups_source },
-    });
+    }));
   } else if (saved.rolesAdded.length > 0 || saved.rolesRemoved.length > 0) {
-    await store.audit({
-      organization_id: organization.id,
-      actor,
-      action: 'user.roles_change',
+    await store.audit(auditEntry(actor, organization.id, 'user.roles_change', {
       target: { type: 'user', id: saved.user.id },
-      outcome: 'success',
       details: { added: saved.rolesAdded, removed: saved.rolesRemoved },
-    });
+    }));
   }
   return { admitted: true, ...saved };
 }
