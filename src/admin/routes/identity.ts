@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { enableSso, identityView, saveIdentitySettings, suggestGroups, testIdentitySettings } from '../../identity/identity-settings-service.js';
+import { suggestGroups } from '../../identity/group-suggestions.js';
+import { saveIdentitySettings } from '../../identity/identity-settings-saving.js';
+import { identityView } from '../../identity/identity-settings-view.js';
+import { enableSso } from '../../identity/sso-switch.js';
+import { testIdentitySettings } from '../../identity/test-configuration.js';
 import { SchemaViolationError } from '../../store/errors.js';
 import { actorOf, callerOf, scopedOrganization } from '../auth.js';
 import { bodyOf, endpoint, first, type AdminContext } from '../context.js';

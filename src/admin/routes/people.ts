@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { createNativeUser, createRole, createRoleMapping, patchUser, removeRoleMapping } from '../../identity/organizations.js';
+import { createRoleMapping, removeRoleMapping } from '../../identity/role-mappings.js';
+import { createRole } from '../../identity/roles.js';
+import { createNativeUser, patchUser } from '../../identity/users.js';
 import { SchemaViolationError, type FieldIssue } from '../../store/errors.js';
 import { findUser, listRoleMappings, listRoles, listUsers, queryAudit, type AuditFilter, type UserFilter } from '../../store/repositories/identity/index.js';
 import { actorOf, callerOf, scopedOrganization } from '../auth.js';

@@ -1,4 +1,4 @@
-import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
+import type { IdentitySettingsView } from '../../identity/identity-settings-view.js';
 import type { Organization } from '../../identity/model.js';
 import { when } from '../format.js';
 import { checkboxField, field, formAlert, selectField } from '../forms.js';
