@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { Logger } from '../log.js';
-import type { ConnectionTestOptions, ConnectionTestResult, IdentityConnectionSettingsInput } from '../okta/connection-test.js';
+import type { IdentityConnectionSettingsInput } from '../okta/connection-settings.js';
+import type { ConnectionTestOptions, ConnectionTestResult } from '../okta/connection-test.js';
 import type { Database } from '../store/schema.js';
 import type { IdentitySettings } from './model.js';
 

@@ -1,5 +1,5 @@
 import { isOrgAuthorizationServer } from '../okta/issuer.js';
-import type { ConnectionCheck } from '../okta/connection-test.js';
+import type { ConnectionCheck } from '../okta/connection-checks/check.js';
 import { insertIdentityTest, listRoleMappings, readIdentitySettings, writeAudit } from '../store/repositories/identity/index.js';
 import { auditEntry, type AuditActor } from './audit.js';
 import type { IdentityServiceDeps } from './identity-settings-deps.js';
