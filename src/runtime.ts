@@ -6,7 +6,7 @@ import type { AdminSessionResolver } from './admin/auth.js';
 import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
-import { GatewayState } from './gateway/snapshot.js';
+import { GatewayState } from './gateway/gateway-state.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './gateway/sign-in-routes.js';
 import { SignInThrottle } from './gateway/sign-in-throttle.js';
