@@ -5,14 +5,13 @@ import type { ConsolePage } from '../../page.js';
 import { consumerFormBody } from './entity-forms.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   consumerName,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   listAll,
@@ -22,12 +21,10 @@ import {
 
 /** Consumers: the clients (people or applications) authentication plugins map requests to. */
 
-export const consumersPage: ConsolePage = {
+export const consumersPage = gatewayPage({
   path: '/gateway/consumers',
   title: 'Consumers',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const consumers = await listAll<ConsumerEntity>(admin, '/consumers');
     return html`<h1>Gateway</h1>
@@ -45,27 +42,23 @@ ${consumers.length === 0
   )}</tbody>
 </table>`}`;
   },
-};
+});
 
-export const newConsumerPage: ConsolePage = {
+export const newConsumerPage = gatewayPage({
   path: '/gateway/consumers/new',
   title: 'New consumer',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   render({ csrf }) {
     return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/consumers', label: 'Consumers' }, { label: 'New consumer' }])}
 <h1>New consumer</h1>
 ${writeForm({ id: 'consumer', path: '/consumers', method: 'POST', then: '/gateway/consumers/{id}', csrf, submitLabel: 'Create consumer', cancel: '/gateway/consumers', body: consumerFormBody('consumer', undefined) })}`;
   },
-};
+});
 
-export const consumerDetailPage: ConsolePage = {
+export const consumerDetailPage = gatewayPage({
   path: '/gateway/consumers/:id',
   title: 'Consumer',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const consumer = await admin.get<ConsumerEntity>(`/consumers/${idParam(context)}`);
@@ -93,14 +86,12 @@ ${detailHeader(html`Consumer “${name}”`, controls)}
   ${pluginTable(plugins, 'No plugin is scoped to this consumer.', directory)}
 </section>`;
   },
-};
+});
 
-export const editConsumerPage: ConsolePage = {
+export const editConsumerPage = gatewayPage({
   path: '/gateway/consumers/:id/edit',
   title: 'Edit consumer',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const consumer = await context.admin.get<ConsumerEntity>(`/consumers/${idParam(context)}`);
     const name = consumerName(consumer);
@@ -118,6 +109,6 @@ ${writeForm({
   body: consumerFormBody('consumer', consumer),
 })}`;
   },
-};
+});
 
 export const CONSUMER_PAGES: readonly ConsolePage[] = [consumersPage, newConsumerPage, consumerDetailPage, editConsumerPage];

@@ -5,13 +5,12 @@ import type { ConsolePage } from '../../page.js';
 import { serviceFormBody, serviceUrl } from './entity-forms.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   listAll,
@@ -23,12 +22,10 @@ import {
 
 /** Services: the upstreams requests go to (Kong's Service entity). */
 
-export const servicesPage: ConsolePage = {
+export const servicesPage = gatewayPage({
   path: '/gateway/services',
   title: 'Services',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const [services, routes] = await Promise.all([listAll<ServiceEntity>(admin, '/services'), listAll<RouteEntity>(admin, '/routes')]);
     const routeCount = new Map<string, number>();
@@ -47,27 +44,23 @@ ${services.length === 0
   )}</tbody>
 </table>`}`;
   },
-};
+});
 
-export const newServicePage: ConsolePage = {
+export const newServicePage = gatewayPage({
   path: '/gateway/services/new',
   title: 'New service',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   render({ csrf }) {
     return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/services', label: 'Services' }, { label: 'New service' }])}
 <h1>New service</h1>
 ${writeForm({ id: 'service', path: '/services', method: 'POST', then: '/gateway/services/{id}', csrf, submitLabel: 'Create service', cancel: '/gateway/services', body: serviceFormBody('service', undefined) })}`;
   },
-};
+});
 
-export const serviceDetailPage: ConsolePage = {
+export const serviceDetailPage = gatewayPage({
   path: '/gateway/services/:id',
   title: 'Service',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const id = idParam(context);
@@ -115,14 +108,12 @@ ${detailHeader(html`Service “${name}”`, controls)}
   ${pluginTable(plugins, 'No plugin on this service.')}
 </section>`;
   },
-};
+});
 
-export const editServicePage: ConsolePage = {
+export const editServicePage = gatewayPage({
   path: '/gateway/services/:id/edit',
   title: 'Edit service',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const service = await context.admin.get<ServiceEntity>(`/services/${idParam(context)}`);
     const name = serviceName(service);
@@ -140,6 +131,6 @@ ${writeForm({
   body: serviceFormBody('service', service),
 })}`;
   },
-};
+});
 
 export const SERVICE_PAGES: readonly ConsolePage[] = [servicesPage, newServicePage, serviceDetailPage, editServicePage];
