@@ -3,6 +3,7 @@ import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage } from '../../page.js';
 import { consumerFormBody } from './entity-forms.js';
+import { editEntityPage, newEntityPage, type FormEntity } from './entity-pages.js';
 import { pluginTable } from './plugin-tables.js';
 import {
   breadcrumbs,
@@ -16,10 +17,11 @@ import {
   idParam,
   listAll,
   loadDirectory,
-  writeForm,
 } from './shared.js';
 
 /** Consumers: the clients (people or applications) authentication plugins map requests to. */
+
+const CONSUMER: FormEntity<ConsumerEntity> = { collection: 'consumers', noun: 'consumer', plural: 'Consumers', name: consumerName, form: consumerFormBody };
 
 export const consumersPage = gatewayPage({
   path: '/gateway/consumers',
@@ -44,16 +46,7 @@ ${consumers.length === 0
   },
 });
 
-export const newConsumerPage = gatewayPage({
-  path: '/gateway/consumers/new',
-  title: 'New consumer',
-  permission: 'gateway:write',
-  render({ csrf }) {
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/consumers', label: 'Consumers' }, { label: 'New consumer' }])}
-<h1>New consumer</h1>
-${writeForm({ id: 'consumer', path: '/consumers', method: 'POST', then: '/gateway/consumers/{id}', csrf, submitLabel: 'Create consumer', cancel: '/gateway/consumers', body: consumerFormBody('consumer', undefined) })}`;
-  },
-});
+export const newConsumerPage = newEntityPage(CONSUMER);
 
 export const consumerDetailPage = gatewayPage({
   path: '/gateway/consumers/:id',
@@ -88,27 +81,6 @@ ${detailHeader(html`Consumer “${name}”`, controls)}
   },
 });
 
-export const editConsumerPage = gatewayPage({
-  path: '/gateway/consumers/:id/edit',
-  title: 'Edit consumer',
-  permission: 'gateway:write',
-  async render(context) {
-    const consumer = await context.admin.get<ConsumerEntity>(`/consumers/${idParam(context)}`);
-    const name = consumerName(consumer);
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/consumers', label: 'Consumers' }, { href: `/gateway/consumers/${consumer.id}`, label: name }, { label: 'Edit' }])}
-<h1>Edit consumer “${name}”</h1>
-${writeForm({
-  id: 'consumer',
-  path: `/consumers/${consumer.id}`,
-  method: 'PATCH',
-  then: `/gateway/consumers/${consumer.id}`,
-  csrf: context.csrf,
-  submitLabel: 'Save consumer',
-  cancel: `/gateway/consumers/${consumer.id}`,
-  emptyMeansNull: true,
-  body: consumerFormBody('consumer', consumer),
-})}`;
-  },
-});
+export const editConsumerPage = editEntityPage(CONSUMER);
 
 export const CONSUMER_PAGES: readonly ConsolePage[] = [consumersPage, newConsumerPage, consumerDetailPage, editConsumerPage];
