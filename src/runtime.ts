@@ -7,7 +7,7 @@ import { resolveKeys } from './config/keys.js';
 import { consoleUrlOf, publicUrlOf, type Listen, type Settings } from './config/settings.js';
 import { KeyRing } from './crypto/keyring.js';
 import { pluginRegistry } from './gateway/plugins/index.js';
-import { GatewayState } from './gateway/snapshot.js';
+import { GatewayState } from './gateway/gateway-state.js';
 import { createProxyServer, reconfigureProxy } from './gateway/server.js';
 import { registerSignInRoutes } from './sign-in/routes.js';
 import { SignInThrottle } from './sign-in/throttle.js';

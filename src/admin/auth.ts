@@ -135,7 +135,7 @@ export function requirePermission(caller: AdminCaller, permission: AdminPermissi
  * The organization named in the path (id or name) as the caller may see it: another
  * organization is "Not found" (404) exactly like a missing one; then the permission.
  */
-export async function scopedOrganization(
+async function scopedOrganization(
   db: Kysely<Database>,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -150,6 +150,21 @@ export async function scopedOrganization(
   }
   requirePermission(caller, permission);
   return organization;
+}
+
+/**
+ * The handler of an organization's endpoint: `handle` runs with the organization the
+ * path names once the caller may `permission` there (see `scopedOrganization`).
+ */
+export function inOrganization(
+  db: Kysely<Database>,
+  permission: AdminPermission,
+  handle: (organization: Organization, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  return async (request, reply) => {
+    const organization = await scopedOrganization(db, request, reply, permission);
+    return organization ? handle(organization, request, reply) : reply;
+  };
 }
 
 /** Compares two secrets in constant time (lengths included: both are hashed first). */
@@ -180,7 +195,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Authenticates every request (`GET /status` may also be anonymous) and checks the gateway permissions
- * (organization endpoints check theirs with `scopedOrganization`).
+ * (organization endpoints check theirs with `inOrganization`).
  */
 export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): void {
   const { db, adminToken, adminSessionResolver } = options;

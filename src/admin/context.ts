@@ -11,7 +11,7 @@ import { callerOf } from './auth.js';
 import { InvalidSizeError } from '../store/errors.js';
 import type { Database } from '../store/schema.js';
 import type { PluginRegistry } from '../gateway/plugin.js';
-import type { IdentityServiceDeps } from '../identity/identity-settings-service.js';
+import type { IdentityServiceDeps } from '../identity/identity-settings-deps.js';
 import type { AccountStatusDeps } from '../identity/account-status.js';
 import type { SessionStore } from '../sessions/store.js';
 import { createIdentityStore } from '../store/repositories/identity/index.js';

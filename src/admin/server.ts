@@ -5,7 +5,7 @@ import { pluginRegistry } from '../gateway/plugins/index.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/schema.js';
 import type { PluginRegistry } from '../gateway/plugin.js';
-import type { ConnectionTester, OktaGroupSearcher } from '../identity/identity-settings-service.js';
+import type { ConnectionTester, OktaGroupSearcher } from '../identity/identity-settings-deps.js';
 import { testIdentityConnection } from '../okta/connection-test.js';
 import { OktaManagementApi } from '../okta/management-api.js';
 import type { SessionStore } from '../sessions/store.js';

@@ -4,7 +4,8 @@ import { ORGANIZATION_SESSION_COOKIE } from '../identity/organization-session.js
 import type { Logger } from '../log.js';
 import type { Assets } from './assets.js';
 import { cookiesOf, type CsrfGuard } from './csrf.js';
-import { html, type SafeHtml } from './html.js';
+import { errorPageContent } from '../web/error-page.js';
+import { trusted, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { whoIsSignedIn, type SignedIn } from './signed-in.js';
 import { AdminCallError, AdminClient, type InProcessServer } from './upstream.js';
@@ -68,6 +69,7 @@ export function signInLocation(path: string): string {
   return `/?return_to=${encodeURIComponent(path)}`;
 }
 
+/** A failed Admin API call, as the page's content. */
 export function errorPanel(title: string, error: AdminCallError): SafeHtml {
   const message =
     error.status === 403
@@ -75,11 +77,7 @@ export function errorPanel(title: string, error: AdminCallError): SafeHtml {
       : error.status >= 500
         ? 'Gatehouse could not load this page because of an error on the server. Try again; if it persists, the server log has the details.'
         : (error.body.message ?? `The Admin API answered ${error.status}.`);
-  return html`<h1>${title}</h1>
-<div class="notice notice--error" role="alert">
-  <p>${message}</p>
-  ${error.body.error_code ? html`<p class="notice-code">Error code: <code>${error.body.error_code}</code></p>` : ''}
-</div>`;
+  return trusted(errorPageContent({ heading: title, message, code: error.body.error_code }));
 }
 
 export function registerPages(app: FastifyInstance, pages: readonly ConsolePage[], environment: PageEnvironment): void {

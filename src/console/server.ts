@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import { registerApiProxy } from './api-proxy.js';
 import { Assets } from './assets.js';
 import { CsrfGuard, csrfMessage, type CsrfKey, type CsrfRefusal } from './csrf.js';
-import { html, type SafeHtml } from './html.js';
+import { errorPageContent } from '../web/error-page.js';
+import { html, trusted, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { registerPages, sendHtml, type ConsolePage } from './page.js';
 import { PAGES } from './pages/index.js';
@@ -52,6 +53,8 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const BACK_TO_CONSOLE = html`<p><a href="/">Back to the console</a></p>`;
+
 export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance {
   const log = deps.log.child({ component: 'console' });
   const app = Fastify({
@@ -90,11 +93,11 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
   function refuseCsrf(request: FastifyRequest, reply: FastifyReply, refusal: CsrfRefusal) {
     const message = csrfMessage(refusal);
     if (wantsJson(request)) return reply.code(403).header('cache-control', 'no-store').send({ message, error_code: 'GH-CONSOLE-CSRF' });
-    return problemPage(request, reply, 403, 'Request refused', html`<p>${message}</p><p><a href="/">Back to the console</a></p>`);
+    return problemPage(request, reply, 403, 'Request refused', message, BACK_TO_CONSOLE);
   }
 
-  function problemPage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: SafeHtml) {
-    const content = html`<h1>${title}</h1><div class="notice notice--error" role="alert">${body}</div>`;
+  function problemPage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string, link: SafeHtml) {
+    const content = trusted(errorPageContent({ heading: title, message }, link.toString()));
     return sendHtml(reply, status, layout({ title, assets, csrf: csrf.token(request, reply), content }));
   }
 
@@ -105,7 +108,7 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
 
   app.setNotFoundHandler(async (request, reply) => {
     if (wantsJson(request)) return reply.code(404).send({ message: 'Not found', error_code: 'GH-CONSOLE-NOT-FOUND' });
-    return problemPage(request, reply, 404, 'Page not found', html`<p>There is no console page at this address.</p><p><a href="/">Go to the console</a></p>`);
+    return problemPage(request, reply, 404, 'Page not found', 'There is no console page at this address.', html`<p><a href="/">Go to the console</a></p>`);
   });
 
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
@@ -114,7 +117,7 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
     if (status === 500) log.error({ err: { message: error.message, stack: error.stack }, url: request.routeOptions.url }, 'console request failed');
     const message = status === 500 ? 'Something went wrong on the server; try again. If it persists, the server log has the details.' : 'The request could not be read.';
     if (wantsJson(request)) return reply.code(status).send({ message, error_code: status === 500 ? 'GH-CONSOLE-INTERNAL' : 'GH-CONSOLE-BAD-REQUEST' });
-    return problemPage(request, reply, status, status === 500 ? 'Something went wrong' : 'Bad request', html`<p>${message}</p><p><a href="/">Back to the console</a></p>`);
+    return problemPage(request, reply, status, status === 500 ? 'Something went wrong' : 'Bad request', message, BACK_TO_CONSOLE);
   });
 
   return app;

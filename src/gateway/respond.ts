@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { PluginResponse } from './plugin.js';
-import { escapeHtml } from '../web/html.js';
+import { errorPage } from '../web/error-page.js';
 
 /**
  * Responses the gateway writes itself: its errors (Kong's messages plus a stable
@@ -54,12 +54,7 @@ function render(error: ProxyErrorSpec): RenderedError {
   let bodies = rendered.get(error);
   if (!bodies) {
     const reason = REASONS[error.status] ?? 'Error';
-    const html =
-      '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
-      `<title>${error.status} ${escapeHtml(reason)}</title>` +
-      '<style>body{font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem;color:#222}code{color:#666}</style>' +
-      `</head><body><h1>${escapeHtml(reason)}</h1><p>${escapeHtml(error.message)}.</p>` +
-      `<p><code>${escapeHtml(error.code)}</code></p></body></html>\n`;
+    const html = errorPage({ title: `${error.status} ${reason}`, heading: reason, message: `${error.message}.`, code: error.code });
     bodies = {
       json: Buffer.from(JSON.stringify({ message: error.message, code: error.code })),
       html: Buffer.from(html),

@@ -1,22 +1,20 @@
-import type { KeyRing } from '../crypto/keyring.js';
 import { ORGANIZATION_SESSION_COOKIE, SIGN_IN_COOKIE } from '../identity/organization-session.js';
-
-/** The console's CSRF cookie (src/console/csrf.ts): the host's cookies reach every app behind the gateway. */
-const CONSOLE_CSRF_COOKIE = 'gatehouse_console_csrf';
-import type { Logger } from '../log.js';
-import type { ProviderCache } from '../oidc/provider-cache.js';
-import type { SessionStore } from '../sessions/store.js';
 import type { ConsumerEntity, GatewayConfiguration, PluginEntity, RouteEntity, ServiceEntity } from '../model/gateway.js';
-import type { IdentityServices, PluginDefinition, PluginHandler } from './plugin.js';
+import type { PluginDefinition, PluginHandler } from './plugin.js';
+import { createHandler, type HandlerRecord, type PluginServices } from './plugin-handlers.js';
 import { pluginRegistry } from './plugins/index.js';
 import { UpstreamPools, type Upstream } from './proxy.js';
 import { compileRouter, type Router } from './router.js';
+
+/** The console's CSRF cookie (src/console/csrf.ts): the host's cookies reach every app behind the gateway. */
+const CONSOLE_CSRF_COOKIE = 'gatehouse_console_csrf';
 
 /**
  * The immutable, in-memory view of the configuration the data plane serves from:
  * the compiled router, per route the plugin handlers that apply (in run order) and the
  * upstream pool, and consumers indexed for `findConsumer`. A reload builds a new
- * snapshot and swaps it in; requests in flight finish on the one they started with.
+ * snapshot and swaps it in (gateway-state.ts); requests in flight finish on the one they
+ * started with.
  */
 
 export interface PluginInstance {
@@ -65,21 +63,7 @@ export interface CompiledRoute {
   readonly https: PluginChain;
 }
 
-interface HandlerRecord {
-  readonly plugin: PluginEntity;
-  /** Canonical JSON of the configuration, to spot unchanged plugins across reloads. */
-  readonly configKey: string;
-  readonly handler: PluginHandler | null;
-  readonly error: unknown;
-}
-
-export interface SnapshotOptions {
-  keyRing: KeyRing;
-  sessions: SessionStore;
-  /** OpenID providers by issuer, shared by every plugin of the process. */
-  providers: ProviderCache;
-  identity?: IdentityServices | undefined;
-  log: Logger;
+export interface SnapshotOptions extends PluginServices {
   /** Plugin definitions by name; `pluginRegistry` unless a test brings its own. */
   registry?: ReadonlyMap<string, PluginDefinition>;
   upstreams: UpstreamPools;
@@ -138,16 +122,6 @@ export class GatewaySnapshot {
     for (const route of this.routes) if (route.upstream) seen.add(route.upstream);
     return [...seen];
   }
-}
-
-/** JSON with object keys sorted, so equal configurations compare equal whatever the key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
-    return sorted;
-  });
 }
 
 function appliesTo(plugin: PluginEntity, scheme: 'http' | 'https'): boolean {
@@ -345,142 +319,4 @@ export function buildSnapshot(
   }
 
   return new GatewaySnapshot({ router, routes: compiled, config, handlers, reservedCookies });
-}
-
-function createHandler(
-  plugin: PluginEntity,
-  registry: ReadonlyMap<string, PluginDefinition>,
-  options: SnapshotOptions,
-  before: HandlerRecord | undefined,
-): HandlerRecord {
-  const configKey = canonicalJson(plugin.config);
-  const definition = registry.get(plugin.name);
-  if (!definition) {
-    return { plugin, configKey, handler: null, error: new Error(`unknown plugin "${plugin.name}"`) };
-  }
-  const reusable =
-    before !== undefined && before.handler !== null && before.plugin.name === plugin.name && before.configKey === configKey
-      ? before.handler
-      : undefined;
-  try {
-    const handler = definition.create(plugin.config, {
-      plugin,
-      keyRing: options.keyRing,
-      sessions: options.sessions,
-      providers: options.providers,
-      identity: options.identity,
-      log: options.log,
-      previous: reusable,
-    });
-    return { plugin, configKey, handler, error: null };
-  } catch (error) {
-    return { plugin, configKey, handler: null, error };
-  }
-}
-
-export interface GatewayStateOptions extends Omit<SnapshotOptions, 'upstreams'> {
-  /** Shared upstream pools; the state creates (and closes) its own when not given. */
-  upstreams?: UpstreamPools;
-  /**
-   * How long a replaced snapshot stays usable before its dropped handlers are closed and
-   * unused upstream pools shut: requests that started on it are still running. 0 retires
-   * at once (tests). Default 60 s, Kong's default read timeout.
-   */
-  retireAfterMs?: number;
-}
-
-/**
- * The current snapshot and its replacement on reload. `snapshot` is read once per
- * request; `reload` builds the next one (reusing unchanged plugin handlers) and swaps
- * it in atomically.
- */
-export class GatewayState {
-  #snapshot: GatewaySnapshot;
-  readonly #options: SnapshotOptions;
-  readonly #ownsUpstreams: boolean;
-  readonly #retireAfterMs: number;
-  readonly #retiring = new Map<GatewaySnapshot, NodeJS.Timeout | null>();
-  #closed = false;
-
-  constructor(config: GatewayConfiguration, options: GatewayStateOptions) {
-    this.#ownsUpstreams = options.upstreams === undefined;
-    this.#options = { ...options, upstreams: options.upstreams ?? new UpstreamPools() };
-    this.#retireAfterMs = options.retireAfterMs ?? 60_000;
-    this.#snapshot = buildSnapshot(config, this.#options);
-  }
-
-  get snapshot(): GatewaySnapshot {
-    return this.#snapshot;
-  }
-
-  get upstreams(): UpstreamPools {
-    return this.#options.upstreams;
-  }
-
-  /** Builds a snapshot from `config` and makes it current. Never leaves the gateway without one. */
-  reload(config: GatewayConfiguration): GatewaySnapshot {
-    if (this.#closed) throw new Error('GatewayState is closed');
-    const previous = this.#snapshot;
-    const next = buildSnapshot(config, this.#options, previous);
-    this.#snapshot = next;
-    if (this.#retireAfterMs <= 0) {
-      this.#retiring.set(previous, null);
-      this.#retire(previous);
-    } else {
-      const timer = setTimeout(() => this.#retire(previous), this.#retireAfterMs).unref();
-      this.#retiring.set(previous, timer);
-    }
-    return next;
-  }
-
-  /** Closes handlers and pools that no live snapshot (current or still retiring) uses. */
-  #retire(snapshot: GatewaySnapshot): void {
-    this.#retiring.delete(snapshot);
-    const live = [this.#snapshot, ...this.#retiring.keys()];
-    const liveHandlers = new Set<PluginHandler>();
-    const liveUpstreams = new Set<string>();
-    for (const s of live) {
-      for (const record of s.handlers.values()) if (record.handler) liveHandlers.add(record.handler);
-      for (const upstream of s.upstreams()) liveUpstreams.add(upstream.key);
-    }
-    for (const record of snapshot.handlers.values()) {
-      if (record.handler && !liveHandlers.has(record.handler)) this.#closeHandler(record);
-    }
-    this.#options.upstreams.retainOnly(liveUpstreams);
-  }
-
-  #closeHandler(record: HandlerRecord): void {
-    try {
-      record.handler?.close?.();
-    } catch (error) {
-      this.#options.log.error(
-        { plugin: { id: record.plugin.id, name: record.plugin.name }, err: error instanceof Error ? error.message : String(error) },
-        'plugin handler failed to close',
-      );
-    }
-  }
-
-  /** Closes every handler, and the upstream pools when the state created them. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const closed = new Set<PluginHandler>();
-    for (const [snapshot, timer] of this.#retiring) {
-      if (timer) clearTimeout(timer);
-      for (const record of snapshot.handlers.values()) {
-        if (record.handler && !closed.has(record.handler)) {
-          closed.add(record.handler);
-          this.#closeHandler(record);
-        }
-      }
-    }
-    this.#retiring.clear();
-    for (const record of this.#snapshot.handlers.values()) {
-      if (record.handler && !closed.has(record.handler)) {
-        closed.add(record.handler);
-        this.#closeHandler(record);
-      }
-    }
-    if (this.#ownsUpstreams) await this.#options.upstreams.close();
-  }
 }

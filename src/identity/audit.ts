@@ -14,9 +14,42 @@ export const CLI_ACTOR: AuditActor = { type: 'system', id: null, label: 'gatehou
 /** The bootstrap token `GATEHOUSE_ADMIN_TOKEN` (automation; no user behind it). */
 export const BOOTSTRAP_ACTOR: AuditActor = { type: 'bootstrap', id: null, label: 'GATEHOUSE_ADMIN_TOKEN' };
 
+/** Okta sign-in (src/gateway/sign-in-routes.ts) and the accounts it provisions. */
+export const SIGN_IN_ACTOR: AuditActor = { type: 'system', id: null, label: 'sign-in' };
+
+/** The background group sync (src/identity/group-sync.ts). */
+export const GROUP_SYNC_ACTOR: AuditActor = { type: 'system', id: null, label: 'group sync' };
+
 /** A user acting through a console session (`user`) or one of their personal access tokens (`token`). */
 export function userActor(user: { id: string; email: string }, via: 'session' | 'token'): AuditActor {
   return { type: via === 'token' ? 'token' : 'user', id: user.id, label: user.email };
+}
+
+/** What happened, besides who did it and where: what it concerned, how it ended. */
+export interface AuditEvent {
+  target?: { type: string; id: string } | null;
+  /** Default `success`; a `failure` says why in `reason`. */
+  outcome?: 'success' | 'failure';
+  reason?: string | null;
+  /** Never secrets: the store does not filter them (see `describeChanges`). */
+  details?: Record<string, unknown> | null;
+}
+
+/**
+ * The audit entry for `action` done by `actor` in an organization (`null`: none). Every
+ * writer of the audit log builds its entry here, so an entry has one shape wherever it
+ * is written.
+ */
+export function auditEntry(actor: AuditActor, organizationId: string | null, action: string, event: AuditEvent = {}): AuditEntry {
+  return {
+    organization_id: organizationId,
+    actor,
+    action,
+    target: event.target ?? null,
+    outcome: event.outcome ?? 'success',
+    reason: event.reason ?? null,
+    details: event.details ?? null,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { SessionStore } from '../sessions/store.js';
 import { OktaApiError } from '../okta/errors.js';
 import { deactivateUser } from './account-status.js';
+import { auditEntry, GROUP_SYNC_ACTOR } from './audit.js';
 import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import type { OktaDirectory } from './okta-groups.js';
 import { endUserSessions } from './organization-session.js';
@@ -82,13 +83,10 @@ export class GroupSync {
             log.warn({ organization: organization.id, user: user.id, err: String(error) }, 'could not read a user’s Okta groups; trying again next run');
             if (error instanceof OktaApiError && (error.code === 'GH-OKTA-INVALID-TOKEN' || error.code === 'GH-OKTA-FORBIDDEN')) {
               // One failing call per user and run would achieve nothing: stop, say so once.
-              await store.audit({
-                organization_id: organization.id,
-                actor: { type: 'system', label: 'group sync' },
-                action: 'identity.sync',
+              await store.audit(auditEntry(GROUP_SYNC_ACTOR, organization.id, 'identity.sync', {
                 outcome: 'failure',
                 reason: `Okta refused the API token (${error.code}); update it in the identity settings`,
-              });
+              }));
               break;
             }
             if (error instanceof OktaApiError && error.code === 'GH-OKTA-RATE-LIMITED') {
@@ -102,7 +100,7 @@ export class GroupSync {
         report.users += 1;
         if (goneFromOkta !== undefined) {
           const done = await deactivateUser({ store, sessions }, organization.id, user.id, {
-            actor: { type: 'system', label: 'group sync' },
+            actor: GROUP_SYNC_ACTOR,
             reason: goneFromOkta,
           });
           if (done?.changed) report.deactivated += 1;

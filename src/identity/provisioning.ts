@@ -7,6 +7,7 @@ import { listRoleMappings } from '../store/repositories/identity/role-mappings.j
 import { activeSsoUsersLastGroups, replaceGrantedRoles } from '../store/repositories/identity/users.js';
 import type { Database } from '../store/schema.js';
 import { deactivateUser } from './account-status.js';
+import { auditEntry, GROUP_SYNC_ACTOR, SIGN_IN_ACTOR } from './audit.js';
 import { rolesFromGroups } from './role-mapping.js';
 
 export type ProvisioningOutcome =
@@ -33,7 +34,7 @@ export async function applyGroups(
   const { store, sessions } = deps;
   const mappings = await store.roleMappings(organization.id);
   const grants = grantsFromGroups(profile.groups, mappings);
-  const actor = { type: 'system' as const, label: options.signIn ? 'sign-in' : 'group sync' };
+  const actor = options.signIn ? SIGN_IN_ACTOR : GROUP_SYNC_ACTOR;
 
   if (grants.length === 0) {
     const existing = await store.userBySubject(organization.id, profile.issuer, profile.subject);
@@ -55,23 +56,15 @@ export async function applyGroups(
     return { admitted: false, reason: 'no_mapped_group', deactivated: undefined };
   }
   if (saved.created) {
-    await store.audit({
-      organization_id: organization.id,
-      actor,
-      action: 'user.provision',
+    await store.audit(auditEntry(actor, organization.id, 'user.provision', {
       target: { type: 'user', id: saved.user.id },
-      outcome: 'success',
       details: { email: saved.user.email, roles: saved.user.roles.map((role) => role.role_name), groups_source: profile.groups_source },
-    });
+    }));
   } else if (saved.rolesAdded.length > 0 || saved.rolesRemoved.length > 0) {
-    await store.audit({
-      organization_id: organization.id,
-      actor,
-      action: 'user.roles_change',
+    await store.audit(auditEntry(actor, organization.id, 'user.roles_change', {
       target: { type: 'user', id: saved.user.id },
-      outcome: 'success',
       details: { added: saved.rolesAdded, removed: saved.rolesRemoved },
-    });
+    }));
   }
   return { admitted: true, ...saved };
 }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { adminEndpoints } from '../../src/admin/endpoints.js';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
-import type { ConnectionTester } from '../../src/identity/identity-settings-service.js';
+import type { ConnectionTester } from '../../src/identity/identity-settings-deps.js';
 import { createLogger } from '../../src/log.js';
 import { testIdentityConnection } from '../../src/okta/connection-test.js';
 import { isLoopbackHost } from '../../src/oidc/loopback.js';

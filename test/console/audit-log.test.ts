@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import { nextPageHref } from '../../src/console/format.js';
 import { apiTime } from '../../src/console/pages/audit-log.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   createNativeOrganization,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
-  signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -21,31 +18,19 @@ import {
  * passwords: the owner, Vera (Viewer) and Dan (Viewer, deactivated from the console).
  */
 describe('console audit log in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let acme: { id: string; ownerEmail: string };
   let danId: string;
   const VERA_PASSWORD = 'vera-password-0123456789';
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
-    await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
-    danId = await addNativeUser(stack, acme.id, 'dan@acme.example', 'dan-password-0123456789', ['Viewer']);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    acme = await createNativeOrganization(env.stack, 'acme', 'Acme Corporation');
+    await addNativeUser(env.stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
+    danId = await addNativeUser(env.stack, acme.id, 'dan@acme.example', 'dan-password-0123456789', ['Viewer']);
   });
 
   async function signedIn(email: string, password: string): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, 'acme', email, password);
+    const page = await env.signedInPage('acme', email, password);
     assert.equal(new URL(page.url()).pathname, '/home', `${email} is signed in`);
     return page;
   }
@@ -56,13 +41,11 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
 
   it('shows the sign-in and a deactivation made in the console, newest first, with actor, target, outcome and details', async () => {
     // A failed attempt first, so the log has a failure to show.
-    const failed = await browser.newPage();
-    await failed.context().clearCookies();
-    await signInWithPassword(failed, consoleUrl, 'acme', acme.ownerEmail, 'not-the-password');
+    const failed = await env.signedInPage('acme', acme.ownerEmail, 'not-the-password');
     await failed.close();
 
     const page = await signedIn(acme.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/users/${danId}`);
+    await page.goto(`${env.consoleUrl}/users/${danId}`);
     await page.getByRole('button', { name: 'Deactivate user' }).click();
     await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
 
@@ -92,7 +75,7 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
 
   it('filters by action (exact or prefix), outcome, actor and time, with a GET form that keeps the filter across pages', async () => {
     const page = await signedIn('vera@acme.example', VERA_PASSWORD);
-    await page.goto(`${consoleUrl}/audit-log`);
+    await page.goto(`${env.consoleUrl}/audit-log`);
 
     await page.getByLabel('Action').fill('user.deactivate');
     await page.getByLabel('Action').press('Enter');
@@ -113,20 +96,20 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
     await page.waitForURL((url) => url.searchParams.get('outcome') === 'failure');
     assert.deepEqual(await actions(page), ['sign_in']);
 
-    await page.goto(`${consoleUrl}/audit-log?actor=${encodeURIComponent(acme.ownerEmail)}&action=sign_in`);
+    await page.goto(`${env.consoleUrl}/audit-log?actor=${encodeURIComponent(acme.ownerEmail)}&action=sign_in`);
     assert.deepEqual(await actions(page), ['sign_in'], 'the owner’s one successful sign-in (the failure has no known actor)');
-    await page.goto(`${consoleUrl}/audit-log?actor=vera@acme.example`);
+    await page.goto(`${env.consoleUrl}/audit-log?actor=vera@acme.example`);
     assert.deepEqual(await actions(page), ['sign_in'], 'Vera’s own sign-in');
 
     // Times as the page shows them (UTC); a bare date covers the whole day.
     const today = new Date().toISOString().slice(0, 10);
-    await page.goto(`${consoleUrl}/audit-log?since=${today}&until=${today}&action=user.deactivate`);
+    await page.goto(`${env.consoleUrl}/audit-log?since=${today}&until=${today}&action=user.deactivate`);
     assert.deepEqual(await actions(page), ['user.deactivate']);
-    await page.goto(`${consoleUrl}/audit-log?until=2001-01-01`);
+    await page.goto(`${env.consoleUrl}/audit-log?until=2001-01-01`);
     assert.match(await page.locator('main').innerText(), /No entry matches these filters\./);
 
     // A time the Admin API cannot read: said on its field, the rest of the form kept.
-    await page.goto(`${consoleUrl}/audit-log`);
+    await page.goto(`${env.consoleUrl}/audit-log`);
     await page.getByLabel('Action').fill('sign_in');
     await page.getByLabel('From').fill('yesterday');
     await page.getByRole('button', { name: 'Filter' }).click();
@@ -137,7 +120,7 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
     assert.equal(await page.locator('tr[data-action]').count(), 0);
 
     // Paging keeps the filter: two entries a page.
-    await page.goto(`${consoleUrl}/audit-log?action=user.&size=2`);
+    await page.goto(`${env.consoleUrl}/audit-log?action=user.&size=2`);
     const first = await actions(page);
     assert.equal(first.length, 2);
     await page.getByRole('link', { name: 'Next page' }).click();
@@ -155,7 +138,7 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
       return api('POST', '/me/tokens', { name: '<img src=x id=injected>' });
     })()`)) as { status: number };
     assert.equal(created.status, 201);
-    await page.goto(`${consoleUrl}/audit-log?action=access_token.create`);
+    await page.goto(`${env.consoleUrl}/audit-log?action=access_token.create`);
     assert.match(await page.locator('tr[data-action="access_token.create"]').innerText(), /name:\s*<img src=x id=injected>/);
     assert.equal(await page.locator('#injected').count(), 0);
     assert.match(await page.locator('tr[data-action="access_token.create"]').innerText(), /with a personal access token|vera@acme\.example/);
@@ -164,10 +147,10 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
 
   it('is refused, with the reason, to a person without audit:read', async () => {
     // Custom roles give no Admin API permission: a person with only one cannot read the log.
-    await stack.adminCall('POST', `/organizations/${acme.id}/roles`, { name: 'Support' });
-    await addNativeUser(stack, acme.id, 'sue@acme.example', 'sue-password-0123456789', ['Support']);
+    await env.stack.adminCall('POST', `/organizations/${acme.id}/roles`, { name: 'Support' });
+    await addNativeUser(env.stack, acme.id, 'sue@acme.example', 'sue-password-0123456789', ['Support']);
     const page = await signedIn('sue@acme.example', 'sue-password-0123456789');
-    const answer = await page.goto(`${consoleUrl}/audit-log`);
+    const answer = await page.goto(`${env.consoleUrl}/audit-log`);
     assert.equal(answer?.status(), 403);
     assert.match(await page.getByRole('alert').innerText(), /Your roles \(Support\) do not allow this page/);
     await page.close();

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { browserFetch } from '../dev-idp/browser-flow.js';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   createNativeOrganization,
   focusedId,
   focusedText,
-  launchBrowser,
   screenshot,
-  signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -31,38 +29,26 @@ const VIEWER = { email: 'val@initech.example', password: 'val-password-012345678
 const ID = '[0-9a-f-]{36}';
 
 describe('console gateway pages in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  // The stand-in accepts only registered redirect URIs: register the one the form will name.
+  const env = browserTestStack({
+    seed: (seed, proxy) => ({
+      ...seed,
+      clients: (seed.clients ?? []).map((client) =>
+        client.client_id === CLIENT_ID ? { ...client, redirect_uris: [...client.redirect_uris, `${proxy}${APP_PATH}/callback`] } : client,
+      ),
+    }),
+  });
   let initech: { id: string; ownerEmail: string };
   /** Set by the first test, used by the later ones. */
   const created: { serviceId?: string; routeId?: string; pluginId?: string } = {};
 
   before(async () => {
-    // The stand-in accepts only registered redirect URIs: register the one the form will name.
-    stack = await startStack({
-      seed: (seed, proxy) => ({
-        ...seed,
-        clients: (seed.clients ?? []).map((client) =>
-          client.client_id === CLIENT_ID ? { ...client, redirect_uris: [...client.redirect_uris, `${proxy}${APP_PATH}/callback`] } : client,
-        ),
-      }),
-    });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    initech = await createNativeOrganization(stack, 'initech', 'Initech');
-    await addNativeUser(stack, initech.id, VIEWER.email, VIEWER.password, ['Viewer']);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    initech = await createNativeOrganization(env.stack, 'initech', 'Initech');
+    await addNativeUser(env.stack, initech.id, VIEWER.email, VIEWER.password, ['Viewer']);
   });
 
   async function signedInPage(email: string, password: string): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, 'initech', email, password);
+    const page = await env.signedInPage('initech', email, password);
     assert.equal(new URL(page.url()).pathname, '/home');
     return page;
   }
@@ -84,11 +70,11 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     // 1. The service: the echo upstream.
     await page.getByRole('link', { name: 'New service' }).click();
     await page.getByLabel('Name', { exact: true }).fill('console-app');
-    await page.getByLabel('Upstream URL (required)').fill(stack.upstream.url);
+    await page.getByLabel('Upstream URL (required)').fill(env.stack.upstream.url);
     await page.getByRole('button', { name: 'Create service' }).click();
     created.serviceId = await landedOn(page, 'services');
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Service “console-app”');
-    assert.match(await page.getByRole('region', { name: 'Upstream' }).innerText(), new RegExp(stack.upstream.url.replace(/[.]/g, '\\.')));
+    assert.match(await page.getByRole('region', { name: 'Upstream' }).innerText(), new RegExp(env.stack.upstream.url.replace(/[.]/g, '\\.')));
 
     // 2. A route on it, from the service's page (the service is chosen already).
     await page.getByRole('link', { name: 'Add route' }).click();
@@ -119,8 +105,8 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.equal(await methods.getByLabel('authorization_code', { exact: true }).isChecked(), true);
     assert.equal(await methods.getByLabel('session', { exact: true }).isChecked(), true);
     await screenshot(page, 'console-gateway-plugin');
-    await page.getByLabel('Issuer (required)').fill(stack.idp.issuer('default'));
-    await page.getByLabel('Redirect URI', { exact: true }).fill(`${stack.proxy}${APP_PATH}/callback`);
+    await page.getByLabel('Issuer (required)').fill(env.stack.idp.issuer('default'));
+    await page.getByLabel('Redirect URI', { exact: true }).fill(`${env.stack.proxy}${APP_PATH}/callback`);
     await page.getByRole('button', { name: 'Add plugin' }).click();
     created.pluginId = await landedOn(page, 'plugins');
     const provider = page.getByRole('region', { name: 'Provider and client' });
@@ -129,25 +115,25 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.match(await provider.innerText(), /Authentication methods\s+auth_methods\s+authorization_code, session/);
 
     // The API holds what the form sent.
-    const stored = await stack.adminCall('GET', `/plugins/${created.pluginId}`);
+    const stored = await env.stack.adminCall('GET', `/plugins/${created.pluginId}`);
     assert.equal(stored.route.id, created.routeId);
     assert.deepEqual(stored.config.auth_methods, ['authorization_code', 'session']);
     assert.deepEqual(stored.config.client_id, [CLIENT_ID]);
     assert.deepEqual(stored.config.client_secret, ['[redacted]']);
 
     // The overview shows what is exposed and how.
-    await page.goto(`${consoleUrl}/gateway`);
+    await page.goto(`${env.consoleUrl}/gateway`);
     const routesTable = page.getByRole('table', { name: 'Routes and their plugins' });
     assert.match(await routesTable.innerText(), /console-app\s+\/console-app\s+console-app\s+openid-connect/);
     await screenshot(page, 'console-gateway');
 
     // 4. A person opens the application through the gateway and signs in at the stand-in.
-    await page.goto(`${stack.proxy}${APP_PATH}`);
-    await page.waitForURL((url) => url.origin === stack.idp.origin);
+    await page.goto(`${env.stack.proxy}${APP_PATH}`);
+    await page.waitForURL((url) => url.origin === env.stack.idp.origin);
     await page.getByLabel('Username').fill('alice@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign In' }).click();
-    await page.waitForURL((url) => url.origin === stack.proxy && url.pathname === APP_PATH && !url.searchParams.has('code'));
+    await page.waitForURL((url) => url.origin === env.stack.proxy && url.pathname === APP_PATH && !url.searchParams.has('code'));
     const echoed = JSON.parse(await page.locator('body').innerText()) as { path: string; headers: Record<string, string> };
     assert.equal(echoed.path, '/', 'the route strips its path');
     assert.match(echoed.headers.authorization ?? '', /^Bearer /, 'the upstream receives the access token');
@@ -158,7 +144,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     const page = await ownerPage();
 
     // A service URL that is not one: on the URL field.
-    await page.goto(`${consoleUrl}/gateway/services/new`);
+    await page.goto(`${env.consoleUrl}/gateway/services/new`);
     await page.getByLabel('Name', { exact: true }).fill('broken');
     await page.getByLabel('Upstream URL (required)').fill('not a url');
     await page.getByRole('button', { name: 'Create service' }).click();
@@ -174,7 +160,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.match(await page.locator('#service-name-error').innerText(), /already used by another one; choose another name/);
 
     // A route that matches nothing (no paths, hosts or methods): said on the matching group, the focus in it.
-    await page.goto(`${consoleUrl}/gateway/routes/new`);
+    await page.goto(`${env.consoleUrl}/gateway/routes/new`);
     await page.getByLabel('Name', { exact: true }).fill('nothing');
     await page.getByRole('button', { name: 'Create route' }).click();
     await page.locator('#route-matching-error:not(:empty)').waitFor();
@@ -188,7 +174,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.equal(await page.locator('#route-matching-error').innerText(), '', 'the earlier error is gone');
 
     // openid-connect: a bad issuer lands on config.issuer; no method on the methods group.
-    await page.goto(`${consoleUrl}/gateway/plugins/new?route=${created.routeId}&name=openid-connect`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/new?route=${created.routeId}&name=openid-connect`);
     await page.getByLabel('Route or service').selectOption(`service:${created.serviceId}`);
     await page.getByLabel('Issuer (required)').fill('not-a-url');
     await page.getByLabel('Client ID (required)').fill(CLIENT_ID);
@@ -214,7 +200,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.match(await page.locator('#plugin-config-auth_methods-error').innerText(), /must allow at least one method/);
 
     // No route or service: an organization's plugin must name one (said on "Route or service").
-    await page.goto(`${consoleUrl}/gateway/plugins/new?name=acl`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/new?name=acl`);
     await page.getByLabel('Allow').fill('admins');
     await page.getByRole('button', { name: 'Add plugin' }).click();
     await page.locator('#plugin-scope[aria-invalid="true"]').waitFor();
@@ -226,8 +212,8 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     await page.locator('#plugin-config-deny[aria-invalid="true"]').waitFor();
     assert.match(await page.locator('#plugin-config-deny-error').innerText(), /set exactly one of allow or deny/);
     // Nothing was created by any of this.
-    assert.equal((await stack.adminCall('GET', '/plugins')).data.length, 1);
-    assert.equal((await stack.adminCall('GET', '/routes')).data.length, 1);
+    assert.equal((await env.stack.adminCall('GET', '/plugins')).data.length, 1);
+    assert.equal((await env.stack.adminCall('GET', '/routes')).data.length, 1);
     await page.close();
   });
 
@@ -235,13 +221,13 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     const page = await ownerPage();
 
     // Edit openid-connect: one more scope; the secret field is left empty.
-    await page.goto(`${consoleUrl}/gateway/plugins/${created.pluginId}`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/${created.pluginId}`);
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.waitForURL((url) => url.pathname === `/gateway/plugins/${created.pluginId}/edit`);
     const secret = page.getByLabel('Client secret', { exact: true });
     assert.equal(await secret.inputValue(), '', 'a secret is never put back into the page');
     assert.match(await page.locator('#plugin-config-client_secret-hint').innerText(), /A secret is stored: leave this empty to keep it/);
-    assert.equal(await page.getByLabel('Issuer (required)').inputValue(), stack.idp.issuer('default'));
+    assert.equal(await page.getByLabel('Issuer (required)').inputValue(), env.stack.idp.issuer('default'));
     // Removing the stored secret sends none: the API says a confidential client needs one, on that field.
     await page.getByLabel('Remove the stored client secret').check();
     await page.getByRole('button', { name: 'Save plugin' }).click();
@@ -252,17 +238,17 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     await page.getByRole('button', { name: 'Save plugin' }).click();
     await page.waitForURL((url) => url.pathname === `/gateway/plugins/${created.pluginId}`);
     assert.match(await page.getByRole('region', { name: 'Provider and client' }).innerText(), /Scopes\s+scopes\s+openid, email, profile/);
-    const stored = await stack.adminCall('GET', `/plugins/${created.pluginId}`);
+    const stored = await env.stack.adminCall('GET', `/plugins/${created.pluginId}`);
     assert.deepEqual(stored.config.scopes, ['openid', 'email', 'profile']);
     assert.deepEqual(stored.config.client_secret, ['[redacted]'], 'the secret is still stored');
     // And it is the right one: the stand-in's token endpoint accepts it.
-    const signedIn = await signInThroughGateway(stack, APP_PATH);
+    const signedIn = await signInThroughGateway(env.stack, APP_PATH);
     assert.equal(signedIn.callback.status, 302);
-    const reached = await browserFetch(signedIn.jar, `${stack.proxy}${APP_PATH}`);
+    const reached = await browserFetch(signedIn.jar, `${env.stack.proxy}${APP_PATH}`);
     assert.equal(reached.status, 200, 'the plugin still completes sign-ins with the stored secret');
 
     // Edit the route: another path, tags.
-    await page.goto(`${consoleUrl}/gateway/routes/${created.routeId}/edit`);
+    await page.goto(`${env.consoleUrl}/gateway/routes/${created.routeId}/edit`);
     assert.equal(await page.getByLabel('Paths').inputValue(), APP_PATH);
     await page.getByLabel('Paths').fill(`${APP_PATH}\n/console-app-v2`);
     await page.getByLabel('Tags').fill('console\n<i>markup');
@@ -272,10 +258,10 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.match(await matching.innerText(), /Paths\s+\/console-app, \/console-app-v2/);
     assert.match(await matching.innerText(), /Tags\s+console, <i>markup/, 'data is shown as text, never as markup');
     assert.equal(await matching.locator('i').count(), 0);
-    assert.deepEqual((await stack.adminCall('GET', `/routes/${created.routeId}`)).tags, ['console', '<i>markup']);
+    assert.deepEqual((await env.stack.adminCall('GET', `/routes/${created.routeId}`)).tags, ['console', '<i>markup']);
 
     // A consumer: create, then delete — Cancel first keeps it.
-    await page.goto(`${consoleUrl}/gateway/consumers/new`);
+    await page.goto(`${env.consoleUrl}/gateway/consumers/new`);
     await page.getByRole('button', { name: 'Create consumer' }).click();
     await page.locator('#consumer-identity-error:not(:empty)').waitFor();
     assert.match(await page.locator('#consumer-identity-error').innerText(), /at least one of these fields must be non-empty: 'custom_id', 'username'/);
@@ -288,14 +274,14 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.equal(await focusedText(page), 'Cancel', 'the safe choice has the focus');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     assert.equal(await dialog.isVisible(), false);
-    assert.equal((await stack.adminCall('GET', `/consumers/${consumerId}`)).username, 'alice', 'Cancel deletes nothing');
+    assert.equal((await env.stack.adminCall('GET', `/consumers/${consumerId}`)).username, 'alice', 'Cancel deletes nothing');
     await page.getByRole('button', { name: 'Delete…' }).click();
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/gateway/consumers');
-    assert.equal((await stack.adminCall('GET', '/consumers')).data.length, 0);
+    assert.equal((await env.stack.adminCall('GET', '/consumers')).data.length, 0);
 
     // A service its routes still use: the refusal is said in the dialog.
-    await page.goto(`${consoleUrl}/gateway/services/${created.serviceId}`);
+    await page.goto(`${env.consoleUrl}/gateway/services/${created.serviceId}`);
     await page.getByRole('button', { name: 'Delete…' }).click();
     const serviceDialog = page.getByRole('dialog', { name: 'Delete service “console-app”?' });
     await serviceDialog.getByRole('button', { name: 'Delete', exact: true }).click();
@@ -304,15 +290,15 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     await serviceDialog.getByRole('button', { name: 'Cancel' }).click();
 
     // The plugin: deleted from its page, back to the route, which is then open.
-    await page.goto(`${consoleUrl}/gateway/plugins/${created.pluginId}`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/${created.pluginId}`);
     await page.getByRole('button', { name: 'Delete…' }).click();
     await page.getByRole('dialog', { name: 'Delete the openid-connect plugin?' }).getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForURL((url) => url.pathname === `/gateway/routes/${created.routeId}`);
     assert.match(await page.getByRole('region', { name: 'Plugins' }).innerText(), /No plugin on this route/);
-    assert.equal((await stack.adminCall('GET', '/plugins')).data.length, 0);
+    assert.equal((await env.stack.adminCall('GET', '/plugins')).data.length, 0);
 
     // sso on the service: the organization is filled in (it can only be its own).
-    await page.goto(`${consoleUrl}/gateway/services/${created.serviceId}`);
+    await page.goto(`${env.consoleUrl}/gateway/services/${created.serviceId}`);
     await page.getByRole('link', { name: 'Add plugin' }).click();
     await page.getByRole('link', { name: 'Configure sso' }).click();
     assert.equal(await page.getByLabel('Route or service').inputValue(), `service:${created.serviceId}`);
@@ -345,7 +331,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
       '/gateway/consumers',
     ];
     for (const path of pages) {
-      const response = await page.goto(`${consoleUrl}${path}`);
+      const response = await page.goto(`${env.consoleUrl}${path}`);
       assert.equal(response?.status(), 200, path);
       const main = page.locator('main');
       for (const name of [/^New /, /^Add /, /^Edit$/, /^Delete/]) {
@@ -354,14 +340,14 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
       }
       assert.equal(await main.locator('form[data-gateway-form]').count(), 0, `${path}: no form`);
     }
-    await page.goto(`${consoleUrl}/gateway/plugins/${plugin.id}`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/${plugin.id}`);
     assert.match(await page.getByRole('region', { name: 'Groups' }).innerText(), /Allow\s+allow\s+admins/);
     // Reading needs no script: the pages come rendered from the server.
-    const served = await (await page.request.get(`${consoleUrl}/gateway/routes/${created.routeId}`)).text();
+    const served = await (await page.request.get(`${env.consoleUrl}/gateway/routes/${created.routeId}`)).text();
     assert.match(served, /\/console-app-v2/);
     assert.match(served, />acl</);
     // The write pages themselves are refused, and so is the Admin API.
-    const refused = await page.goto(`${consoleUrl}/gateway/services/new`);
+    const refused = await page.goto(`${env.consoleUrl}/gateway/services/new`);
     assert.equal(refused?.status(), 403);
     assert.match(await page.locator('main').innerText(), /do not allow this page/);
     const answer = (await page.evaluate(`(async () => {
@@ -370,7 +356,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     })()`)) as { status: number; body: { permission?: string } };
     assert.equal(answer.status, 403);
     assert.equal(answer.body.permission, 'gateway:write');
-    assert.equal((await stack.adminCall('GET', `/plugins/${plugin.id}`)).id, plugin.id);
+    assert.equal((await env.stack.adminCall('GET', `/plugins/${plugin.id}`)).id, plugin.id);
     await page.close();
   });
 
@@ -382,14 +368,14 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
       return (await api('POST', '/plugins', { name: 'acl', route: { id: '${created.routeId}' }, service: { id: '${created.serviceId}' }, config: { allow: ['admins'] } })).body;
     })()`)) as { id: string };
     assert.match(plugin.id, new RegExp(`^${ID}$`));
-    await page.goto(`${consoleUrl}/gateway/plugins/${plugin.id}/edit`);
+    await page.goto(`${env.consoleUrl}/gateway/plugins/${plugin.id}/edit`);
     const scope = page.getByLabel('Route or service');
     assert.equal(await scope.inputValue(), `route:${created.routeId} service:${created.serviceId}`);
     assert.equal(await scope.locator('option:checked').innerText(), 'Route console-app on service console-app');
     await page.getByLabel('Allow', { exact: true }).fill('admins\nops');
     await page.getByRole('button', { name: 'Save plugin' }).click();
     await page.waitForURL((url) => url.pathname === `/gateway/plugins/${plugin.id}`);
-    const stored = await stack.adminCall('GET', `/plugins/${plugin.id}`);
+    const stored = await env.stack.adminCall('GET', `/plugins/${plugin.id}`);
     assert.deepEqual(stored.config.allow, ['admins', 'ops']);
     assert.equal(stored.route?.id, created.routeId);
     assert.equal(stored.service?.id, created.serviceId, 'the service is still named');

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
+import { CLIENT_ID, CLIENT_SECRET } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   clipboardText,
   createNativeOrganization,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
-  signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -25,32 +23,20 @@ import {
  * a Gateway Admin. The tests run in order: the connection is saved by the first.
  */
 describe('console Identity Management in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let initech: { id: string; ownerEmail: string };
   let oktaDomain: string;
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    oktaDomain = new URL(stack.idp.origin).host;
-    initech = await createNativeOrganization(stack, 'initech', 'Initech');
-    await addNativeUser(stack, initech.id, 'vera@initech.example', 'vera-password-0123456789', ['Viewer']);
-    await addNativeUser(stack, initech.id, 'gary@initech.example', 'gary-password-0123456789', ['Gateway Admin']);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    oktaDomain = new URL(env.stack.idp.origin).host;
+    initech = await createNativeOrganization(env.stack, 'initech', 'Initech');
+    await addNativeUser(env.stack, initech.id, 'vera@initech.example', 'vera-password-0123456789', ['Viewer']);
+    await addNativeUser(env.stack, initech.id, 'gary@initech.example', 'gary-password-0123456789', ['Gateway Admin']);
   });
 
   async function ownerPage(): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, 'initech', initech.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/settings/identity`);
+    const page = await env.signedInPage('initech', initech.ownerEmail, OWNER_PASSWORD);
+    await page.goto(`${env.consoleUrl}/settings/identity`);
     return page;
   }
 
@@ -143,7 +129,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     await saveAndReload(page);
     assert.equal(await page.locator('#page-notice').innerText(), 'Identity settings saved.');
 
-    const stored = await stack.adminCall('GET', `/organizations/${initech.id}/identity`);
+    const stored = await env.stack.adminCall('GET', `/organizations/${initech.id}/identity`);
     assert.equal(stored.login_claim, 'email');
     assert.equal(stored.client_id, CLIENT_ID);
     // The secret is never shown back: the field is empty, the hint says it is kept.
@@ -156,7 +142,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     await page.getByLabel('Scopes').fill('openid profile email offline_access');
     assert.equal(await runTest(page), 'Configuration tested successfully');
     await saveAndReload(page);
-    const resaved = await stack.adminCall('GET', `/organizations/${initech.id}/identity`);
+    const resaved = await env.stack.adminCall('GET', `/organizations/${initech.id}/identity`);
     assert.deepEqual(resaved.scopes, ['openid', 'profile', 'email', 'offline_access']);
     assert.equal(resaved.client_secret.ends_in, '6789');
     await page.close();
@@ -201,13 +187,13 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   });
 
   it('copies the values for the Okta app', async () => {
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: consoleUrl });
+    await env.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.consoleUrl });
     const page = await ownerPage();
     const expected: Array<[string, string]> = [
-      ['Copy the sign-in redirect URI', `${stack.proxy}/login/callback`],
-      ['Copy the sign-out redirect URI', `${stack.proxy}/login/initech`],
-      ['Copy the initiate login URI', `${stack.proxy}/login/initech/initiate`],
-      ['Copy the back-channel logout URI', `${stack.proxy}/login/initech/backchannel-logout`],
+      ['Copy the sign-in redirect URI', `${env.stack.proxy}/login/callback`],
+      ['Copy the sign-out redirect URI', `${env.stack.proxy}/login/initech`],
+      ['Copy the initiate login URI', `${env.stack.proxy}/login/initech/initiate`],
+      ['Copy the back-channel logout URI', `${env.stack.proxy}/login/initech/backchannel-logout`],
     ];
     for (const [name, value] of expected) {
       const button = page.getByRole('button', { name });
@@ -218,7 +204,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
       assert.equal(await clipboardText(page), value, name);
     }
     // The back-channel logout URI is a real endpoint of the proxy: it answers a request without a token.
-    const backchannel = await fetch(`${stack.proxy}/login/initech/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const backchannel = await fetch(`${env.stack.proxy}/login/initech/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     assert.equal(backchannel.status, 400);
     assert.equal(((await backchannel.json()) as { error: string }).error, 'invalid_request');
     await page.close();
@@ -229,10 +215,8 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
       ['vera@initech.example', 'vera-password-0123456789', 'Viewer'],
       ['gary@initech.example', 'gary-password-0123456789', 'Gateway Admin'],
     ] as const) {
-      const page = await browser.newPage();
-      await page.context().clearCookies();
-      await signInWithPassword(page, consoleUrl, 'initech', email, password);
-      await page.goto(`${consoleUrl}/settings/identity`);
+      const page = await env.signedInPage('initech', email, password);
+      await page.goto(`${env.consoleUrl}/settings/identity`);
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Identity Management', role);
       const main = page.locator('main');
       assert.equal(await main.locator('form, input, select, textarea').count(), 0, `${role}: no control that could change the settings`);
@@ -266,8 +250,8 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     assert.equal(await toggle.isDisabled(), true, 'no rule yet: the switch is off and cannot be used');
     assert.match(await page.locator('#sso-switch-hint').innerText(), /Map at least one Okta group to a role first/);
 
-    const roles = (await stack.adminCall('GET', `${base}/roles`)).data as Array<{ id: string; name: string }>;
-    await stack.adminCall('POST', `${base}/role-mappings`, { group: 'service_admin', role: roles.find((role) => role.name === 'Gateway Admin')!.id });
+    const roles = (await env.stack.adminCall('GET', `${base}/roles`)).data as Array<{ id: string; name: string }>;
+    await env.stack.adminCall('POST', `${base}/role-mappings`, { group: 'service_admin', role: roles.find((role) => role.name === 'Gateway Admin')!.id });
     await page.reload();
     assert.equal(await toggle.getAttribute('aria-checked'), 'false');
     const dialog = page.getByRole('dialog', { name: 'Turn on single sign-on?' });
@@ -282,14 +266,14 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await page.evaluate('document.activeElement.id'), 'sso-switch', 'the focus goes back to the switch');
-    assert.equal((await stack.adminCall('GET', base)).sso_enabled, false, 'Escape changed nothing');
+    assert.equal((await env.stack.adminCall('GET', base)).sso_enabled, false, 'Escape changed nothing');
 
     // So does Cancel.
     await toggle.click();
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal((await stack.adminCall('GET', base)).sso_enabled, false, 'Cancel changed nothing');
+    assert.equal((await env.stack.adminCall('GET', base)).sso_enabled, false, 'Cancel changed nothing');
     assert.equal(await toggle.getAttribute('aria-checked'), 'false');
 
     // Confirmed: on, with its date, and no switch any more.
@@ -298,7 +282,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     await dialog.getByRole('button', { name: 'Turn on single sign-on' }).click();
     await page.locator('#page-notice.notice').waitFor();
     assert.match(await page.locator('#page-notice').innerText(), /SSO enabled: members sign in with Okta from now on; only the owner keeps password sign-in/);
-    const organization = await stack.adminCall('GET', base);
+    const organization = await env.stack.adminCall('GET', base);
     assert.equal(organization.sso_enabled, true);
     const section = page.getByRole('region', { name: 'Single sign-on' });
     const date = new Date(organization.sso_enabled_at * 1000).toISOString().slice(0, 16).replace('T', ' ');
@@ -307,9 +291,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     assert.equal(await page.getByRole('switch').count(), 0);
 
     // The native Viewer's password stops working, as the dialog said.
-    const viewer = await browser.newPage();
-    await viewer.context().clearCookies();
-    await signInWithPassword(viewer, consoleUrl, 'initech', 'vera@initech.example', 'vera-password-0123456789');
+    const viewer = await env.signedInPage('initech', 'vera@initech.example', 'vera-password-0123456789');
     assert.match(await viewer.locator('#sign-in-alert').innerText(), /Initech signs in with Okta/);
     await viewer.close();
     await page.close();
@@ -334,9 +316,9 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
     await page.locator('#page-notice.notice').waitFor();
     assert.equal(await page.locator('#page-notice').innerText(), 'The login path is now “initech-corp”. Enter the new sign-out redirect and initiate login URIs in the Okta app.');
     assert.equal(writes.length, 2, 'each press sent the form once');
-    assert.equal(await page.getByRole('button', { name: 'Copy the initiate login URI' }).getAttribute('data-copy'), `${stack.proxy}/login/initech-corp/initiate`);
-    assert.equal(await page.getByRole('button', { name: 'Copy the sign-in redirect URI' }).getAttribute('data-copy'), `${stack.proxy}/login/callback`, 'one callback for every organization');
-    assert.equal((await stack.adminCall('GET', `/organizations/${initech.id}`)).login_path, 'initech-corp');
+    assert.equal(await page.getByRole('button', { name: 'Copy the initiate login URI' }).getAttribute('data-copy'), `${env.stack.proxy}/login/initech-corp/initiate`);
+    assert.equal(await page.getByRole('button', { name: 'Copy the sign-in redirect URI' }).getAttribute('data-copy'), `${env.stack.proxy}/login/callback`, 'one callback for every organization');
+    assert.equal((await env.stack.adminCall('GET', `/organizations/${initech.id}`)).login_path, 'initech-corp');
     await page.close();
   });
 });

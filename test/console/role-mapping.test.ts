@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   createNativeOrganization,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
-  signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -23,34 +20,22 @@ import {
  * initrode: signs in with passwords, no identity settings (no suggestions); a Viewer.
  */
 describe('console Role mapping in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let hooli: { id: string; ownerEmail: string };
   let initrode: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    hooli = await setUpOrganization(stack, { loginPath: 'hooli', mappings: [['service_admin', 'Gateway Admin']], apiToken: true });
-    await organizationSignIn(stack, 'hooli', 'alice@example.com');
-    initrode = await createNativeOrganization(stack, 'initrode', 'Initrode');
-    await addNativeUser(stack, initrode.id, 'vera@initrode.example', 'vera-password-0123456789', ['Viewer']);
-    const roles = (await stack.adminCall('GET', `/organizations/${initrode.id}/roles`)).data as Array<{ id: string; name: string }>;
-    await stack.adminCall('POST', `/organizations/${initrode.id}/role-mappings`, { group: 'viewers', role: roles.find((role) => role.name === 'Viewer')!.id });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    hooli = await setUpOrganization(env.stack, { loginPath: 'hooli', mappings: [['service_admin', 'Gateway Admin']], apiToken: true });
+    await organizationSignIn(env.stack, 'hooli', 'alice@example.com');
+    initrode = await createNativeOrganization(env.stack, 'initrode', 'Initrode');
+    await addNativeUser(env.stack, initrode.id, 'vera@initrode.example', 'vera-password-0123456789', ['Viewer']);
+    const roles = (await env.stack.adminCall('GET', `/organizations/${initrode.id}/roles`)).data as Array<{ id: string; name: string }>;
+    await env.stack.adminCall('POST', `/organizations/${initrode.id}/role-mappings`, { group: 'viewers', role: roles.find((role) => role.name === 'Viewer')!.id });
   });
 
   async function signedIn(loginPath: string, email: string, password: string): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, loginPath, email, password);
-    await page.goto(`${consoleUrl}/role-mapping`);
+    const page = await env.signedInPage(loginPath, email, password);
+    await page.goto(`${env.consoleUrl}/role-mapping`);
     return page;
   }
 
@@ -105,7 +90,7 @@ describe('console Role mapping in a browser', { skip: browserUnavailable }, () =
       ['Everyone', 'Viewer'],
       ['service_admin', 'Gateway Admin'],
     ]);
-    const alice = await stack.adminCall('GET', `/organizations/${hooli.id}/users/alice@example.com`);
+    const alice = await env.stack.adminCall('GET', `/organizations/${hooli.id}/users/alice@example.com`);
     assert.deepEqual(alice.roles.map((role: { role_name: string }) => role.role_name).sort(), ['Gateway Admin', 'Viewer']);
     await page.close();
   });
@@ -139,7 +124,7 @@ describe('console Role mapping in a browser', { skip: browserUnavailable }, () =
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Remove the rule Everyone → Viewer', 'the focus goes back');
-    assert.equal(((await stack.adminCall('GET', `/organizations/${hooli.id}/role-mappings`)).data as unknown[]).length, 2, 'Cancel removed nothing');
+    assert.equal(((await env.stack.adminCall('GET', `/organizations/${hooli.id}/role-mappings`)).data as unknown[]).length, 2, 'Cancel removed nothing');
 
     await remove.click();
     await dialog.waitFor();

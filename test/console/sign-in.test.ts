@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { startStack, PASSWORD, type Stack } from '../support/stack.js';
+import { before, describe, it } from 'node:test';
+import { PASSWORD } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   createNativeOrganization,
   enableSso,
   focusedId,
   focusedText,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
   signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -25,44 +23,27 @@ import {
  * globex: signs in with Okta (SSO on); owner + a native user created before SSO was enabled.
  */
 describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let acme: { id: string; ownerEmail: string };
   let globex: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
-    await addNativeUser(stack, acme.id, 'vera@acme.example', 'vera-password-0123456789');
-    await addNativeUser(stack, acme.id, 'dan@acme.example', 'dan-password-0123456789');
-    await stack.adminCall('PATCH', `/organizations/${acme.id}/users/dan@acme.example`, { status: 'deactivated' });
-    globex = await createNativeOrganization(stack, 'globex', 'Globex');
-    await addNativeUser(stack, globex.id, 'nina@globex.example', 'nina-password-0123456789');
-    await enableSso(stack, globex.id, [['service_admin', 'Gateway Admin']]);
-    browser = await launchBrowser();
+    acme = await createNativeOrganization(env.stack, 'acme', 'Acme Corporation');
+    await addNativeUser(env.stack, acme.id, 'vera@acme.example', 'vera-password-0123456789');
+    await addNativeUser(env.stack, acme.id, 'dan@acme.example', 'dan-password-0123456789');
+    await env.stack.adminCall('PATCH', `/organizations/${acme.id}/users/dan@acme.example`, { status: 'deactivated' });
+    globex = await createNativeOrganization(env.stack, 'globex', 'Globex');
+    await addNativeUser(env.stack, globex.id, 'nina@globex.example', 'nina-password-0123456789');
+    await enableSso(env.stack, globex.id, [['service_admin', 'Gateway Admin']]);
   });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
-
-  /** A new tab with no cookies: each test starts signed out (tests run one at a time in the one profile). */
-  async function signedOutPage(): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    return page;
-  }
 
   it('the owner signs in with a password and sees the organization and their roles', async () => {
-    const page = await signedOutPage();
-    await page.goto(`${consoleUrl}/`);
+    const page = await env.signedOutPage();
+    await page.goto(`${env.consoleUrl}/`);
     assert.equal(await page.title(), 'Sign in · Gatehouse');
     await screenshot(page, 'console-sign-in');
 
-    await signInWithPassword(page, consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
+    await signInWithPassword(page, env.consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
     assert.equal(new URL(page.url()).pathname, '/home');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Acme Corporation');
     const roles = page.getByRole('region', { name: 'Your roles' });
@@ -86,15 +67,15 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
     assert.equal(await page.getByRole('status').innerText(), 'You are signed out.');
     assert.equal(await page.getByLabel('Organization').inputValue(), 'acme', 'the organization is remembered');
     assert.equal(await page.evaluate(async () => (await fetch('/api/me')).status), 401);
-    await page.goto(`${consoleUrl}/home`);
+    await page.goto(`${env.consoleUrl}/home`);
     assert.equal(new URL(page.url()).pathname, '/', 'a page behind sign-in sends the browser to sign in');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), '/home');
     await page.close();
   });
 
   it('a wrong password is refused with the message next to the form, keeping what was typed but the password', async () => {
-    const page = await signedOutPage();
-    await signInWithPassword(page, consoleUrl, 'acme', acme.ownerEmail, 'not-the-password');
+    const page = await env.signedOutPage();
+    await signInWithPassword(page, env.consoleUrl, 'acme', acme.ownerEmail, 'not-the-password');
     const alert = page.locator('#sign-in-alert');
     assert.equal(await alert.innerText(), 'Wrong email or password.');
     assert.equal(await alert.isVisible(), true);
@@ -106,21 +87,21 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   });
 
   it('a native user of an organization that signs in with Okta is told so, with the link to sign in with Okta', async () => {
-    const page = await signedOutPage();
-    await signInWithPassword(page, consoleUrl, 'globex', 'nina@globex.example', 'nina-password-0123456789');
+    const page = await env.signedOutPage();
+    await signInWithPassword(page, env.consoleUrl, 'globex', 'nina@globex.example', 'nina-password-0123456789');
     const alert = page.locator('#sign-in-alert');
     assert.match(await alert.innerText(), /Globex signs in with Okta; only its owner may use a password/);
     const link = alert.getByRole('link', { name: 'Sign in with Okta' });
-    assert.equal(await link.getAttribute('href'), `${stack.proxy}/login/globex`);
+    assert.equal(await link.getAttribute('href'), `${env.stack.proxy}/login/globex`);
     await page.close();
   });
 
   it('explains a deactivated account and an unknown organization', async () => {
-    const page = await signedOutPage();
-    await signInWithPassword(page, consoleUrl, 'acme', 'dan@acme.example', 'dan-password-0123456789');
+    const page = await env.signedOutPage();
+    await signInWithPassword(page, env.consoleUrl, 'acme', 'dan@acme.example', 'dan-password-0123456789');
     assert.match(await page.locator('#sign-in-alert').innerText(), /This account is deactivated\. Ask an administrator of Acme Corporation/);
 
-    await signInWithPassword(page, consoleUrl, 'initech', 'someone@initech.example', 'whatever-password');
+    await signInWithPassword(page, env.consoleUrl, 'initech', 'someone@initech.example', 'whatever-password');
     const organization = page.getByLabel('Organization');
     assert.equal(await organization.getAttribute('aria-invalid'), 'true');
     assert.match(await page.locator('#sign-in-organization-error').innerText(), /No organization signs in at “initech”/);
@@ -128,8 +109,8 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   });
 
   it('the sign-in form works from the keyboard alone: Tab between fields, Enter to submit', async () => {
-    const page = await signedOutPage();
-    await page.goto(`${consoleUrl}/`);
+    const page = await env.signedOutPage();
+    await page.goto(`${env.consoleUrl}/`);
     assert.equal(await focusedId(page), 'sign-in-organization', 'the page opens on its first field');
     await page.keyboard.type('acme');
     await page.keyboard.press('Tab');
@@ -156,39 +137,39 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   });
 
   it('"Sign in with Okta" takes the person to the organization’s sign-in, and the session it makes works in the console', async () => {
-    const page = await signedOutPage();
-    await page.goto(`${consoleUrl}/?organization=globex`);
+    const page = await env.signedOutPage();
+    await page.goto(`${env.consoleUrl}/?organization=globex`);
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in to Globex');
     await page.getByRole('button', { name: 'Sign in with Okta' }).click();
     // The proxy starts the authorization code flow: the stand-in's sign-in page.
-    await page.waitForURL((url) => url.origin === stack.idp.origin);
+    await page.waitForURL((url) => url.origin === env.stack.idp.origin);
     await page.getByLabel('Username').fill('alice@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign In' }).click();
     // The proxy completes the sign-in and sends the browser back to the console. Cookies
     // ignore ports: the session the proxy set on this host is the console's too.
-    await page.waitForURL(`${consoleUrl}/home`);
+    await page.waitForURL(`${env.consoleUrl}/home`);
     assert.match(await page.getByRole('region', { name: 'Your roles' }).innerText(), /Gateway Admin\s+from the Okta group “service_admin”/);
     await page.close();
   });
 
   it('a person whose Okta groups map to no role comes back to the console’s sign-in with the reason', async () => {
-    const page = await signedOutPage();
+    const page = await env.signedOutPage();
     // The organization's sign-in address, as a person would open it from a bookmark.
-    await page.goto(`${stack.proxy}/login/globex`);
-    await page.waitForURL((url) => url.origin === stack.idp.origin);
+    await page.goto(`${env.stack.proxy}/login/globex`);
+    await page.waitForURL((url) => url.origin === env.stack.idp.origin);
     await page.getByLabel('Username').fill('bob@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign In' }).click();
-    await page.waitForURL((url) => url.href.startsWith(`${consoleUrl}/?`));
+    await page.waitForURL((url) => url.href.startsWith(`${env.consoleUrl}/?`));
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in to Globex');
     assert.match(await page.locator('#sign-in-alert').innerText(), /Your Okta groups give you no role in this organization/);
     await page.close();
   });
 
   it('refuses "Sign in with Okta" for an organization that does not use Okta yet', async () => {
-    const page = await signedOutPage();
-    await page.goto(`${consoleUrl}/`);
+    const page = await env.signedOutPage();
+    await page.goto(`${env.consoleUrl}/`);
     await page.getByLabel('Organization').fill('acme');
     await page.getByRole('button', { name: 'Sign in with Okta' }).click();
     await page.waitForLoadState('domcontentloaded');
@@ -197,19 +178,19 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   });
 
   it('shows why an Okta sign-in failed, by code only: no text is taken from the URL', async () => {
-    const page = await signedOutPage();
-    await page.goto(`${consoleUrl}/?organization=globex&error=no-mapped-group`);
+    const page = await env.signedOutPage();
+    await page.goto(`${env.consoleUrl}/?organization=globex&error=no-mapped-group`);
     assert.match(await page.locator('#sign-in-alert').innerText(), /Your Okta groups give you no role in this organization/);
-    await page.goto(`${consoleUrl}/?error=%3Cscript%3Ealert(1)%3C/script%3E`);
+    await page.goto(`${env.consoleUrl}/?error=%3Cscript%3Ealert(1)%3C/script%3E`);
     assert.equal(await page.locator('#sign-in-alert').isVisible(), false, 'unknown codes show nothing: no text is taken from the URL');
-    await page.goto(`${consoleUrl}/?error=constructor`);
+    await page.goto(`${env.consoleUrl}/?error=constructor`);
     assert.equal(await page.locator('#sign-in-alert').isVisible(), false, 'only the console’s own codes');
     await page.close();
   });
 
   it('refuses a state-changing request without the CSRF token, in the browser too', async () => {
-    const page = await signedOutPage();
-    await signInWithPassword(page, consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
+    const page = await env.signedOutPage();
+    await signInWithPassword(page, env.consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
     const withoutToken = (await page.evaluate(async () => {
       const response = await fetch('/api/me/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
       return { status: response.status, body: await response.json() };
@@ -232,8 +213,8 @@ describe('console sign-in in a browser', { skip: browserUnavailable }, () => {
   });
 
   it('shows Admin API errors on the fields they concern (forms marked data-api)', async () => {
-    const page = await signedOutPage();
-    await signInWithPassword(page, consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
+    const page = await env.signedOutPage();
+    await signInWithPassword(page, env.consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
     // A form as the next pages render it (forms.ts markup), submitted by console.js.
     const markup = `<form id="t" data-api="/me/tokens" data-method="POST">
       <div class="form-alert" id="t-alert" role="alert" tabindex="-1" hidden></div>

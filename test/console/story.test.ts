@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CLIENT_ID, CLIENT_SECRET, PASSWORD, startStack, type Stack } from '../support/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, PASSWORD } from '../support/stack.js';
 import { API_TOKEN, OWNER_PASSWORD } from '../sign-in/support.js';
-import { type Browser, browserUnavailable, createNativeOrganization, launchBrowser, screenshot, SCREENSHOT_PORTS, signInWithPassword } from './support.js';
+import { browserTestStack, browserUnavailable, createNativeOrganization, screenshot, SCREENSHOT_PORTS, signInWithPassword } from './support.js';
 
 /**
  * Issue 4's whole story, clicked through in Chromium as people would, against the real
@@ -21,21 +21,11 @@ import { type Browser, browserUnavailable, createNativeOrganization, launchBrows
  * Each step depends on the one before: one test, with the steps as its parts.
  */
 describe('the console story: from a new organization to Okta sign-in', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let acme: { id: string; ownerEmail: string };
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    acme = await createNativeOrganization(env.stack, 'acme', 'Acme Corporation');
   });
 
   async function navigateTo(page: Page, label: string): Promise<void> {
@@ -44,14 +34,14 @@ describe('the console story: from a new organization to Okta sign-in', { skip: b
   }
 
   it('the owner connects Okta, maps a group, enables SSO; a person signs in with Okta and shows up in Users', async () => {
-    const owner = await browser.newPage();
+    const owner = await env.browser.newPage();
 
     // 1. Native sign-in, then Identity Management.
-    await signInWithPassword(owner, consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
+    await signInWithPassword(owner, env.consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
     assert.equal(new URL(owner.url()).pathname, '/home');
     await navigateTo(owner, 'Identity Management');
     const settings = owner.locator('form#identity');
-    await settings.getByLabel('Okta domain').fill(new URL(stack.idp.origin).host);
+    await settings.getByLabel('Okta domain').fill(new URL(env.stack.idp.origin).host);
     await settings.getByLabel('Authorization server').fill('default');
     await settings.getByLabel('Client ID').fill(CLIENT_ID);
     await settings.getByLabel('Client secret').fill(CLIENT_SECRET);
@@ -90,20 +80,19 @@ describe('the console story: from a new organization to Okta sign-in', { skip: b
     await dialog.getByRole('button', { name: 'Turn on single sign-on' }).click();
     await owner.locator('.sso-state--on').waitFor();
     assert.match(await owner.getByRole('region', { name: 'Single sign-on' }).innerText(), /On since/);
-    assert.equal((await stack.adminCall('GET', `/organizations/${acme.id}`)).sso_enabled, true);
+    assert.equal((await env.stack.adminCall('GET', `/organizations/${acme.id}`)).sso_enabled, true);
     await owner.getByRole('button', { name: 'Sign out' }).click();
-    await owner.waitForURL((url) => url.href.startsWith(`${consoleUrl}/?`));
+    await owner.waitForURL((url) => url.href.startsWith(`${env.consoleUrl}/?`));
     assert.match(await owner.getByRole('status').innerText(), /signed out/i);
 
     // 4. Alice, from the organization's sign-in address, at the stand-in's page.
-    const alice = await browser.newPage();
-    await alice.context().clearCookies();
-    await alice.goto(`${stack.proxy}/login/acme`);
-    await alice.waitForURL((url) => url.origin === stack.idp.origin);
+    const alice = await env.signedOutPage();
+    await alice.goto(`${env.stack.proxy}/login/acme`);
+    await alice.waitForURL((url) => url.origin === env.stack.idp.origin);
     await alice.getByLabel('Username').fill('alice@example.com');
     await alice.getByLabel('Password').fill(PASSWORD);
     await alice.getByRole('button', { name: 'Sign In' }).click();
-    await alice.waitForURL(`${consoleUrl}/home`);
+    await alice.waitForURL(`${env.consoleUrl}/home`);
     assert.match(await alice.getByRole('region', { name: 'Your roles' }).innerText(), /Gateway Admin\s+from the Okta group “service_admin”/);
     // Her role shapes the console: she may change the gateway, and only read identity settings.
     await navigateTo(alice, 'Gateway');
@@ -111,10 +100,10 @@ describe('the console story: from a new organization to Okta sign-in', { skip: b
     await navigateTo(alice, 'Identity Management');
     assert.equal(await alice.getByRole('button', { name: 'Test Configuration' }).count(), 0, 'identity settings are read-only for her');
     await alice.getByRole('button', { name: 'Sign out' }).click();
-    await alice.waitForURL((url) => url.href.startsWith(`${consoleUrl}/?`));
+    await alice.waitForURL((url) => url.href.startsWith(`${env.consoleUrl}/?`));
 
     // 5. The owner (the one person who keeps a password) finds Alice in Users.
-    await signInWithPassword(owner, consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
+    await signInWithPassword(owner, env.consoleUrl, 'acme', acme.ownerEmail, OWNER_PASSWORD);
     await navigateTo(owner, 'Users');
     const row = owner.getByRole('row').filter({ hasText: 'alice@example.com' });
     const text = await row.innerText();

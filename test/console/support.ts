@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CLIENT_ID, CLIENT_SECRET, type Stack } from '../support/stack.js';
-import { OWNER_PASSWORD } from '../sign-in/support.js';
+import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack, type StackOptions } from '../support/stack.js';
+import { API_TOKEN, OWNER_PASSWORD } from '../sign-in/support.js';
 
 /**
  * Browser tests drive Debian's Chromium (`apt-get install chromium`; `.ci/run` installs
@@ -44,6 +45,62 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a console browser test runs against, filled in by the hooks `browserTestStack` registers. */
+export interface BrowserTestStack {
+  /** Gatehouse (proxy, Admin API, console), the Okta stand-in and an upstream, on loopback. */
+  readonly stack: Stack;
+  readonly consoleUrl: string;
+  readonly browser: Browser;
+  /** A new tab with no cookies: each test starts signed out (tests run one at a time in the one profile). */
+  signedOutPage(): Promise<Page>;
+  /** A new tab signed in through the console's sign-in form with a password. */
+  signedInPage(organization: string, email: string, password: string): Promise<Page>;
+}
+
+/**
+ * Registers the `before` and `after` hooks of a console browser test: the stack and
+ * Chromium start before the suite's own `before` hooks (registered after this call)
+ * and stop after its tests.
+ */
+export function browserTestStack(options: StackOptions = {}): BrowserTestStack {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  const started = <T>(value: T | undefined, what: string): T => {
+    assert.ok(value !== undefined, `the ${what} starts in the suite's before hook`);
+    return value;
+  };
+  const env: BrowserTestStack = {
+    get stack() {
+      return started(stack, 'stack');
+    },
+    get consoleUrl() {
+      return started(stack, 'stack').gatehouse.consoleUrl;
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    async signedOutPage() {
+      const page = await env.browser.newPage();
+      await page.context().clearCookies();
+      return page;
+    },
+    async signedInPage(organization, email, password) {
+      const page = await env.signedOutPage();
+      await signInWithPassword(page, env.consoleUrl, organization, email, password);
+      return page;
+    },
+  };
+  before(async () => {
+    stack = await startStack(options);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+  return env;
 }
 
 /**
@@ -107,19 +164,30 @@ export async function enableSso(stack: Stack, organizationId: string, mappings: 
     assert.ok(role, `role ${roleName} exists`);
     await stack.adminCall('POST', `${base}/role-mappings`, { group, role: role.id });
   }
+  // The stand-in's default server sends groups for the groups scope only.
+  await saveStandInSettings(stack, organizationId, { scopes: 'openid profile email groups' });
+  await stack.adminCall('POST', `${base}/identity/enable`, { confirm: true });
+}
+
+/** Adds the stand-in's Management API token to an organization's identity settings. */
+export async function withApiToken(stack: Stack, organizationId: string): Promise<void> {
+  await saveStandInSettings(stack, organizationId, { api_token: API_TOKEN });
+}
+
+/** Identity settings for the stand-in's default authorization server, plus `extra`: tested first, as the Admin API requires, then saved. */
+async function saveStandInSettings(stack: Stack, organizationId: string, extra: Record<string, unknown>): Promise<void> {
+  const base = `/organizations/${organizationId}/identity`;
   const settings = {
     provider: 'okta',
     okta_domain: new URL(stack.idp.origin).host,
     authorization_server_id: 'default',
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
-    // The stand-in's default server sends groups for the groups scope only.
-    scopes: 'openid profile email groups',
+    ...extra,
   };
-  const tested = await stack.adminCall('POST', `${base}/identity/test`, settings);
+  const tested = await stack.adminCall('POST', `${base}/test`, settings);
   assert.equal(tested.message, 'Configuration tested successfully', JSON.stringify(tested));
-  await stack.adminCall('PUT', `${base}/identity`, settings);
-  await stack.adminCall('POST', `${base}/identity/enable`, { confirm: true });
+  await stack.adminCall('PUT', base, settings);
 }
 
 /** Opens the console's sign-in page, fills in the form by its labels and presses "Sign in". */

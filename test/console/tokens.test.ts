@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startStack, type Stack } from '../support/stack.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   clipboardText,
   createNativeOrganization,
   focusedId,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
-  signInWithPassword,
-  type Browser,
 } from './support.js';
 
 /**
@@ -20,36 +17,24 @@ import {
  * of acme (passwords): any signed-in person manages their own tokens.
  */
 describe('console personal access tokens in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   const VERA_PASSWORD = 'vera-password-0123456789';
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    const acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
-    await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
-    browser = await launchBrowser();
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: consoleUrl });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
+    const acme = await createNativeOrganization(env.stack, 'acme', 'Acme Corporation');
+    await addNativeUser(env.stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
+    await env.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.consoleUrl });
   });
 
   async function signedIn(): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, 'acme', 'vera@acme.example', VERA_PASSWORD);
+    const page = await env.signedInPage('acme', 'vera@acme.example', VERA_PASSWORD);
     assert.equal(new URL(page.url()).pathname, '/home');
     return page;
   }
 
   /** `GET /me` on the Admin API's own listener with a token, as a program would call it. */
   async function meWith(token: string): Promise<{ status: number; body: { user?: { email: string }; error_code?: string } }> {
-    const response = await fetch(`${stack.admin}/me`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${env.stack.admin}/me`, { headers: { authorization: `Bearer ${token}` } });
     return { status: response.status, body: (await response.json()) as { user?: { email: string } } };
   }
 
@@ -110,7 +95,7 @@ describe('console personal access tokens in a browser', { skip: browserUnavailab
 
   it('creates a token that never expires', async () => {
     const page = await signedIn();
-    await page.goto(`${consoleUrl}/tokens`);
+    await page.goto(`${env.consoleUrl}/tokens`);
     await page.getByLabel('Name').fill('terraform');
     await page.getByLabel('Expires after').selectOption('never');
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -122,7 +107,7 @@ describe('console personal access tokens in a browser', { skip: browserUnavailab
 
   it('revokes a token after a confirmation, and the Admin API refuses it from then on', async () => {
     const page = await signedIn();
-    await page.goto(`${consoleUrl}/tokens`);
+    await page.goto(`${env.consoleUrl}/tokens`);
     await page.getByLabel('Name').fill('short-lived');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.getByRole('region', { name: 'Your new token' }).waitFor();

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CLIENT_ID, CLIENT_SECRET, startStack, type Stack } from '../support/stack.js';
-import { API_TOKEN, OWNER_PASSWORD, organizationSignIn } from '../sign-in/support.js';
+import { OWNER_PASSWORD, organizationSignIn } from '../sign-in/support.js';
 import {
   addNativeUser,
+  browserTestStack,
   browserUnavailable,
   createNativeOrganization,
   enableSso,
   focusedId,
-  launchBrowser,
   screenshot,
   SCREENSHOT_PORTS,
-  signInWithPassword,
-  type Browser,
+  withApiToken,
 } from './support.js';
 
 /**
@@ -25,9 +23,7 @@ import {
  *         SSO users with their groups.
  */
 describe('console users page in a browser', { skip: browserUnavailable }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let consoleUrl: string;
+  const env = browserTestStack({ preferredPorts: SCREENSHOT_PORTS });
   let acme: { id: string; ownerEmail: string };
   let globex: { id: string; ownerEmail: string };
   let veraId: string;
@@ -36,42 +32,32 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
   const ADA_PASSWORD = 'ada-password-0123456789';
 
   before(async () => {
-    stack = await startStack({ preferredPorts: SCREENSHOT_PORTS });
-    consoleUrl = stack.gatehouse.consoleUrl;
-    acme = await createNativeOrganization(stack, 'acme', 'Acme Corporation');
-    veraId = await addNativeUser(stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
-    await addNativeUser(stack, acme.id, 'ada@acme.example', ADA_PASSWORD, ['Organization Admin']);
-    samId = await addNativeUser(stack, acme.id, 'sam@acme.example', 'sam-password-0123456789', ['Viewer']);
+    acme = await createNativeOrganization(env.stack, 'acme', 'Acme Corporation');
+    veraId = await addNativeUser(env.stack, acme.id, 'vera@acme.example', VERA_PASSWORD, ['Viewer']);
+    await addNativeUser(env.stack, acme.id, 'ada@acme.example', ADA_PASSWORD, ['Organization Admin']);
+    samId = await addNativeUser(env.stack, acme.id, 'sam@acme.example', 'sam-password-0123456789', ['Viewer']);
 
-    globex = await createNativeOrganization(stack, 'globex', 'Globex');
-    await addNativeUser(stack, globex.id, 'nina@globex.example', 'nina-password-0123456789');
-    await enableSso(stack, globex.id, [
+    globex = await createNativeOrganization(env.stack, 'globex', 'Globex');
+    await addNativeUser(env.stack, globex.id, 'nina@globex.example', 'nina-password-0123456789');
+    await enableSso(env.stack, globex.id, [
       ['service_admin', 'Gateway Admin'],
       ['developers', 'Viewer'],
     ]);
     // Carol is in more groups than a groups claim carries (the stand-in sends the first
     // 100, as Okta can): Gatehouse reads them all with the API token.
-    await withApiToken(stack, globex.id);
-    stack.idp.switches.groupsOverLimit = 'truncate';
+    await withApiToken(env.stack, globex.id);
+    env.stack.idp.switches.groupsOverLimit = 'truncate';
     for (const username of ['alice@example.com', 'carol@example.com']) {
-      const { callback } = await organizationSignIn(stack, 'globex', username);
+      const { callback } = await organizationSignIn(env.stack, 'globex', username);
       assert.equal(callback.status, 302, `${username} signs in with Okta`);
     }
-    stack.idp.resetSwitches();
-    const signedUp = (await stack.adminCall('GET', `/organizations/${globex.id}/users?source=sso`)).data as Array<{ email: string }>;
+    env.stack.idp.resetSwitches();
+    const signedUp = (await env.stack.adminCall('GET', `/organizations/${globex.id}/users?source=sso`)).data as Array<{ email: string }>;
     assert.deepEqual(signedUp.map((user) => user.email).sort(), ['alice@example.com', 'carol@example.com'], 'both exist as SSO users');
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
   });
 
   async function signedIn(organization: string, email: string, password: string): Promise<Page> {
-    const page = await browser.newPage();
-    await page.context().clearCookies();
-    await signInWithPassword(page, consoleUrl, organization, email, password);
+    const page = await env.signedInPage(organization, email, password);
     assert.equal(new URL(page.url()).pathname, '/home', `${email} is signed in`);
     return page;
   }
@@ -83,7 +69,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   /** A session cookie from a password sign-in (as the sign-in page makes it), for Admin API calls. */
   async function passwordSessionCookie(loginPath: string, email: string, password: string): Promise<string> {
-    const answer = await fetch(`${stack.proxy}/login/${loginPath}/password`, {
+    const answer = await fetch(`${env.stack.proxy}/login/${loginPath}/password`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ email, password }),
@@ -94,7 +80,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   /** A personal access token made with the session `cookie` carries. */
   async function tokenWithCookie(cookie: string): Promise<string> {
-    const answer = await fetch(`${stack.admin}/me/tokens`, {
+    const answer = await fetch(`${env.stack.admin}/me/tokens`, {
       method: 'POST',
       headers: { cookie, 'x-gatehouse-csrf': '1', 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'laptop' }),
@@ -103,7 +89,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     return ((await answer.json()) as { token: string }).token;
   }
 
-  const tokenStatus = async (token: string) => (await fetch(`${stack.admin}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const tokenStatus = async (token: string) => (await fetch(`${env.stack.admin}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
 
   async function listedEmails(page: Page): Promise<string[]> {
     return Promise.all((await page.locator('tr[data-user]').all()).map(async (element) => (await element.getAttribute('data-user')) ?? ''));
@@ -152,7 +138,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   it('filters by status and source and searches, with a plain GET form that keeps what was chosen', async () => {
     const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/users`);
+    await page.goto(`${env.consoleUrl}/users`);
     await page.getByLabel('Signs in with').selectOption('sso');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL((url) => url.searchParams.get('source') === 'sso');
@@ -177,11 +163,11 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.equal((await listedEmails(page)).length, 4);
 
     // Search by name and native source, by URL (a filtered view is a link one can share).
-    await page.goto(`${consoleUrl}/users?source=native&q=nina`);
+    await page.goto(`${env.consoleUrl}/users?source=native&q=nina`);
     assert.deepEqual(await listedEmails(page), ['nina@globex.example']);
 
     // A search the Admin API refuses is said on its field, the form kept.
-    await page.goto(`${consoleUrl}/users?q=${'x'.repeat(201)}`);
+    await page.goto(`${env.consoleUrl}/users?q=${'x'.repeat(201)}`);
     assert.match(await page.locator('#user-filter-q-error').innerText(), /length must be at most 200/);
     assert.equal(await page.getByLabel('Email or name contains').getAttribute('aria-invalid'), 'true');
     await page.close();
@@ -189,7 +175,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   it('pages through the list with "Next page" (the Admin API cursor), filters kept', async () => {
     const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/users?size=3`);
+    await page.goto(`${env.consoleUrl}/users?size=3`);
     const first = await listedEmails(page);
     assert.equal(first.length, 3);
     await page.getByRole('link', { name: 'Next page' }).click();
@@ -203,7 +189,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     await page.waitForURL((url) => !url.searchParams.has('offset'));
     assert.deepEqual(await listedEmails(page), first);
 
-    await page.goto(`${consoleUrl}/users?source=sso&size=1`);
+    await page.goto(`${env.consoleUrl}/users?source=sso&size=1`);
     await page.getByRole('link', { name: 'Next page' }).click();
     await page.waitForURL((url) => url.searchParams.has('offset'));
     assert.equal(new URL(page.url()).searchParams.get('source'), 'sso', 'the filter is kept across pages');
@@ -213,7 +199,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   it('shows an SSO user’s roles read-only, with the reason, and lets an admin deactivate and reactivate them', async () => {
     const page = await signedIn('globex', globex.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/users`);
+    await page.goto(`${env.consoleUrl}/users`);
     await page.getByRole('link', { name: 'Alice Admin' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/users/'));
     assert.equal(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).getAttribute('aria-current'), 'page');
@@ -225,8 +211,8 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Okta groups at last sign-in\s+(Everyone, service_admin|service_admin, Everyone)/);
 
     // Alice's own token, made before the deactivation.
-    const aliceSignIn = await organizationSignIn(stack, 'globex', 'alice@example.com');
-    const token = await tokenWithCookie(aliceSignIn.jar.header(new URL(stack.admin)) ?? '');
+    const aliceSignIn = await organizationSignIn(env.stack, 'globex', 'alice@example.com');
+    const token = await tokenWithCookie(aliceSignIn.jar.header(new URL(env.stack.admin)) ?? '');
     assert.equal(await tokenStatus(token), 200);
 
     // Deactivate and reactivate an SSO user from the console.
@@ -238,30 +224,30 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.match(await roles.innerText(), /as of deactivation, \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s+Gateway Admin\s+from the Okta group “service_admin”/);
     assert.match(await roles.innerText(), /They give no permission while the account is deactivated, and a reactivation does not bring them back/);
     assert.match(await page.getByRole('region', { name: 'Account' }).innerText(), /Okta groups at last sign-in\s+as of deactivation, [^\n]*UTC\s*(Everyone, service_admin|service_admin, Everyone)/);
-    await page.goto(`${consoleUrl}/users?status=deactivated`);
+    await page.goto(`${env.consoleUrl}/users?status=deactivated`);
     const listed = await row(page, 'alice@example.com');
     assert.match(listed, /as of deactivation[^\t]*Gateway Admin/, 'the roles cell is marked');
     assert.match(listed, /as of deactivation[^\t]*(Everyone, service_admin|service_admin, Everyone)/, 'and so is the groups cell');
     await page.goBack();
 
-    const refused = await organizationSignIn(stack, 'globex', 'alice@example.com');
+    const refused = await organizationSignIn(env.stack, 'globex', 'alice@example.com');
     assert.notEqual(refused.callback.status, 302, 'a deactivated SSO user cannot sign in with Okta');
     await page.getByRole('button', { name: 'Reactivate user' }).click();
     await page.getByRole('button', { name: 'Deactivate user' }).waitFor();
     assert.match(await roles.innerText(), /No role/, 'an SSO user’s old roles do not come back');
     assert.doesNotMatch(await roles.innerText(), /as of deactivation/);
     assert.equal(await tokenStatus(token), 401, 'nor does the token');
-    const again = await organizationSignIn(stack, 'globex', 'alice@example.com');
+    const again = await organizationSignIn(env.stack, 'globex', 'alice@example.com');
     assert.equal(again.callback.status, 302, 'reactivated, Alice signs in again');
     await page.reload();
     assert.match(await roles.innerText(), /Gateway Admin\s+from the Okta group “service_admin”/, 'with fresh roles from her groups');
-    assert.equal(await tokenStatus(await tokenWithCookie(again.jar.header(new URL(stack.admin)) ?? '')), 200, 'a new token works');
+    assert.equal(await tokenStatus(await tokenWithCookie(again.jar.header(new URL(env.stack.admin)) ?? '')), 200, 'a new token works');
     await page.close();
   });
 
   it('an Organization Admin deactivates and reactivates a native user, whose sign-in follows', async () => {
     const page = await signedIn('acme', 'ada@acme.example', ADA_PASSWORD);
-    await page.goto(`${consoleUrl}/users`);
+    await page.goto(`${env.consoleUrl}/users`);
     assert.match(await row(page, 'vera@acme.example'), /Active/);
     await page.getByRole('link', { name: 'vera@acme.example' }).click();
     await page.waitForURL((url) => url.pathname === `/users/${veraId}`);
@@ -280,7 +266,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.match(await roles.innerText(), /as of deactivation, [^\n]*UTC\s+Viewer\s+given by an administrator/);
     assert.match(await roles.innerText(), /They give no permission while the account is deactivated; a reactivation gives them back/);
     assert.equal(await roles.locator('form').count(), 0, 'no roles form while the roles are a record');
-    await page.goto(`${consoleUrl}/users?status=deactivated`);
+    await page.goto(`${env.consoleUrl}/users?status=deactivated`);
     assert.deepEqual(await listedEmails(page), ['vera@acme.example']);
     assert.match(await row(page, 'vera@acme.example'), /Deactivated\s+since \d{4}-\d{2}-\d{2}/);
     assert.match(await row(page, 'vera@acme.example'), /as of deactivation[^\t]*Viewer/);
@@ -288,14 +274,12 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     await page.close();
 
     // The tabs share one cookie jar: each sign-in below replaces the previous session.
-    const vera = await browser.newPage();
-    await vera.context().clearCookies();
-    await signInWithPassword(vera, consoleUrl, 'acme', 'vera@acme.example', VERA_PASSWORD);
+    const vera = await env.signedInPage('acme', 'vera@acme.example', VERA_PASSWORD);
     assert.match(await vera.locator('#sign-in-alert').innerText(), /This account is deactivated/);
     await vera.close();
 
     const admin = await signedIn('acme', 'ada@acme.example', ADA_PASSWORD);
-    await admin.goto(`${consoleUrl}/users/${veraId}`);
+    await admin.goto(`${env.consoleUrl}/users/${veraId}`);
     await admin.getByRole('button', { name: 'Reactivate user' }).click();
     await admin.getByRole('button', { name: 'Deactivate user' }).waitFor();
     assert.match(await admin.getByRole('region', { name: 'Account' }).innerText(), /Status\s+Active/);
@@ -311,7 +295,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   it('edits a native user’s roles, and shows the Admin API’s refusal next to the roles', async () => {
     const page = await signedIn('acme', acme.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${consoleUrl}/users/${samId}`);
+    await page.goto(`${env.consoleUrl}/users/${samId}`);
     const form = page.locator('#roles-form');
     assert.equal(await form.getByLabel('Viewer').isChecked(), true);
     await form.getByLabel('Gateway Admin').check();
@@ -320,12 +304,12 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     const roles = page.getByRole('region', { name: 'Roles' });
     await assertEventually(async () => /Gateway Admin\s+given by an administrator/.test(await roles.innerText()), 'the new role is shown');
     assert.doesNotMatch(await roles.locator('.roles').innerText(), /Viewer/);
-    const sam = await stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
+    const sam = await env.stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
     assert.deepEqual(sam.roles.map((role: { role_name: string }) => role.role_name), ['Gateway Admin']);
 
     // The owner keeps Organization Admin: the Admin API's refusal lands on the roles.
     const me = await page.evaluate('fetch("/api/me").then((answer) => answer.json())') as { user: { id: string } };
-    await page.goto(`${consoleUrl}/users/${me.user.id}`);
+    await page.goto(`${env.consoleUrl}/users/${me.user.id}`);
     assert.match(await page.getByRole('region', { name: 'Access' }).innerText(), /The owner of the organization cannot be deactivated/);
     assert.equal(await page.getByRole('button', { name: 'Deactivate user' }).count(), 0, 'no button that can only fail');
     await page.locator('#roles-form').getByLabel('Organization Admin').uncheck();
@@ -341,7 +325,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
 
   it('a Viewer reads users but sees no edit controls, and the Admin API refuses a direct write', async () => {
     const page = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
-    await page.goto(`${consoleUrl}/users`);
+    await page.goto(`${env.consoleUrl}/users`);
     assert.equal((await listedEmails(page)).length, 4);
     // The only form is the filter (GET); no button but its "Filter".
     const forms = page.locator('main form');
@@ -350,7 +334,7 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     assert.equal(await forms.getAttribute('method'), 'get');
     assert.deepEqual(await page.locator('main button').allInnerTexts(), ['Filter']);
 
-    await page.goto(`${consoleUrl}/users/${samId}`);
+    await page.goto(`${env.consoleUrl}/users/${samId}`);
     assert.match(await page.getByRole('region', { name: 'Roles' }).innerText(), /Gateway Admin/);
     assert.equal(await page.locator('main form').count(), 0, 'no forms on a user’s page for a Viewer');
     assert.equal(await page.locator('main button').count(), 0);
@@ -362,35 +346,19 @@ describe('console users page in a browser', { skip: browserUnavailable }, () => 
     })()`)) as { status: number; body: { error_code?: string; message?: string } };
     assert.equal(write.status, 403, JSON.stringify(write.body));
     assert.match(write.body.message ?? '', /users:write/);
-    const sam = await stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
+    const sam = await env.stack.adminCall('GET', `/organizations/${acme.id}/users/${samId}`);
     assert.equal(sam.status, 'active', 'nothing changed');
     await page.close();
   });
 
   it('says so for a user that does not exist, rather than a blank page', async () => {
     const page = await signedIn('acme', 'vera@acme.example', VERA_PASSWORD);
-    await page.goto(`${consoleUrl}/users/00000000-0000-4000-8000-000000000000`);
+    await page.goto(`${env.consoleUrl}/users/00000000-0000-4000-8000-000000000000`);
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'User not found');
     assert.match(await page.getByRole('alert').innerText(), /Acme Corporation has no user with this id/);
     await page.close();
   });
 });
-
-/** Adds the stand-in's Management API token to an organization's identity settings (tested first, as the Admin API requires). */
-async function withApiToken(stack: Stack, organizationId: string): Promise<void> {
-  const base = `/organizations/${organizationId}/identity`;
-  const settings = {
-    provider: 'okta',
-    okta_domain: new URL(stack.idp.origin).host,
-    authorization_server_id: 'default',
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-    api_token: API_TOKEN,
-  };
-  const tested = await stack.adminCall('POST', `${base}/test`, settings);
-  assert.equal(tested.message, 'Configuration tested successfully', JSON.stringify(tested));
-  await stack.adminCall('PUT', base, settings);
-}
 
 async function assertEventually(check: () => Promise<boolean>, message: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;

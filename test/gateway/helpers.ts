@@ -18,7 +18,7 @@ import type {
 } from '../../src/model/gateway.js';
 import type { PluginDefinition } from '../../src/gateway/plugin.js';
 import { createProxyServer, type ProxyServerOptions } from '../../src/gateway/server.js';
-import { GatewayState } from '../../src/gateway/snapshot.js';
+import { GatewayState } from '../../src/gateway/gateway-state.js';
 
 const now = Math.floor(Date.now() / 1000);
 

@@ -5,13 +5,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { GatehouseError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import {
-  interpretTokenEndpointAnswer,
-  parseIdentityConnectionSettings,
-  testIdentityConnection,
-  type ConnectionTestResult,
-  type IdentityConnectionSettingsInput,
-} from '../../src/okta/connection-test.js';
+import { interpretTokenEndpointAnswer } from '../../src/okta/connection-checks/client-credentials.js';
+import { parseIdentityConnectionSettings, type IdentityConnectionSettingsInput } from '../../src/okta/connection-settings.js';
+import { testIdentityConnection, type ConnectionTestResult } from '../../src/okta/connection-test.js';
 
 const CLIENT_ID = 'gatehouse-demo';
 const CLIENT_SECRET = 'gatehouse-demo-secret';

@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { enableSso, identityView, saveIdentitySettings, suggestGroups, testIdentitySettings } from '../../identity/identity-settings-service.js';
+import { suggestGroups } from '../../identity/group-suggestions.js';
+import { saveIdentitySettings } from '../../identity/identity-settings-saving.js';
+import { identityView } from '../../identity/identity-settings-view.js';
+import { enableSso } from '../../identity/sso-switch.js';
+import { testIdentitySettings } from '../../identity/test-configuration.js';
 import { SchemaViolationError } from '../../store/errors.js';
-import { actorOf, callerOf, scopedOrganization } from '../auth.js';
+import { actorOf, callerOf, inOrganization } from '../auth.js';
 import { bodyOf, endpoint, first, type AdminContext } from '../context.js';
 import { organizationBody } from './organizations.js';
 
@@ -11,38 +15,27 @@ import { organizationBody } from './organizations.js';
  */
 export function registerIdentityRoutes(app: FastifyInstance, ctx: AdminContext): void {
   endpoint(app, '/organizations/:org/identity', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:read');
-      return organization ? identityView(ctx.identity, organization) : reply;
-    },
-    PUT: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:write');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'identity:read', async (organization) => identityView(ctx.identity, organization)),
+    PUT: inOrganization(ctx.db, 'identity:write', async (organization, request) => {
       const saved = await saveIdentitySettings(ctx.identity, organization, bodyOf(request), actorOf(callerOf(request)));
       await ctx.changed();
       return saved;
-    },
-    PATCH: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:write');
-      if (!organization) return reply;
+    }),
+    PATCH: inOrganization(ctx.db, 'identity:write', async (organization, request) => {
       const saved = await saveIdentitySettings(ctx.identity, organization, bodyOf(request), actorOf(callerOf(request)), { merge: true });
       await ctx.changed();
       return saved;
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/identity/test', {
-    POST: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:write');
-      if (!organization) return reply;
+    POST: inOrganization(ctx.db, 'identity:write', async (organization, request) => {
       return testIdentitySettings(ctx.identity, organization, bodyOf(request), actorOf(callerOf(request)));
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/identity/enable', {
-    POST: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:write');
-      if (!organization) return reply;
+    POST: inOrganization(ctx.db, 'identity:write', async (organization, request) => {
       const enabled = await enableSso(ctx.identity, organization, bodyOf(request), actorOf(callerOf(request)));
       if (enabled !== organization) await ctx.changed();
       return {
@@ -51,13 +44,11 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: AdminContext):
           ? 'SSO was already enabled'
           : 'SSO enabled: members sign in with Okta from now on; only the owner keeps password sign-in',
       };
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/identity/groups', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'identity:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'identity:read', async (organization, request) => {
       const query = request.query as Record<string, unknown>;
       const q = first(query.q) ?? '';
       const limitText = first(query.limit);
@@ -67,6 +58,6 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: AdminContext):
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) issues.push({ path: ['limit'], message: 'must be an integer between 1 and 200' });
       if (issues.length > 0) throw new SchemaViolationError(issues);
       return { data: await suggestGroups(ctx.identity, organization, q, limit) };
-    },
+    }),
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ACCESS_TOKEN_DEFAULT_TTL, ACCESS_TOKEN_MAX_TTL, generateAccessToken } from '../../identity/access-tokens.js';
+import { auditEntry } from '../../identity/audit.js';
 import { flexInteger } from '../../schema/flex.js';
 import { nameText } from '../../schema/name.js';
 import { SchemaViolationError } from '../../store/errors.js';
@@ -92,14 +93,10 @@ export function registerMeRoutes(app: FastifyInstance, ctx: AdminContext): void 
           token_hint: generated.hint,
           expires_at: ttl === null ? null : nowSeconds() + ttl,
         });
-        await writeAudit(trx, {
-          organization_id: caller.organizationId,
-          actor: actorOf(caller),
-          action: 'access_token.create',
+        await writeAudit(trx, auditEntry(actorOf(caller), caller.organizationId, 'access_token.create', {
           target: { type: 'access_token', id: saved.id },
-          outcome: 'success',
           details: { name: saved.name, expires_at: saved.expires_at },
-        });
+        }));
         return saved;
       });
       // The token itself is in this answer only: the store keeps its SHA-256.
@@ -110,14 +107,10 @@ export function registerMeRoutes(app: FastifyInstance, ctx: AdminContext): void 
       await ctx.db.transaction().execute(async (trx) => {
         const revoked = await revokeAllAccessTokens(trx, caller.user.id);
         if (revoked.length === 0) return;
-        await writeAudit(trx, {
-          organization_id: caller.organizationId,
-          actor: actorOf(caller),
-          action: 'access_token.revoke',
+        await writeAudit(trx, auditEntry(actorOf(caller), caller.organizationId, 'access_token.revoke', {
           target: { type: 'user', id: caller.user.id },
-          outcome: 'success',
           details: { tokens: revoked },
-        });
+        }));
       });
       return reply.status(204).send();
     },
@@ -137,14 +130,10 @@ export function registerMeRoutes(app: FastifyInstance, ctx: AdminContext): void 
         if (!existing) return false;
         if (existing.revoked_at !== null) return true;
         await revokeAccessToken(trx, caller.user.id, existing.id);
-        await writeAudit(trx, {
-          organization_id: caller.organizationId,
-          actor: actorOf(caller),
-          action: 'access_token.revoke',
+        await writeAudit(trx, auditEntry(actorOf(caller), caller.organizationId, 'access_token.revoke', {
           target: { type: 'access_token', id: existing.id },
-          outcome: 'success',
           details: { name: existing.name },
-        });
+        }));
         return true;
       });
       return found ? reply.status(204).send() : reply.status(404).send(NOT_FOUND_BODY);

@@ -3,7 +3,7 @@ import { createOrganization, patchOrganization, removeOrganization } from '../..
 import type { Organization } from '../../model/identity.js';
 import { endUserSessions } from '../../identity/organization-session.js';
 import { listOrganizations } from '../../store/repositories/identity/index.js';
-import { actorOf, callerOf, requirePermission, scopedOrganization } from '../auth.js';
+import { actorOf, callerOf, requirePermission, inOrganization } from '../auth.js';
 import { bodyOf, endpoint, filteredListBody, pageRequest, type AdminContext } from '../context.js';
 
 /** An organization as the API shows it, with its sign-in URL. */
@@ -35,20 +35,13 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AdminConte
   });
 
   endpoint(app, '/organizations/:org', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'organization:read');
-      return organization ? organizationBody(ctx, organization) : reply;
-    },
-    PATCH: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'organization:write');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'organization:read', async (organization) => organizationBody(ctx, organization)),
+    PATCH: inOrganization(ctx.db, 'organization:write', async (organization, request) => {
       const updated = await patchOrganization(ctx.db, organization, bodyOf(request), actorOf(callerOf(request)));
       if (updated !== organization) await ctx.changed();
       return organizationBody(ctx, updated);
-    },
-    DELETE: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'organization:write');
-      if (!organization) return reply;
+    }),
+    DELETE: inOrganization(ctx.db, 'organization:write', async (organization, request, reply) => {
       // Deleting everything is the owner's call (or the operator's), not any Organization Admin's:
       // one Okta group change must not be able to erase an organization.
       const caller = callerOf(request);
@@ -64,7 +57,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AdminConte
       await endSessions(ctx, userIds, request);
       await ctx.changed();
       return reply.status(204).send();
-    },
+    }),
   });
 }
 

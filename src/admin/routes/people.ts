@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
-import { createNativeUser, createRole, createRoleMapping, patchUser, removeRoleMapping } from '../../identity/organizations.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createRoleMapping, removeRoleMapping, type MappingChange } from '../../identity/role-mappings.js';
+import { createRole } from '../../identity/roles.js';
+import { createNativeUser, patchUser } from '../../identity/users.js';
 import { SchemaViolationError, type FieldIssue } from '../../store/errors.js';
 import { findUser, listRoleMappings, listRoles, listUsers, queryAudit, type AuditFilter, type UserFilter } from '../../store/repositories/identity/index.js';
-import { actorOf, callerOf, scopedOrganization } from '../auth.js';
+import { actorOf, callerOf, inOrganization } from '../auth.js';
 import { NOT_FOUND_BODY } from '../errors.js';
 import { bodyOf, endpoint, filteredListBody, first, pageRequest, type AdminContext } from '../context.js';
 import { endSessions } from './organizations.js';
@@ -13,103 +15,81 @@ import { endSessions } from './organizations.js';
  */
 export function registerPeopleRoutes(app: FastifyInstance, ctx: AdminContext): void {
   endpoint(app, '/organizations/:org/users', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'users:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'users:read', async (organization, request) => {
       const page = await listUsers(ctx.db, organization.id, pageRequest(request), userFilter(request.query as Record<string, unknown>));
       return filteredListBody(request, page);
-    },
+    }),
     // Native users, before SSO is enabled (afterwards accounts come from Okta).
-    POST: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'users:write');
-      if (!organization) return reply;
+    POST: inOrganization(ctx.db, 'users:write', async (organization, request, reply) => {
       const created = await createNativeUser(ctx.db, organization, bodyOf(request), actorOf(callerOf(request)));
       return reply.status(201).send({ ...created.user, ...(created.generated_password !== undefined ? { password: created.generated_password } : {}) });
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/users/:user', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'users:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'users:read', async (organization, request, reply) => {
       return (await findUser(ctx.db, organization.id, (request.params as { user: string }).user)) ?? reply.status(404).send(NOT_FOUND_BODY);
-    },
-    PATCH: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'users:write');
-      if (!organization) return reply;
+    }),
+    PATCH: inOrganization(ctx.db, 'users:write', async (organization, request, reply) => {
       const user = await findUser(ctx.db, organization.id, (request.params as { user: string }).user);
       if (!user) return reply.status(404).send(NOT_FOUND_BODY);
       const updated = await patchUser(ctx.db, ctx.accounts, organization, user, bodyOf(request), actorOf(callerOf(request)));
       if (updated.end_sessions) await endSessions(ctx, [user.id], request);
       await ctx.changed();
       return updated.user;
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/roles', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'roles:read', async (organization) => {
       return { data: await listRoles(ctx.db, organization.id), next: null };
-    },
-    POST: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:write');
-      if (!organization) return reply;
+    }),
+    POST: inOrganization(ctx.db, 'roles:write', async (organization, request, reply) => {
       const role = await createRole(ctx.db, organization, bodyOf(request), actorOf(callerOf(request)));
       return reply.status(201).send(role);
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/role-mappings', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'roles:read', async (organization) => {
       return { data: await listRoleMappings(ctx.db, organization.id), next: null };
-    },
-    POST: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:write');
-      if (!organization) return reply;
+    }),
+    POST: inOrganization(ctx.db, 'roles:write', async (organization, request, reply) => {
       const change = await createRoleMapping(ctx.db, organization, bodyOf(request), actorOf(callerOf(request)));
-      await endSessions(
-        ctx,
-        change.users_changed.map((user) => user.user_id),
-        request,
-      );
-      await ctx.changed();
+      await applied(ctx, change, request);
       return reply.status(201).send({ ...change.mapping, users_changed: change.users_changed });
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/role-mappings/:mapping', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'roles:read', async (organization, request, reply) => {
       const id = (request.params as { mapping: string }).mapping.toLowerCase();
       return (await listRoleMappings(ctx.db, organization.id)).find((mapping) => mapping.id === id) ?? reply.status(404).send(NOT_FOUND_BODY);
-    },
-    DELETE: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'roles:write');
-      if (!organization) return reply;
+    }),
+    DELETE: inOrganization(ctx.db, 'roles:write', async (organization, request, reply) => {
       const change = await removeRoleMapping(ctx.db, organization, (request.params as { mapping: string }).mapping, actorOf(callerOf(request)));
       if (!change) return reply.status(404).send(NOT_FOUND_BODY);
-      await endSessions(
-        ctx,
-        change.users_changed.map((user) => user.user_id),
-        request,
-      );
-      await ctx.changed();
+      await applied(ctx, change, request);
       return reply.status(204).send();
-    },
+    }),
   });
 
   endpoint(app, '/organizations/:org/audit-log', {
-    GET: async (request, reply) => {
-      const organization = await scopedOrganization(ctx.db, request, reply, 'audit:read');
-      if (!organization) return reply;
+    GET: inOrganization(ctx.db, 'audit:read', async (organization, request) => {
       const page = await queryAudit(ctx.db, organization.id, auditFilter(request.query as Record<string, unknown>), pageRequest(request));
       return filteredListBody(request, page);
-    },
+    }),
   });
+}
+
+/** After a mapping change: the sessions of the people whose roles changed end, and the gateway reloads. */
+async function applied(ctx: AdminContext, change: MappingChange, request: FastifyRequest): Promise<void> {
+  await endSessions(
+    ctx,
+    change.users_changed.map((user) => user.user_id),
+    request,
+  );
+  await ctx.changed();
 }
 
 function userFilter(query: Record<string, unknown>): UserFilter {

@@ -1,4 +1,5 @@
-import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
+import { DEFAULT_GROUPS_CLAIM, DEFAULT_LOGIN_CLAIM, DEFAULT_SYNC_INTERVAL_SECONDS } from '../../identity/identity-settings-values.js';
+import type { IdentitySettingsView } from '../../identity/identity-settings-view.js';
 import type { Organization } from '../../model/identity.js';
 import { when } from '../format.js';
 import { checkboxField, field, formAlert, selectField } from '../forms.js';
@@ -189,7 +190,7 @@ export function settingsForm(view: IdentitySettingsView, organizationId: string)
       name: 'sync_interval_seconds',
       label: 'Group re-check interval (seconds)',
       type: 'number',
-      value: String(view.sync_interval_seconds ?? 900),
+      value: String(view.sync_interval_seconds ?? DEFAULT_SYNC_INTERVAL_SECONDS),
       attributes: html`min="60" max="86400" step="1"`,
       hint: 'With an API token, how often Gatehouse re-reads the groups of people who signed in with Okta, so someone removed from a group loses access without signing in again. 60 to 86400; default 900 (15 minutes).',
     })}
@@ -207,7 +208,7 @@ export function settingsForm(view: IdentitySettingsView, organizationId: string)
     form,
     name: 'groups_claim',
     label: 'Groups claim',
-    value: view.groups_claim ?? 'groups',
+    value: view.groups_claim ?? DEFAULT_GROUPS_CLAIM,
     autocomplete: 'off',
     attributes: html`spellcheck="false"`,
     hint: html`The claim that lists a person’s groups. In Okta: <strong>Security › API › Authorization Servers › your server › Claims</strong> (custom server), or ${APP_PATH} › <strong>Sign On › OpenID Connect ID Token › Groups claim</strong> (org server). Default <code>groups</code>.`,
@@ -216,7 +217,7 @@ export function settingsForm(view: IdentitySettingsView, organizationId: string)
     form,
     name: 'login_claim',
     label: 'Login claim',
-    value: view.login_claim ?? 'login_email',
+    value: view.login_claim ?? DEFAULT_LOGIN_CLAIM,
     autocomplete: 'off',
     attributes: html`spellcheck="false"`,
     hint: html`The claim with a person’s email, e.g. a custom claim <code>login_email</code> with the value <code>user.email</code>, included <strong>Always</strong>; when it is missing, <code>email</code> is used. Default <code>login_email</code>.`,

@@ -1,4 +1,4 @@
-import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
+import type { IdentitySettingsView } from '../../identity/identity-settings-view.js';
 import type { RoleMapping } from '../../model/identity.js';
 import { when } from '../format.js';
 import { formAlert } from '../forms.js';

@@ -1,5 +1,5 @@
 import { ROLE_PERMISSIONS, type AdminPermission } from '../../admin/auth.js';
-import type { IdentitySettingsView } from '../../identity/identity-settings-service.js';
+import type { IdentitySettingsView } from '../../identity/identity-settings-view.js';
 import { BUILTIN_ROLES, type Role, type RoleMapping } from '../../model/identity.js';
 import { when } from '../format.js';
 import { field, formAlert, selectField } from '../forms.js';

@@ -3,31 +3,30 @@ import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage } from '../../page.js';
 import { consumerFormBody } from './entity-forms.js';
+import { editEntityPage, newEntityPage, type FormEntity } from './entity-pages.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   consumerName,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   listAll,
   loadDirectory,
-  writeForm,
 } from './shared.js';
 
 /** Consumers: the clients (people or applications) authentication plugins map requests to. */
 
-export const consumersPage: ConsolePage = {
+const CONSUMER: FormEntity<ConsumerEntity> = { collection: 'consumers', noun: 'consumer', plural: 'Consumers', name: consumerName, form: consumerFormBody };
+
+export const consumersPage = gatewayPage({
   path: '/gateway/consumers',
   title: 'Consumers',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const consumers = await listAll<ConsumerEntity>(admin, '/consumers');
     return html`<h1>Gateway</h1>
@@ -45,27 +44,14 @@ ${consumers.length === 0
   )}</tbody>
 </table>`}`;
   },
-};
+});
 
-export const newConsumerPage: ConsolePage = {
-  path: '/gateway/consumers/new',
-  title: 'New consumer',
-  permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
-  render({ csrf }) {
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/consumers', label: 'Consumers' }, { label: 'New consumer' }])}
-<h1>New consumer</h1>
-${writeForm({ id: 'consumer', path: '/consumers', method: 'POST', then: '/gateway/consumers/{id}', csrf, submitLabel: 'Create consumer', cancel: '/gateway/consumers', body: consumerFormBody('consumer', undefined) })}`;
-  },
-};
+export const newConsumerPage = newEntityPage(CONSUMER);
 
-export const consumerDetailPage: ConsolePage = {
+export const consumerDetailPage = gatewayPage({
   path: '/gateway/consumers/:id',
   title: 'Consumer',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const consumer = await admin.get<ConsumerEntity>(`/consumers/${idParam(context)}`);
@@ -93,31 +79,8 @@ ${detailHeader(html`Consumer “${name}”`, controls)}
   ${pluginTable(plugins, 'No plugin is scoped to this consumer.', directory)}
 </section>`;
   },
-};
+});
 
-export const editConsumerPage: ConsolePage = {
-  path: '/gateway/consumers/:id/edit',
-  title: 'Edit consumer',
-  permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
-  async render(context) {
-    const consumer = await context.admin.get<ConsumerEntity>(`/consumers/${idParam(context)}`);
-    const name = consumerName(consumer);
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/consumers', label: 'Consumers' }, { href: `/gateway/consumers/${consumer.id}`, label: name }, { label: 'Edit' }])}
-<h1>Edit consumer “${name}”</h1>
-${writeForm({
-  id: 'consumer',
-  path: `/consumers/${consumer.id}`,
-  method: 'PATCH',
-  then: `/gateway/consumers/${consumer.id}`,
-  csrf: context.csrf,
-  submitLabel: 'Save consumer',
-  cancel: `/gateway/consumers/${consumer.id}`,
-  emptyMeansNull: true,
-  body: consumerFormBody('consumer', consumer),
-})}`;
-  },
-};
+export const editConsumerPage = editEntityPage(CONSUMER);
 
 export const CONSUMER_PAGES: readonly ConsolePage[] = [consumersPage, newConsumerPage, consumerDetailPage, editConsumerPage];

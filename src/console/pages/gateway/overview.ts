@@ -1,18 +1,15 @@
 import { html } from '../../html.js';
-import type { ConsolePage } from '../../page.js';
-import { SCRIPTS, SECTION, canWrite, codeList, gatewayTabs, loadDirectory, routeName, serviceLink } from './shared.js';
+import { canWrite, codeList, gatewayPage, gatewayTabs, loadDirectory, pluginsOnRoute, routeName, serviceLink } from './shared.js';
 
 /**
  * The Gateway section's front page: how many services, routes, plugins and consumers
  * the organization has, each with its list and (for writers) a way to add one, and the
  * routes with what protects them: the one table that answers "what is exposed, and how".
  */
-export const gatewayOverviewPage: ConsolePage = {
+export const gatewayOverviewPage = gatewayPage({
   path: '/gateway',
   title: 'Gateway',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ admin, signedIn }) {
     const directory = await loadDirectory(admin);
     const write = canWrite(signedIn);
@@ -23,8 +20,6 @@ export const gatewayOverviewPage: ConsolePage = {
       { path: '/gateway/consumers', label: 'Consumers', count: directory.consumers.size, add: '/gateway/consumers/new', addLabel: 'New consumer' },
     ];
     const routes = [...directory.routes.values()];
-    const protections = (routeId: string, serviceId: string | undefined) =>
-      directory.plugins.filter((plugin) => !plugin.consumer && (plugin.route?.id === routeId || (!plugin.route && serviceId !== undefined && plugin.service?.id === serviceId)));
     return html`<h1>Gateway</h1>
 ${gatewayTabs('/gateway')}
 <p class="lead">What ${signedIn.organization.name} exposes through Gatehouse: services are the upstream applications, routes decide which requests reach them, plugins sign people in and check their groups on the way.</p>
@@ -43,10 +38,10 @@ ${gatewayTabs('/gateway')}
     <caption class="gw-visually-hidden">Routes and their plugins</caption>
     <thead><tr><th scope="col">Route</th><th scope="col">Paths</th><th scope="col">Service</th><th scope="col">Plugins</th></tr></thead>
     <tbody>${routes.map((route) => {
-      const plugins = protections(route.id, route.service?.id);
+      const plugins = pluginsOnRoute(directory.plugins, route);
       return html`<tr><th scope="row"><a href="/gateway/routes/${route.id}">${routeName(route)}</a></th><td>${codeList(route.paths)}</td><td>${route.service ? serviceLink(directory, route.service.id) : html`<span class="gw-muted">None</span>`}</td><td>${plugins.length === 0 ? html`<span class="gw-warning">None: open to anyone</span>` : codeList(plugins.map((plugin) => plugin.name))}</td></tr>`;
     })}</tbody>
   </table>`}
 </section>`;
   },
-};
+});

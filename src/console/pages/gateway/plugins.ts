@@ -5,13 +5,12 @@ import type { ConsolePage, PageContext } from '../../page.js';
 import { configFacts, findFormPlugin, formPlugins, initialConfig, pluginFormBody, rawConfig, type FormPlugin, type Scope } from './plugin-form.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   loadDirectory,
@@ -28,12 +27,10 @@ import {
 /** Errors the Admin API reports on `route` or `service` concern the form's "Route or service" field. */
 const SCOPE_ALIASES = 'route:scope service:scope';
 
-export const pluginsPage: ConsolePage = {
+export const pluginsPage = gatewayPage({
   path: '/gateway/plugins',
   title: 'Plugins',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const directory = await loadDirectory(admin);
     return html`<h1>Gateway</h1>
@@ -42,7 +39,7 @@ ${gatewayTabs('/gateway/plugins')}
 <p class="lead">Plugins run on the requests of a route or of every route of a service: signing people in (openid-connect, sso), checking their groups (acl).</p>
 ${pluginTable(directory.plugins, 'No plugins yet: add one from a route’s page, or here.', directory)}`;
   },
-};
+});
 
 /** The scope a "new plugin" link asks for (`?route=ID`, `?service=ID`, `?consumer=ID`), if those exist. */
 function requestedScope(query: PageContext['query'], directory: Directory): Scope {
@@ -76,12 +73,10 @@ function choicesOf(directory: Directory) {
  * Adding a plugin, in two steps that are both plain links and pages (bookmarkable,
  * no script needed to get there): choose the plugin, then fill in its form.
  */
-export const newPluginPage: ConsolePage = {
+export const newPluginPage = gatewayPage({
   path: '/gateway/plugins/new',
   title: 'Add plugin',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ admin, csrf, query, signedIn }) {
     const [directory, enabled] = await Promise.all([loadDirectory(admin), admin.get<{ enabled_plugins: string[] }>('/plugins/enabled')]);
     const scope = requestedScope(query, directory);
@@ -123,14 +118,12 @@ ${writeForm({
   body: pluginFormBody('plugin', chosen, { config: initialConfig(chosen, known), choices: choicesOf(directory), scope }),
 })}`;
   },
-};
+});
 
-export const pluginDetailPage: ConsolePage = {
+export const pluginDetailPage = gatewayPage({
   path: '/gateway/plugins/:id',
   title: 'Plugin',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const plugin = await admin.get<PluginEntity>(`/plugins/${idParam(context)}`);
@@ -157,14 +150,12 @@ ${described ? html`<p class="lead">${described.form.summary}</p>` : ''}
 </section>
 ${described ? configFacts(described, plugin.config) : rawConfig(plugin.config)}`;
   },
-};
+});
 
-export const editPluginPage: ConsolePage = {
+export const editPluginPage = gatewayPage({
   path: '/gateway/plugins/:id/edit',
   title: 'Edit plugin',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, csrf } = context;
     const plugin = await admin.get<PluginEntity>(`/plugins/${idParam(context)}`);
@@ -191,6 +182,6 @@ ${writeForm({
   body: pluginFormBody('plugin', described, { entity: plugin, config: plugin.config, choices: choicesOf(directory), scope }),
 })}`;
   },
-};
+});
 
 export const PLUGIN_PAGES: readonly ConsolePage[] = [pluginsPage, newPluginPage, pluginDetailPage, editPluginPage];

@@ -5,16 +5,16 @@ import type { ConsolePage } from '../../page.js';
 import { routeFormBody } from './entity-forms.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   listAll,
+  pluginsOnRoute,
   routeName,
   serviceLink,
   writeForm,
@@ -23,12 +23,10 @@ import {
 
 /** Routes: which requests the gateway accepts (paths, hosts, methods) and the service they go to. */
 
-export const routesPage: ConsolePage = {
+export const routesPage = gatewayPage({
   path: '/gateway/routes',
   title: 'Routes',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const [routes, services, plugins] = await Promise.all([
       listAll<RouteEntity>(admin, '/routes'),
@@ -36,9 +34,6 @@ export const routesPage: ConsolePage = {
       listAll<PluginEntity>(admin, '/plugins'),
     ]);
     const directory = { services: new Map(services.map((service) => [service.id, service])) };
-    // What runs on a route: its own plugins and its service's (consumer-scoped ones are not applied yet).
-    const pluginsOf = (route: RouteEntity) =>
-      plugins.filter((plugin) => !plugin.consumer && (plugin.route?.id === route.id || (!plugin.route && route.service !== null && plugin.service?.id === route.service.id)));
     return html`<h1>Gateway</h1>
 ${gatewayTabs('/gateway/routes')}
 <div class="gw-heading"><h2>Routes</h2>${canWrite(signedIn) ? html`<a class="button button--primary" href="/gateway/routes/new">New route</a>` : ''}</div>
@@ -49,18 +44,16 @@ ${routes.length === 0
   <caption class="gw-visually-hidden">Routes</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Paths</th><th scope="col">Hosts</th><th scope="col">Service</th><th scope="col">Plugins</th></tr></thead>
   <tbody>${routes.map(
-    (route) => html`<tr><th scope="row"><a href="/gateway/routes/${route.id}">${routeName(route)}</a></th><td>${codeList(route.paths)}</td><td>${codeList(route.hosts)}</td><td>${route.service ? serviceLink(directory, route.service.id) : html`<span class="gw-muted">None</span>`}</td><td>${codeList(pluginsOf(route).map((plugin) => plugin.name))}</td></tr>`,
+    (route) => html`<tr><th scope="row"><a href="/gateway/routes/${route.id}">${routeName(route)}</a></th><td>${codeList(route.paths)}</td><td>${codeList(route.hosts)}</td><td>${route.service ? serviceLink(directory, route.service.id) : html`<span class="gw-muted">None</span>`}</td><td>${codeList(pluginsOnRoute(plugins, route).map((plugin) => plugin.name))}</td></tr>`,
   )}</tbody>
 </table>`}`;
   },
-};
+});
 
-export const newRoutePage: ConsolePage = {
+export const newRoutePage = gatewayPage({
   path: '/gateway/routes/new',
   title: 'New route',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ admin, csrf, query }) {
     const services = await listAll<ServiceEntity>(admin, '/services');
     const serviceId = services.find((service) => service.id === query.service)?.id;
@@ -68,7 +61,7 @@ export const newRoutePage: ConsolePage = {
 <h1>New route</h1>
 ${writeFormFor(undefined, services, serviceId, csrf)}`;
   },
-};
+});
 
 function writeFormFor(route: RouteEntity | undefined, services: readonly ServiceEntity[], serviceId: string | undefined, csrf: string) {
   const back = route ? `/gateway/routes/${route.id}` : serviceId ? `/gateway/services/${serviceId}` : '/gateway/routes';
@@ -85,12 +78,10 @@ function writeFormFor(route: RouteEntity | undefined, services: readonly Service
   });
 }
 
-export const routeDetailPage: ConsolePage = {
+export const routeDetailPage = gatewayPage({
   path: '/gateway/routes/:id',
   title: 'Route',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const route = await admin.get<RouteEntity>(`/routes/${idParam(context)}`);
@@ -127,14 +118,12 @@ ${detailHeader(html`Route “${name}”`, controls)}
   ${servicePlugins.length > 0 ? html`<h3>From the service</h3><p class="hint">These run on this route too, unless the route has a plugin of the same name.</p>${pluginTable(servicePlugins, '')}` : ''}
 </section>`;
   },
-};
+});
 
-export const editRoutePage: ConsolePage = {
+export const editRoutePage = gatewayPage({
   path: '/gateway/routes/:id/edit',
   title: 'Edit route',
   permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const route = await context.admin.get<RouteEntity>(`/routes/${idParam(context)}`);
     const services = await listAll<ServiceEntity>(context.admin, '/services');
@@ -143,6 +132,6 @@ export const editRoutePage: ConsolePage = {
 <h1>Edit route “${name}”</h1>
 ${writeFormFor(route, services, undefined, context.csrf)}`;
   },
-};
+});
 
 export const ROUTE_PAGES: readonly ConsolePage[] = [routesPage, newRoutePage, routeDetailPage, editRoutePage];

@@ -3,32 +3,31 @@ import { when } from '../../format.js';
 import { html } from '../../html.js';
 import type { ConsolePage } from '../../page.js';
 import { serviceFormBody, serviceUrl } from './entity-forms.js';
+import { editEntityPage, newEntityPage, type FormEntity } from './entity-pages.js';
 import { pluginTable } from './plugin-tables.js';
 import {
-  SCRIPTS,
-  SECTION,
   breadcrumbs,
   canWrite,
   codeList,
   deleteControl,
   detailHeader,
+  gatewayPage,
   gatewayTabs,
   idParam,
   listAll,
   routeName,
   serviceName,
-  writeForm,
   yesNo,
 } from './shared.js';
 
 /** Services: the upstreams requests go to (Kong's Service entity). */
 
-export const servicesPage: ConsolePage = {
+const SERVICE: FormEntity<ServiceEntity> = { collection: 'services', noun: 'service', plural: 'Services', name: serviceName, form: serviceFormBody };
+
+export const servicesPage = gatewayPage({
   path: '/gateway/services',
   title: 'Services',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render({ signedIn, admin }) {
     const [services, routes] = await Promise.all([listAll<ServiceEntity>(admin, '/services'), listAll<RouteEntity>(admin, '/routes')]);
     const routeCount = new Map<string, number>();
@@ -47,27 +46,14 @@ ${services.length === 0
   )}</tbody>
 </table>`}`;
   },
-};
+});
 
-export const newServicePage: ConsolePage = {
-  path: '/gateway/services/new',
-  title: 'New service',
-  permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
-  render({ csrf }) {
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/services', label: 'Services' }, { label: 'New service' }])}
-<h1>New service</h1>
-${writeForm({ id: 'service', path: '/services', method: 'POST', then: '/gateway/services/{id}', csrf, submitLabel: 'Create service', cancel: '/gateway/services', body: serviceFormBody('service', undefined) })}`;
-  },
-};
+export const newServicePage = newEntityPage(SERVICE);
 
-export const serviceDetailPage: ConsolePage = {
+export const serviceDetailPage = gatewayPage({
   path: '/gateway/services/:id',
   title: 'Service',
   permission: 'gateway:read',
-  section: SECTION,
-  scripts: SCRIPTS,
   async render(context) {
     const { admin, signedIn, csrf } = context;
     const id = idParam(context);
@@ -115,31 +101,8 @@ ${detailHeader(html`Service “${name}”`, controls)}
   ${pluginTable(plugins, 'No plugin on this service.')}
 </section>`;
   },
-};
+});
 
-export const editServicePage: ConsolePage = {
-  path: '/gateway/services/:id/edit',
-  title: 'Edit service',
-  permission: 'gateway:write',
-  section: SECTION,
-  scripts: SCRIPTS,
-  async render(context) {
-    const service = await context.admin.get<ServiceEntity>(`/services/${idParam(context)}`);
-    const name = serviceName(service);
-    return html`${breadcrumbs([{ href: '/gateway', label: 'Gateway' }, { href: '/gateway/services', label: 'Services' }, { href: `/gateway/services/${service.id}`, label: name }, { label: 'Edit' }])}
-<h1>Edit service “${name}”</h1>
-${writeForm({
-  id: 'service',
-  path: `/services/${service.id}`,
-  method: 'PATCH',
-  then: `/gateway/services/${service.id}`,
-  csrf: context.csrf,
-  submitLabel: 'Save service',
-  cancel: `/gateway/services/${service.id}`,
-  emptyMeansNull: true,
-  body: serviceFormBody('service', service),
-})}`;
-  },
-};
+export const editServicePage = editEntityPage(SERVICE);
 
 export const SERVICE_PAGES: readonly ConsolePage[] = [servicesPage, newServicePage, serviceDetailPage, editServicePage];

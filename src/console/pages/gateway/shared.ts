@@ -1,7 +1,7 @@
 import type { ConsumerEntity, PluginEntity, RouteEntity, ServiceEntity } from '../../../model/gateway.js';
 import { csrfField, formAlert } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
-import type { PageContext } from '../../page.js';
+import type { ConsolePage, PageContext } from '../../page.js';
 import type { SignedIn } from '../../signed-in.js';
 import type { AdminClient } from '../../upstream.js';
 
@@ -11,8 +11,13 @@ import type { AdminClient } from '../../upstream.js';
  * a confirmation dialog) that only people with gateway:write see.
  */
 
-export const SECTION = '/gateway';
-export const SCRIPTS = ['gateway.js'] as const;
+const SECTION = '/gateway';
+const SCRIPTS = ['gateway.js'] as const;
+
+/** A page of the Gateway section: marked in the navigation as Gateway, with the script its write controls use. */
+export function gatewayPage(page: Omit<ConsolePage, 'section' | 'scripts'> & { permission: 'gateway:read' | 'gateway:write' }): ConsolePage {
+  return { ...page, section: SECTION, scripts: SCRIPTS };
+}
 
 interface ListBody<T> {
   data: T[];
@@ -37,6 +42,15 @@ export async function listAll<T>(admin: AdminClient, path: string): Promise<T[]>
 
 export function canWrite(signedIn: SignedIn): boolean {
   return signedIn.permissions.has('gateway:write');
+}
+
+/**
+ * The plugins that run on a route: its own and its service's (consumer-scoped ones are
+ * not applied yet); both are listed, though a route's plugin hides its service's plugin of the same name.
+ */
+export function pluginsOnRoute(plugins: readonly PluginEntity[], route: Pick<RouteEntity, 'id' | 'service'>): PluginEntity[] {
+  const serviceId = route.service?.id;
+  return plugins.filter((plugin) => !plugin.consumer && (plugin.route?.id === route.id || (!plugin.route && serviceId !== undefined && plugin.service?.id === serviceId)));
 }
 
 /** A path parameter made safe to put into an Admin API path. */
