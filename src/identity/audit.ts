@@ -1,12 +1,11 @@
-import type { AuditEntry } from '../model/identity.js';
+import type { AuditActor } from '../model/audit.js';
 
 /**
  * Who did something, as the audit log records it, and how changes are described
  * without ever writing a secret: secret fields appear by name only ("client_secret
- * changed"), never with their values.
+ * changed"), never with their values. The entry itself is built by `auditEntry`
+ * (src/model/audit.ts).
  */
-
-export type AuditActor = AuditEntry['actor'];
 
 /** The `gatehouse` command line (`gatehouse org create`). */
 export const CLI_ACTOR: AuditActor = { type: 'system', id: null, label: 'gatehouse CLI' };
@@ -14,7 +13,7 @@ export const CLI_ACTOR: AuditActor = { type: 'system', id: null, label: 'gatehou
 /** The bootstrap token `GATEHOUSE_ADMIN_TOKEN` (automation; no user behind it). */
 export const BOOTSTRAP_ACTOR: AuditActor = { type: 'bootstrap', id: null, label: 'GATEHOUSE_ADMIN_TOKEN' };
 
-/** Okta sign-in (src/gateway/sign-in-routes.ts) and the accounts it provisions. */
+/** Okta sign-in (src/sign-in/) and the accounts it provisions. */
 export const SIGN_IN_ACTOR: AuditActor = { type: 'system', id: null, label: 'sign-in' };
 
 /** The background group sync (src/identity/group-sync.ts). */
@@ -23,33 +22,6 @@ export const GROUP_SYNC_ACTOR: AuditActor = { type: 'system', id: null, label: '
 /** A user acting through a console session (`user`) or one of their personal access tokens (`token`). */
 export function userActor(user: { id: string; email: string }, via: 'session' | 'token'): AuditActor {
   return { type: via === 'token' ? 'token' : 'user', id: user.id, label: user.email };
-}
-
-/** What happened, besides who did it and where: what it concerned, how it ended. */
-export interface AuditEvent {
-  target?: { type: string; id: string } | null;
-  /** Default `success`; a `failure` says why in `reason`. */
-  outcome?: 'success' | 'failure';
-  reason?: string | null;
-  /** Never secrets: the store does not filter them (see `describeChanges`). */
-  details?: Record<string, unknown> | null;
-}
-
-/**
- * The audit entry for `action` done by `actor` in an organization (`null`: none). Every
- * writer of the audit log builds its entry here, so an entry has one shape wherever it
- * is written.
- */
-export function auditEntry(actor: AuditActor, organizationId: string | null, action: string, event: AuditEvent = {}): AuditEntry {
-  return {
-    organization_id: organizationId,
-    actor,
-    action,
-    target: event.target ?? null,
-    outcome: event.outcome ?? 'success',
-    reason: event.reason ?? null,
-    details: event.details ?? null,
-  };
 }
 
 /**

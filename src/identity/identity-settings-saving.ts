@@ -1,5 +1,6 @@
 import { findPassingIdentityTest, readIdentitySettings, writeAudit, writeIdentitySettings, IdentityConflictError } from '../store/repositories/identity/index.js';
-import { auditEntry, describeChanges, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
+import { describeChanges } from './audit.js';
 import type { IdentityServiceDeps } from './identity-settings-deps.js';
 import { canonicalSettings, publicValues, SECRET_FIELDS, settingsFingerprint } from './identity-settings-values.js';
 import { identityView, type IdentitySettingsView } from './identity-settings-view.js';

@@ -17,7 +17,7 @@ import {
 } from '../store/repositories/identity/index.js';
 import { isUuid } from '../store/schemas/common.js';
 import type { Database } from '../store/schema.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import { emailField, parseInput, personName } from './input-fields.js';
 import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-path.js';
 import { BUILTIN_ROLES, type Organization, type User } from '../model/identity.js';

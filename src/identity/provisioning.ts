@@ -7,7 +7,8 @@ import { listRoleMappings } from '../store/repositories/identity/role-mappings.j
 import { activeSsoUsersLastGroups, replaceGrantedRoles } from '../store/repositories/identity/users.js';
 import type { Database } from '../store/schema.js';
 import { deactivateUser } from './account-status.js';
-import { auditEntry, GROUP_SYNC_ACTOR, SIGN_IN_ACTOR } from './audit.js';
+import { auditEntry } from '../model/audit.js';
+import { GROUP_SYNC_ACTOR, SIGN_IN_ACTOR } from './audit.js';
 import { rolesFromGroups } from './role-mapping.js';
 
 export type ProvisioningOutcome =

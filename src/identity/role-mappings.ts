@@ -12,7 +12,7 @@ import {
   IdentityConflictError,
 } from '../store/repositories/identity/index.js';
 import type { Database } from '../store/schema.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import { parseInput } from './input-fields.js';
 import { recomputeSsoRoles } from './provisioning.js';
 import type { Organization, RoleMapping } from '../model/identity.js';

@@ -5,7 +5,7 @@ import { SchemaViolationError, type FieldIssue } from '../store/errors.js';
 import { findRole, insertRole, writeAudit } from '../store/repositories/identity/index.js';
 import { isUuid } from '../store/schemas/common.js';
 import type { Database } from '../store/schema.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import { parseInput } from './input-fields.js';
 import type { Organization, Role } from '../model/identity.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { flexBoolean } from '../schema/flex.js';
 import { SchemaViolationError } from '../store/errors.js';
 import { enableOrganizationSso, listRoleMappings, readIdentitySettings, writeAudit, IdentityConflictError } from '../store/repositories/identity/index.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import type { IdentityServiceDeps } from './identity-settings-deps.js';
 import { parseInput } from './input-fields.js';
 import type { Organization } from '../model/identity.js';

@@ -1,7 +1,7 @@
 import { isOrgAuthorizationServer } from '../okta/issuer.js';
 import type { ConnectionCheck } from '../okta/connection-checks/check.js';
 import { insertIdentityTest, listRoleMappings, readIdentitySettings, writeAudit } from '../store/repositories/identity/index.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import type { IdentityServiceDeps } from './identity-settings-deps.js';
 import { canonicalSettings, publicValues, settingsFingerprint } from './identity-settings-values.js';
 import { oktaAppValues } from './identity-settings-view.js';

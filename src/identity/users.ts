@@ -4,7 +4,7 @@ import { flexList } from '../schema/flex.js';
 import { findUserById, insertNativeUser, roleNames, setHandGrantedRoles, updateUserName, writeAudit, IdentityConflictError } from '../store/repositories/identity/index.js';
 import type { Database } from '../store/schema.js';
 import { deactivateUser, reactivateUser, type AccountStatusDeps } from './account-status.js';
-import { auditEntry, type AuditActor } from './audit.js';
+import { auditEntry, type AuditActor } from '../model/audit.js';
 import { emailField, parseInput, personName } from './input-fields.js';
 import { BUILTIN_ROLES, type Organization, type User } from '../model/identity.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ACCESS_TOKEN_DEFAULT_TTL, ACCESS_TOKEN_MAX_TTL, generateAccessToken } from '../../identity/access-tokens.js';
-import { auditEntry } from '../../identity/audit.js';
+import { auditEntry } from '../../model/audit.js';
 import { flexInteger } from '../../schema/flex.js';
 import { nameText } from '../../schema/name.js';
 import { SchemaViolationError } from '../../store/errors.js';

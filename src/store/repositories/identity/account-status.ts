@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { auditEntry } from '../../../model/audit.js';
 import type { AccountStatusCause, AccountStatusChange, User } from '../../../model/identity.js';
 import type { Database } from '../../schema.js';
 import { nowSeconds } from '../shared.js';
@@ -44,15 +45,14 @@ export async function commitDeactivation(
     const revoked = await revokeAllAccessTokens(trx, user.id);
     if (user.status === 'deactivated') return { user, changed: false, tokens_revoked: revoked };
     await writeStatus(trx, user.id, 'deactivated');
-    await writeAudit(trx, {
-      organization_id: organizationId,
-      actor: cause.actor,
-      action: 'user.deactivate',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      reason: cause.reason,
-      details: { email: user.email, roles: user.roles.map((role) => role.role_name), tokens_revoked: revoked, ...cause.details },
-    });
+    await writeAudit(
+      trx,
+      auditEntry(cause.actor, organizationId, 'user.deactivate', {
+        target: { type: 'user', id: user.id },
+        reason: cause.reason,
+        details: { email: user.email, roles: user.roles.map((role) => role.role_name), tokens_revoked: revoked, ...cause.details },
+      }),
+    );
     return { user: (await findUserById(trx, user.id))!, changed: true, tokens_revoked: revoked };
   });
 }
@@ -70,16 +70,15 @@ export async function commitReactivation(db: Kysely<Database>, organizationId: s
       await trx.deleteFrom('user_roles').where('user_id', '=', user.id).execute();
       await trx.updateTable('users').set({ okta_groups: null, groups_source: null }).where('id', '=', user.id).execute();
     }
-    await writeAudit(trx, {
-      organization_id: organizationId,
-      actor: cause.actor,
-      action: 'user.reactivate',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      reason: cause.reason,
-      // The roles the user has again: a native user's, or none for an SSO user until Okta says.
-      details: { email: user.email, roles: user.source === 'sso' ? [] : user.roles.map((role) => role.role_name), ...cause.details },
-    });
+    await writeAudit(
+      trx,
+      auditEntry(cause.actor, organizationId, 'user.reactivate', {
+        target: { type: 'user', id: user.id },
+        reason: cause.reason,
+        // The roles the user has again: a native user's, or none for an SSO user until Okta says.
+        details: { email: user.email, roles: user.source === 'sso' ? [] : user.roles.map((role) => role.role_name), ...cause.details },
+      }),
+    );
     return { user: (await findUserById(trx, user.id))!, changed: true };
   });
 }
