@@ -1,12 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { GatehouseError } from '../errors.js';
 import type { Database } from './schema.js';
 
 /** Where the database lives, parsed from `GATEHOUSE_DATABASE`-style URLs. */
 export type DatabaseLocation = { dialect: 'sqlite'; path: string } | { dialect: 'sqlite'; memory: true };
+
+/**
+ * SQLite's transactions as Gatehouse uses them: every `db.transaction()` takes the write
+ * lock when it begins (BEGIN IMMEDIATE). Several processes share the file (the primary
+ * and the proxy workers). A deferred transaction that reads and then writes fails at once
+ * with SQLITE_BUSY_SNAPSHOT when another process wrote in between, and the busy timeout
+ * cannot help it; an immediate one waits its turn instead. Transactions that only read
+ * use `readConsistently`, which takes no lock.
+ */
+class ImmediateTransactionsDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionsDriver(this.#config);
+  }
+}
+
+class ImmediateTransactionsDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
 
 /** How long a writer waits for another process's lock before SQLite reports "database is locked". */
 const BUSY_TIMEOUT_MS = 5000;
@@ -66,7 +93,26 @@ export async function openDatabase(url: string): Promise<Kysely<Database>> {
   }
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new ImmediateTransactionsDialect({ database: sqlite }) });
+}
+
+/**
+ * Runs `read` on one snapshot of the database without taking the write lock (WAL readers
+ * never wait and never make writers wait), for reads that must be consistent across
+ * several queries, such as the gateway configuration. `read` must not write.
+ */
+export async function readConsistently<T>(db: Kysely<Database>, read: (reader: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (connection) => {
+    await sql`begin deferred`.execute(connection);
+    try {
+      const result = await read(connection);
+      await sql`commit`.execute(connection);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+  });
 }
 
 /** True when the database answers a trivial query (for `GET /status`). */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { GatewayConfiguration } from '../model/gateway.js';
 import type { PluginConfigRegistry } from '../model/plugin.js';
+import { readConsistently } from './database.js';
 import { consumerFromRow } from './repositories/consumers.js';
 import { PluginRepository } from './repositories/plugins.js';
 import { routeFromRow } from './repositories/routes.js';
@@ -9,7 +10,7 @@ import { serviceFromRow } from './repositories/services.js';
 import type { Database } from './schema.js';
 
 /**
- * Everything the data plane needs, read in one transaction so the snapshot is
+ * Everything the data plane needs, read from one snapshot of the database so it is
  * consistent (no route pointing at a service deleted halfway through the read).
  * Plugin secrets are decrypted here, in memory only; the result must never be
  * returned by an API or logged whole.
@@ -20,7 +21,7 @@ export async function loadGatewayConfiguration(
   registry: PluginConfigRegistry,
 ): Promise<GatewayConfiguration> {
   const plugins = new PluginRepository(db, keyRing, registry);
-  return db.transaction().execute(async (trx) => {
+  return readConsistently(db, async (trx) => {
     const services = await trx.selectFrom('services').selectAll().orderBy('created_at').orderBy('id').execute();
     const routes = await trx.selectFrom('routes').selectAll().orderBy('created_at').orderBy('id').execute();
     const consumers = await trx.selectFrom('consumers').selectAll().orderBy('created_at').orderBy('id').execute();

@@ -3,10 +3,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { Migrator, sql } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
 import { migrateToLatest, migrationNames, openDatabase, parseDatabaseUrl } from '../../src/store/index.js';
+import { readConsistently } from '../../src/store/database.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 
 describe('openDatabase', () => {
@@ -39,6 +41,63 @@ describe('openDatabase', () => {
       assert.equal(await pragma('foreign_keys'), 1);
       assert.equal(await pragma('busy_timeout'), 5000);
     } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('transactions across processes', () => {
+  it('a transaction that reads and then writes commits although another process wrote in between', async () => {
+    // Another process (a proxy worker saving a session or a provider's metadata) is a
+    // second connection to the same file; it gives up after 100 ms instead of 5 s.
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
+    const file = join(dir, 'gh.db');
+    const db = await openDatabase(`sqlite:${file}`);
+    const other = new SQLite(file, { timeout: 100 });
+    try {
+      await migrateToLatest(db);
+      await db.insertInto('consumers').values({ id: 'c1', username: 'first', custom_id: null, tags: '[]', created_at: 1, updated_at: 1 }).execute();
+      let otherWrite: unknown;
+      await db.transaction().execute(async (trx) => {
+        await trx.selectFrom('consumers').selectAll().execute();
+        try {
+          other.prepare("update consumers set updated_at = 2 where id = 'c1'").run();
+          otherWrite = 'written';
+        } catch (error) {
+          otherWrite = (error as { code?: string }).code;
+        }
+        await trx.updateTable('consumers').set({ username: 'renamed' }).where('id', '=', 'c1').execute();
+      });
+      // The transaction held the write lock from its start: the other writer waited (and
+      // here, with its short timeout, gave up) instead of making the transaction fail.
+      assert.equal(otherWrite, 'SQLITE_BUSY');
+      assert.equal((await db.selectFrom('consumers').select('username').where('id', '=', 'c1').executeTakeFirstOrThrow()).username, 'renamed');
+    } finally {
+      other.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a reading transaction does not hold the write lock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
+    const file = join(dir, 'gh.db');
+    const db = await openDatabase(`sqlite:${file}`);
+    const other = new SQLite(file, { timeout: 100 });
+    try {
+      await migrateToLatest(db);
+      await db.insertInto('consumers').values({ id: 'c1', username: 'first', custom_id: null, tags: '[]', created_at: 1, updated_at: 1 }).execute();
+      const seen = await readConsistently(db, async (reader) => {
+        const before = await reader.selectFrom('consumers').select('username').executeTakeFirstOrThrow();
+        other.prepare("update consumers set username = 'changed' where id = 'c1'").run();
+        const after = await reader.selectFrom('consumers').select('username').executeTakeFirstOrThrow();
+        return [before.username, after.username];
+      });
+      assert.deepEqual(seen, ['first', 'first'], 'one consistent view, and the writer was not kept waiting');
+      assert.equal((await db.selectFrom('consumers').select('username').executeTakeFirstOrThrow()).username, 'changed');
+    } finally {
+      other.close();
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
