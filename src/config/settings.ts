@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
 import { cpuCount } from './cpu-count.js';
+import { CONFIG_INVALID } from './error-codes.js';
 
 /**
  * Gatehouse's settings, Kong-style: each has an environment variable
@@ -200,7 +201,7 @@ export class SettingsError extends GatehouseError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super('GH-CONFIG-INVALID', `Gatehouse cannot start; fix these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    super(CONFIG_INVALID, `Gatehouse cannot start; fix these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.problems = problems;
   }
 }

@@ -2,6 +2,7 @@ import { createHash, createHmac, hkdfSync, webcrypto } from 'node:crypto';
 import { CompactEncrypt, EncryptJWT, compactDecrypt, decodeProtectedHeader, jwtDecrypt, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { GatehouseError } from '../errors.js';
+import { KEYS_EMPTY, KEYS_UNKNOWN } from './error-codes.js';
 
 /**
  * What a derived key is used for. Each purpose gets its own key from every secret
@@ -44,7 +45,7 @@ export class KeyRing {
 
   static fromSecrets(secrets: readonly string[]): KeyRing {
     if (secrets.length === 0) {
-      throw new GatehouseError('GH-KEYS-EMPTY', 'GATEHOUSE_KEYS must hold at least one secret');
+      throw new GatehouseError(KEYS_EMPTY, 'GATEHOUSE_KEYS must hold at least one secret');
     }
     const keys = new Map<KeyPurpose, DerivedKey[]>();
     for (const purpose of ['cookie', 'secret-at-rest', 'session-record', 'fingerprint'] as const) {
@@ -93,7 +94,7 @@ export class KeyRing {
     const key = this.#keyFor(purpose, sealed);
     if (!key) {
       throw new GatehouseError(
-        'GH-KEYS-UNKNOWN',
+        KEYS_UNKNOWN,
         'a stored secret was encrypted with a key that is no longer in GATEHOUSE_KEYS; add the old key back after the new one',
       );
     }

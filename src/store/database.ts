@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { GatehouseError } from '../errors.js';
 import type { Database } from './schema.js';
+import { STORE_OPEN, STORE_UNSUPPORTED, STORE_URL } from './error-codes.js';
 
 /** Where the database lives, parsed from `GATEHOUSE_DATABASE`-style URLs. */
 export type DatabaseLocation = { dialect: 'sqlite'; path: string } | { dialect: 'sqlite'; memory: true };
@@ -50,18 +51,18 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
     if (rest === ':memory:' || rest === '//:memory:') return { dialect: 'sqlite', memory: true };
     if (rest.startsWith('//')) rest = rest.slice(2);
     if (rest === '') {
-      throw new GatehouseError('GH-STORE-URL', `database URL '${url}' names no file; use sqlite:<path> (e.g. sqlite:./data/gatehouse.db) or sqlite::memory:`);
+      throw new GatehouseError(STORE_URL, `database URL '${url}' names no file; use sqlite:<path> (e.g. sqlite:./data/gatehouse.db) or sqlite::memory:`);
     }
     return { dialect: 'sqlite', path: resolve(process.cwd(), rest) };
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
     throw new GatehouseError(
-      'GH-STORE-UNSUPPORTED',
+      STORE_UNSUPPORTED,
       'PostgreSQL is not wired yet (the store is written with Kysely, so it is a dialect away); use sqlite:<path> for now',
     );
   }
   throw new GatehouseError(
-    'GH-STORE-URL',
+    STORE_URL,
     `unsupported database URL '${scheme ? `${scheme}:...` : url}'; use sqlite:<path> (e.g. sqlite:./data/gatehouse.db) or sqlite::memory:`,
   );
 }
@@ -84,7 +85,7 @@ export async function openDatabase(url: string): Promise<Kysely<Database>> {
   try {
     sqlite = new SQLite(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (cause) {
-    throw new GatehouseError('GH-STORE-OPEN', `cannot open the database file ${file}: ${(cause as Error).message}; check the path and its permissions`, { cause });
+    throw new GatehouseError(STORE_OPEN, `cannot open the database file ${file}: ${(cause as Error).message}; check the path and its permissions`, { cause });
   }
   if (file !== ':memory:') {
     sqlite.pragma('journal_mode = WAL');

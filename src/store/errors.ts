@@ -1,4 +1,15 @@
 import { GatehouseError } from '../errors.js';
+import {
+  ADMIN_FOREIGN_KEY,
+  ADMIN_OFFSET,
+  ADMIN_PRIMARY_KEY,
+  ADMIN_REFERENCED,
+  ADMIN_ROUTE_COLLISION,
+  ADMIN_SCHEMA,
+  ADMIN_SIZE,
+  ADMIN_UNIQUE,
+  ORG_LOGIN_PATH_TAKEN,
+} from './error-codes.js';
 
 /**
  * Store errors in Kong's vocabulary: each carries Kong's numeric error `kongCode` and
@@ -37,7 +48,7 @@ export class SchemaViolationError extends EntityError {
   constructor(issues: readonly FieldIssue[]) {
     const lines = issues.map((issue) => (issue.path.length === 0 ? issue.message : `${dottedPath(issue.path)}: ${issue.message}`));
     const message = lines.length === 1 ? `schema violation (${lines[0]})` : `${lines.length} schema violations (${lines.join('; ')})`;
-    super('GH-ADMIN-SCHEMA', message, {
+    super(ADMIN_SCHEMA, message, {
       status: 400,
       kongCode: 2,
       kongName: 'schema violation',
@@ -107,7 +118,7 @@ export function kongKey(key: Record<string, unknown>): string {
 /** Another entity already holds this unique value (HTTP 409). */
 export class UniqueViolationError extends EntityError {
   constructor(key: Record<string, unknown>) {
-    super('GH-ADMIN-UNIQUE', `UNIQUE violation detected on '${kongKey(key)}'`, {
+    super(ADMIN_UNIQUE, `UNIQUE violation detected on '${kongKey(key)}'`, {
       status: 409,
       kongCode: 5,
       kongName: 'unique constraint violation',
@@ -125,7 +136,7 @@ export class UniqueViolationError extends EntityError {
 export class LoginPathTakenError extends EntityError {
   constructor(path: string, field = 'login_path') {
     const message = `login_path '${path}' is already taken by another organization (paths are unique regardless of case); choose another`;
-    super('GH-ORG-LOGIN-PATH-TAKEN', message, {
+    super(ORG_LOGIN_PATH_TAKEN, message, {
       status: 409,
       kongCode: 5,
       kongName: 'unique constraint violation',
@@ -144,7 +155,7 @@ export class LoginPathTakenError extends EntityError {
 export class RouteCollisionError extends EntityError {
   constructor() {
     super(
-      'GH-ADMIN-ROUTE-COLLISION',
+      ADMIN_ROUTE_COLLISION,
       'API route collides with an existing API: another owner has a route for requests these paths, hosts and methods could match; choose other paths (a prefix of your own) or hosts only your organization uses',
       { status: 409, kongCode: 5, kongName: 'unique constraint violation', fields: { paths: 'collides with an existing route' }, field: 'paths' },
     );
@@ -155,7 +166,7 @@ export class RouteCollisionError extends EntityError {
 /** An entity with this id already exists (POST with an explicit id). */
 export class PrimaryKeyViolationError extends EntityError {
   constructor(id: string) {
-    super('GH-ADMIN-PRIMARY-KEY', `primary key violation on key '${kongKey({ id })}'; use PUT or PATCH to change an existing entity`, {
+    super(ADMIN_PRIMARY_KEY, `primary key violation on key '${kongKey({ id })}'; use PUT or PATCH to change an existing entity`, {
       status: 400,
       kongCode: 3,
       kongName: 'primary key violation',
@@ -170,7 +181,7 @@ export class PrimaryKeyViolationError extends EntityError {
 export class ForeignKeyViolationError extends EntityError {
   constructor(field: string, key: Record<string, unknown>, table: string) {
     super(
-      'GH-ADMIN-FOREIGN-KEY',
+      ADMIN_FOREIGN_KEY,
       `the foreign key '${kongKey(key)}' does not reference an existing '${table}' entity; create it first or fix the reference`,
       { status: 400, kongCode: 4, kongName: 'foreign key violation', fields: { [field]: key }, field },
     );
@@ -181,7 +192,7 @@ export class ForeignKeyViolationError extends EntityError {
 /** Deleting an entity that others still reference (a service with routes), refused as in Kong. */
 export class ReferencedByOthersError extends EntityError {
   constructor(parentTable: string, childTable: string, hint: string) {
-    super('GH-ADMIN-REFERENCED', `an existing '${childTable}' entity references this '${parentTable}' entity; ${hint}`, {
+    super(ADMIN_REFERENCED, `an existing '${childTable}' entity references this '${parentTable}' entity; ${hint}`, {
       status: 400,
       kongCode: 4,
       kongName: 'foreign key violation',
@@ -193,7 +204,7 @@ export class ReferencedByOthersError extends EntityError {
 
 export class InvalidSizeError extends EntityError {
   constructor() {
-    super('GH-ADMIN-SIZE', 'size must be an integer between 1 and 1000', { status: 400, kongCode: 9, kongName: 'invalid size', field: 'size' });
+    super(ADMIN_SIZE, 'size must be an integer between 1 and 1000', { status: 400, kongCode: 9, kongName: 'invalid size', field: 'size' });
     this.name = 'InvalidSizeError';
   }
 }
@@ -202,7 +213,7 @@ export class InvalidOffsetError extends EntityError {
   constructor(offset: string) {
     // The offset is echoed shortened: it is opaque and may be arbitrarily long.
     const shown = offset.length > 60 ? `${offset.slice(0, 60)}...` : offset;
-    super('GH-ADMIN-OFFSET', `'${shown}' is not a valid offset: pass the 'offset' value of the previous page unchanged, or leave it out to start at the beginning`, {
+    super(ADMIN_OFFSET, `'${shown}' is not a valid offset: pass the 'offset' value of the previous page unchanged, or leave it out to start at the beginning`, {
       status: 400,
       kongCode: 7,
       kongName: 'invalid offset',

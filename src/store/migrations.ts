@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { GatehouseError } from '../errors.js';
 import type { Database } from './schema.js';
+import { STORE_MIGRATION } from './error-codes.js';
 
 /**
  * Migrations live in code, listed here in order, rather than being discovered in a
@@ -422,7 +423,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName;
     throw new GatehouseError(
-      'GH-STORE-MIGRATION',
+      STORE_MIGRATION,
       `database migration ${failed ? `'${failed}' ` : ''}failed: ${error instanceof Error ? error.message : String(error)}; ` +
         'that migration was rolled back; check that the database file belongs to this Gatehouse version and is writable',
       { cause: error },

@@ -13,6 +13,7 @@ import {
 import { constraintKind } from '../database.js';
 import type { Database } from '../schema.js';
 import { isPlainObject, isUuid, type EntityRef } from '../schemas/common.js';
+import { ADMIN_FOREIGN_KEY } from '../error-codes.js';
 
 /** The database, or the transaction a write runs in. */
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -206,7 +207,7 @@ export function translateConstraintError(error: unknown, unique: Record<string, 
   const kind = constraintKind(error);
   if (kind === 'unique') throw new UniqueViolationError(unique);
   if (kind === 'foreign-key') {
-    throw new EntityError('GH-ADMIN-FOREIGN-KEY', `an entity this ${entity} references was deleted while the request ran; send the request again`, {
+    throw new EntityError(ADMIN_FOREIGN_KEY, `an entity this ${entity} references was deleted while the request ran; send the request again`, {
       status: 400,
       kongCode: 4,
       kongName: 'foreign key violation',

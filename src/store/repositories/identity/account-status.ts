@@ -7,6 +7,7 @@ import { revokeAllAccessTokens } from './access-tokens.js';
 import { writeAudit } from './audit-log.js';
 import { IdentityConflictError, type Db } from './shared.js';
 import { findUserById } from './users.js';
+import { ORG_OWNER } from '../../error-codes.js';
 
 /**
  * The only writes of a user's status after creation: a deactivation revokes the
@@ -38,7 +39,7 @@ export async function commitDeactivation(
     if (!user || user.organization_id !== organizationId) return undefined;
     const organization = await trx.selectFrom('organizations').select('owner_user_id').where('id', '=', organizationId).executeTakeFirst();
     if (organization?.owner_user_id === user.id) {
-      throw new IdentityConflictError('GH-ORG-OWNER', 'the owner of the organization cannot be deactivated: the owner always keeps access (and password sign-in)', 'status');
+      throw new IdentityConflictError(ORG_OWNER, 'the owner of the organization cannot be deactivated: the owner always keeps access (and password sign-in)', 'status');
     }
     // Revoked even when already deactivated: no token may outlive a deactivation, and a
     // reactivation brings none back (the person makes new ones).

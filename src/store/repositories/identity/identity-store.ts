@@ -55,7 +55,7 @@ export interface IdentityStore {
    * its time, every live personal access token of the user revoked, the audit entry.
    * Call `deactivateUser` (src/identity/account-status.ts) instead: it also ends the
    * user's sessions. Undefined when the organization has no such user; the owner
-   * cannot be deactivated (409 `GH-ORG-OWNER`).
+   * cannot be deactivated (409 `ORG_OWNER`).
    */
   commitDeactivation(organizationId: string, userId: string, cause: AccountStatusCause): Promise<(AccountStatusChange & { tokens_revoked: string[] }) | undefined>;
   /**

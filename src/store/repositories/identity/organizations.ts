@@ -4,6 +4,7 @@ import { LoginPathTakenError, UniqueViolationError } from '../../errors.js';
 import { constraintKind } from '../../database.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
 import { idKey, organizationFromRow, type Db } from './shared.js';
+import { ORGANIZATION_OWNS_GATEWAY } from '../../error-codes.js';
 
 /** Organizations: name and login path unique, an owner, the irreversible SSO switch. */
 
@@ -138,7 +139,7 @@ export async function deleteOrganization(db: Db, organizationId: string): Promis
   }
   if (owned.length > 0) {
     throw new GatehouseError(
-      'GH-ORGANIZATION-OWNS-GATEWAY',
+      ORGANIZATION_OWNS_GATEWAY,
       `the organization still owns gateway entities (${owned.join(', ')}); delete them first (their users can, with GET/DELETE /routes, /plugins, /services and /consumers), then delete the organization`,
       { status: 409 },
     );

@@ -5,6 +5,7 @@ import { constraintKind } from '../../database.js';
 import type { Database } from '../../schema.js';
 import { newId, nowSeconds, pageQuery, toPage, type Page, type PageRequest } from '../shared.js';
 import { IdentityConflictError, escapeLike, idKey, likeEscaped, usersWithRoles, type Db } from './shared.js';
+import { IDENTITY_EMAIL_TAKEN } from '../../error-codes.js';
 
 /** Users of organizations: native accounts (email and password) and SSO accounts (issuer and subject). */
 
@@ -78,7 +79,7 @@ async function assertEmailFree(db: Db, organizationId: string, email: string, se
   if (!other) return;
   if (report === 'unique') throw new UniqueViolationError({ email });
   throw new IdentityConflictError(
-    'GH-IDENTITY-EMAIL-TAKEN',
+    IDENTITY_EMAIL_TAKEN,
     `another account of this organization (a ${other.source} user) already uses the email ${email}; users are told apart by their Okta id, so change that account's email or deactivate it first`,
     'email',
   );
