@@ -4,6 +4,7 @@ import { GatehouseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isLoopbackHost } from './loopback.js';
 import { ProviderKeys } from './provider-keys.js';
+import { OIDC_DISCOVERY_FAILED, OIDC_ISSUER_INSECURE, OIDC_ISSUER_INVALID, OIDC_ISSUER_MISMATCH, OIDC_NO_JWKS } from './error-codes.js';
 
 /**
  * One OpenID provider as Gatehouse knows it: its metadata from discovery and a key
@@ -287,7 +288,7 @@ export class ProviderCache {
       });
     } catch (error) {
       if (!previous) log.warn({ issuer: key, err: describe(error) }, 'OpenID provider discovery failed');
-      throw new GatehouseError('GH-OIDC-DISCOVERY-FAILED', `discovery of ${key} failed: ${describe(error)}`, {
+      throw new GatehouseError(OIDC_DISCOVERY_FAILED, `discovery of ${key} failed: ${describe(error)}`, {
         cause: error,
         status: 502,
       });
@@ -314,14 +315,14 @@ export class ProviderCache {
   ): Provider {
     const { log, timeoutSeconds, jwksCooldownMs, jwksMaxAgeMs } = this.#options;
     const insecure = url.protocol === 'http:';
-    if (typeof metadata.issuer !== 'string') throw new GatehouseError('GH-OIDC-DISCOVERY-FAILED', `the discovery document of ${key} names no issuer`, { status: 502 });
+    if (typeof metadata.issuer !== 'string') throw new GatehouseError(OIDC_DISCOVERY_FAILED, `the discovery document of ${key} names no issuer`, { status: 502 });
     checkIssuerMatchesDiscoveryUrl(url, metadata.issuer);
     if (!metadata.jwks_uri) {
-      throw new GatehouseError('GH-OIDC-NO-JWKS', `the provider ${metadata.issuer} publishes no jwks_uri`, { status: 502 });
+      throw new GatehouseError(OIDC_NO_JWKS, `the provider ${metadata.issuer} publishes no jwks_uri`, { status: 502 });
     }
     const jwksUri = new URL(metadata.jwks_uri);
     if (jwksUri.protocol === 'http:' && !isLoopbackHost(jwksUri.hostname)) {
-      throw new GatehouseError('GH-OIDC-ISSUER-INSECURE', 'the provider publishes a plain-http jwks_uri', { status: 502 });
+      throw new GatehouseError(OIDC_ISSUER_INSECURE, 'the provider publishes a plain-http jwks_uri', { status: 502 });
     }
     keys ??= new ProviderKeys({
       jwksUri,
@@ -383,10 +384,10 @@ function parseProviderUrl(issuerOrDiscoveryUrl: string): URL {
   try {
     url = new URL(issuerOrDiscoveryUrl);
   } catch {
-    throw new GatehouseError('GH-OIDC-ISSUER-INVALID', `issuer is not a URL: ${issuerOrDiscoveryUrl}`, { field: 'issuer' });
+    throw new GatehouseError(OIDC_ISSUER_INVALID, `issuer is not a URL: ${issuerOrDiscoveryUrl}`, { field: 'issuer' });
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new GatehouseError('GH-OIDC-ISSUER-INSECURE', 'plain-http issuers are accepted only on loopback hosts', {
+    throw new GatehouseError(OIDC_ISSUER_INSECURE, 'plain-http issuers are accepted only on loopback hosts', {
       field: 'issuer',
     });
   }
@@ -412,7 +413,7 @@ function checkIssuerMatchesDiscoveryUrl(url: URL, issuer: string): void {
     `${issuerUrl.origin}/.well-known/oauth-authorization-server${issuerUrl.pathname.replace(/\/$/, '')}` === href.replace(/\/$/, '');
   if (!sameAsOidc && !sameAsOauth) {
     throw new GatehouseError(
-      'GH-OIDC-ISSUER-MISMATCH',
+      OIDC_ISSUER_MISMATCH,
       `the discovery document at ${href} names the issuer ${issuer}, which does not match its address`,
       { field: 'issuer', status: 502 },
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
 import { oktaAuthorizationServer } from './issuer.js';
+import { IDENTITY_SETTINGS_INVALID } from './error-codes.js';
 
 /**
  * The settings a connection test takes (connection-test.ts), validated with every
@@ -110,7 +111,7 @@ export type IdentityConnectionSettingsInput = z.input<typeof identityConnectionS
 export type IdentityConnectionSettings = z.output<typeof identityConnectionSettingsSchema>;
 
 /**
- * Validated settings, or GH-IDENTITY-SETTINGS-INVALID (400) naming every problem; the
+ * Validated settings, or IDENTITY_SETTINGS_INVALID (400) naming every problem; the
  * first wrong field (in the schema's order) is the error's `field`. Values are never
  * echoed (secrets).
  */
@@ -129,7 +130,7 @@ export function parseIdentityConnectionSettings(input: unknown): IdentityConnect
     return issue.message.startsWith(field) || field === '' ? issue.message : `${field}: ${issue.message}`;
   };
   const field = issues[0]?.path.join('.');
-  throw new GatehouseError('GH-IDENTITY-SETTINGS-INVALID', `identity settings are invalid: ${issues.map(describe).join('; ')}`, {
+  throw new GatehouseError(IDENTITY_SETTINGS_INVALID, `identity settings are invalid: ${issues.map(describe).join('; ')}`, {
     status: 400,
     ...(field ? { field } : {}),
   });

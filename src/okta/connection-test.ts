@@ -9,6 +9,7 @@ import { runManagementChecks, type ManagementApiTuning } from './connection-chec
 import { isAllowedUrl, parseIdentityConnectionSettings, type IdentityConnectionSettingsInput } from './connection-settings.js';
 import { describeNetworkError } from './errors.js';
 import { oktaAuthorizationServer } from './issuer.js';
+import { IDENTITY_SETTINGS_INVALID } from './error-codes.js';
 
 /**
  * "Test Configuration": before identity settings are saved, every part an admin typed is
@@ -72,7 +73,7 @@ export async function testIdentityConnection(input: IdentityConnectionSettingsIn
     settings.provider === 'okta' ? oktaAuthorizationServer(settings.okta_domain ?? '', settings.authorization_server_id, { allowHttpOnLoopback }) : undefined;
   const issuer = okta ? okta.issuer : (settings.issuer ?? '');
   if (!okta && !isAllowedUrl(issuer, allowHttpOnLoopback)) {
-    throw new GatehouseError('GH-IDENTITY-SETTINGS-INVALID', 'issuer must be an https URL', { status: 400, field: 'issuer' });
+    throw new GatehouseError(IDENTITY_SETTINGS_INVALID, 'issuer must be an https URL', { status: 400, field: 'issuer' });
   }
   // OpenID Connect Discovery 1.0 section 4: a terminating "/" is removed before appending.
   const discoveryUrl = options.discoveryUrl ?? okta?.discoveryUrl ?? `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
+import {
+  OKTA_API_ERROR,
+  OKTA_FORBIDDEN,
+  OKTA_INVALID_TOKEN,
+  OKTA_NOT_FOUND,
+  OKTA_PAGING_LIMIT,
+  OKTA_RATE_LIMITED,
+  OKTA_UNAVAILABLE,
+} from './error-codes.js';
 
 /**
  * Management API failures as Gatehouse codes. Callers branch on `code`; the Okta fields
@@ -7,20 +16,13 @@ import { GatehouseError } from '../errors.js';
  * tickets — Okta support asks for the `errorId`.
  */
 export type OktaApiErrorCode =
-  /** E0000011, or 401 without an Okta body: the API token is wrong, expired or revoked. */
-  | 'GH-OKTA-INVALID-TOKEN'
-  /** E0000006: the token's admin may not do this. */
-  | 'GH-OKTA-FORBIDDEN'
-  /** E0000007: no such user or group. */
-  | 'GH-OKTA-NOT-FOUND'
-  /** E0000047, or 429 without an Okta body, still after the bounded retries. */
-  | 'GH-OKTA-RATE-LIMITED'
-  /** Network failure, timeout, or 5xx without an Okta error code. */
-  | 'GH-OKTA-UNAVAILABLE'
-  /** Any other Okta error, or an answer that is not what the Management API sends. */
-  | 'GH-OKTA-API-ERROR'
-  /** Paging went on past the configured page cap. */
-  | 'GH-OKTA-PAGING-LIMIT';
+  | typeof OKTA_INVALID_TOKEN
+  | typeof OKTA_FORBIDDEN
+  | typeof OKTA_NOT_FOUND
+  | typeof OKTA_RATE_LIMITED
+  | typeof OKTA_UNAVAILABLE
+  | typeof OKTA_API_ERROR
+  | typeof OKTA_PAGING_LIMIT;
 
 export interface OktaApiErrorDetails {
   /** HTTP status of Okta's answer, when there was one. */
@@ -36,13 +38,13 @@ export interface OktaApiErrorDetails {
 
 const STATUS: Record<OktaApiErrorCode, number> = {
   // The stored token is what needs fixing: a client-side problem of the settings.
-  'GH-OKTA-INVALID-TOKEN': 400,
-  'GH-OKTA-FORBIDDEN': 400,
-  'GH-OKTA-NOT-FOUND': 404,
-  'GH-OKTA-RATE-LIMITED': 503,
-  'GH-OKTA-UNAVAILABLE': 502,
-  'GH-OKTA-API-ERROR': 502,
-  'GH-OKTA-PAGING-LIMIT': 502,
+  [OKTA_INVALID_TOKEN]: 400,
+  [OKTA_FORBIDDEN]: 400,
+  [OKTA_NOT_FOUND]: 404,
+  [OKTA_RATE_LIMITED]: 503,
+  [OKTA_UNAVAILABLE]: 502,
+  [OKTA_API_ERROR]: 502,
+  [OKTA_PAGING_LIMIT]: 502,
 };
 
 export class OktaApiError extends GatehouseError {
@@ -55,7 +57,7 @@ export class OktaApiError extends GatehouseError {
   readonly retryAt: Date | undefined;
 
   constructor(code: OktaApiErrorCode, message: string, details: OktaApiErrorDetails = {}) {
-    const field = code === 'GH-OKTA-INVALID-TOKEN' || code === 'GH-OKTA-FORBIDDEN' ? 'api_token' : undefined;
+    const field = code === OKTA_INVALID_TOKEN || code === OKTA_FORBIDDEN ? 'api_token' : undefined;
     super(code, message, {
       status: STATUS[code],
       ...(field ? { field } : {}),
@@ -114,33 +116,33 @@ export function oktaApiErrorFromAnswer(
 
   let code = okta ? codeForOktaError(okta.errorCode) : codeForStatus(answer.status);
   // An error code Gatehouse does not know, on a 5xx: still Okta failing, not the request.
-  if (code === 'GH-OKTA-API-ERROR' && answer.status >= 500) code = 'GH-OKTA-UNAVAILABLE';
+  if (code === OKTA_API_ERROR && answer.status >= 500) code = OKTA_UNAVAILABLE;
   switch (code) {
-    case 'GH-OKTA-INVALID-TOKEN':
+    case OKTA_INVALID_TOKEN:
       return new OktaApiError(
         code,
         `Okta refused the API token (${said}). Create a new token in the Okta Admin Console (Security > API > Tokens) and save it in the identity settings; Okta revokes tokens that go unused for 30 days and the tokens of deactivated admins.`,
         details,
       );
-    case 'GH-OKTA-FORBIDDEN':
+    case OKTA_FORBIDDEN:
       return new OktaApiError(
         code,
         `Okta accepted the API token but refused ${answer.what} (${said}). A token has the rights of the admin who created it: create it as an admin who can read users and groups (e.g. Read-Only Administrator).`,
         details,
       );
-    case 'GH-OKTA-NOT-FOUND':
+    case OKTA_NOT_FOUND:
       return new OktaApiError(code, `Okta found nothing for ${answer.what} (${said}).`, details);
-    case 'GH-OKTA-RATE-LIMITED':
+    case OKTA_RATE_LIMITED:
       return new OktaApiError(
         code,
         `Okta's rate limit for ${answer.what} is exhausted (${said})${answer.retryAt ? `; it resets at ${answer.retryAt.toISOString()}` : ''}. Try again later; if this keeps happening, make background group checks less frequent or give this API token a larger share of the org's rate limit in Okta.`,
         details,
       );
-    case 'GH-OKTA-UNAVAILABLE':
+    case OKTA_UNAVAILABLE:
       return new OktaApiError(code, `Okta at ${answer.orgUrl} failed to answer ${answer.what} (${said}). This is usually temporary; check https://status.okta.com and try again.`, details);
     default:
       return new OktaApiError(
-        'GH-OKTA-API-ERROR',
+        OKTA_API_ERROR,
         okta
           ? `Okta refused ${answer.what} (${said}).`
           : `${answer.orgUrl} answered ${answer.what} with HTTP ${answer.status} and no Okta error: check that the Okta domain is your org's domain (e.g. dev-123.okta.com).`,
@@ -152,26 +154,26 @@ export function oktaApiErrorFromAnswer(
 function codeForOktaError(errorCode: string): OktaApiErrorCode {
   switch (errorCode) {
     case 'E0000011':
-      return 'GH-OKTA-INVALID-TOKEN';
+      return OKTA_INVALID_TOKEN;
     case 'E0000006':
-      return 'GH-OKTA-FORBIDDEN';
+      return OKTA_FORBIDDEN;
     case 'E0000007':
-      return 'GH-OKTA-NOT-FOUND';
+      return OKTA_NOT_FOUND;
     case 'E0000047':
-      return 'GH-OKTA-RATE-LIMITED';
+      return OKTA_RATE_LIMITED;
     case 'E0000009': // Internal Server Error
     case 'E0000010': // Service is in read only mode
-      return 'GH-OKTA-UNAVAILABLE';
+      return OKTA_UNAVAILABLE;
     default:
-      return 'GH-OKTA-API-ERROR';
+      return OKTA_API_ERROR;
   }
 }
 
 function codeForStatus(status: number): OktaApiErrorCode {
-  if (status === 401) return 'GH-OKTA-INVALID-TOKEN';
-  if (status === 429) return 'GH-OKTA-RATE-LIMITED';
-  if (status >= 500) return 'GH-OKTA-UNAVAILABLE';
-  return 'GH-OKTA-API-ERROR';
+  if (status === 401) return OKTA_INVALID_TOKEN;
+  if (status === 429) return OKTA_RATE_LIMITED;
+  if (status >= 500) return OKTA_UNAVAILABLE;
+  return OKTA_API_ERROR;
 }
 
 /**

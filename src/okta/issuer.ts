@@ -1,5 +1,6 @@
 import { GatehouseError } from '../errors.js';
 import { isLoopbackHost } from '../oidc/loopback.js';
+import { OKTA_AUTH_SERVER_INVALID, OKTA_DOMAIN_INVALID } from './error-codes.js';
 
 /**
  * Issuers as Okta builds them. An Okta org has two kinds of authorization server:
@@ -43,12 +44,12 @@ const OKTA_HOST_SUFFIXES = ['.okta.com', '.oktapreview.com', '.okta-emea.com', '
 const AUTHORIZATION_SERVER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function domainError(message: string): GatehouseError {
-  return new GatehouseError('GH-OKTA-DOMAIN-INVALID', message, { status: 400, field: 'okta_domain' });
+  return new GatehouseError(OKTA_DOMAIN_INVALID, message, { status: 400, field: 'okta_domain' });
 }
 
 /**
  * The org URL (`https://dev-123.okta.com`) for an Okta domain given with or without
- * scheme and trailing slash. Throws GH-OKTA-DOMAIN-INVALID for paths, queries,
+ * scheme and trailing slash. Throws OKTA_DOMAIN_INVALID for paths, queries,
  * credentials, plain http off loopback, and the admin console's `-admin` host.
  */
 export function oktaOrgUrl(oktaDomain: string, options: OktaUrlOptions = {}): string {
@@ -122,7 +123,7 @@ export function oktaAuthorizationServer(
   if (!AUTHORIZATION_SERVER_ID.test(id)) {
     const fromIssuer = /\/oauth2\/([A-Za-z0-9_-]+)\/?$/.exec(id)?.[1];
     throw new GatehouseError(
-      'GH-OKTA-AUTH-SERVER-INVALID',
+      OKTA_AUTH_SERVER_INVALID,
       fromIssuer
         ? `authorization_server_id must be the id only: enter ${fromIssuer}`
         : `authorization_server_id '${id}' is not an Okta authorization server id: enter default, an id such as aus1a2b3c4d5e6f7g8h9 (Okta Admin Console > Security > API > Authorization Servers), or leave it empty for the org authorization server`,

@@ -5,6 +5,15 @@ import { describeNetworkError, OktaApiError, oktaApiErrorFromAnswer } from './er
 import { oktaOrgUrl } from './issuer.js';
 import { findLink } from './link-header.js';
 import { readRateLimit, RESET_MARGIN_MS, retryDelayMs, sleep, type OktaRateLimit } from './rate-limit.js';
+import {
+  OKTA_API_ERROR,
+  OKTA_ARGUMENT_INVALID,
+  OKTA_FORBIDDEN,
+  OKTA_INVALID_TOKEN,
+  OKTA_PAGING_LIMIT,
+  OKTA_RATE_LIMITED,
+  OKTA_UNAVAILABLE,
+} from './error-codes.js';
 
 /**
  * The slice of Okta's Management API Gatehouse needs: a user's groups (roles at sign-in and
@@ -16,8 +25,8 @@ import { readRateLimit, RESET_MARGIN_MS, retryDelayMs, sleep, type OktaRateLimit
  *   which would receive the token.
  * - Rate limits: every answer's X-Rate-Limit-* headers are kept (`rateLimit()`); a 429 is
  *   retried after the announced reset, a bounded number of times, each wait capped.
- * - Errors are OktaApiError with a GH-OKTA-* code chosen by Okta's `errorCode`; bad
- *   options or arguments (never sent to Okta) are GH-OKTA-ARGUMENT-INVALID (400).
+ * - Errors are OktaApiError with an `OKTA_…` code (./error-codes.ts) chosen by Okta's
+ *   `errorCode`; bad options or arguments (never sent to Okta) are OKTA_ARGUMENT_INVALID (400).
  * - The token is never logged and never part of an error message.
  */
 
@@ -88,7 +97,7 @@ export const oktaManagementApiOptionsSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'the Okta API token must be one word of printable characters; copy it again from Okta'),
   /** Per-request timeout, including the body. Default 10 s. */
   timeoutMs: z.number().int().positive().default(10_000),
-  /** How many times a 429 is retried before GH-OKTA-RATE-LIMITED. Default 3. */
+  /** How many times a 429 is retried before OKTA_RATE_LIMITED. Default 3. */
   maxRateLimitRetries: z.number().int().min(0).max(20).default(3),
   /** The longest single wait for a rate-limit reset. Default 60 s (Okta's windows are one minute). */
   maxRateLimitWaitMs: z.number().int().min(0).default(60_000),
@@ -131,7 +140,7 @@ export interface GroupsExistResult {
 
 /** A caller's mistake, not Okta's answer: a plain GatehouseError, never sent to Okta. */
 function argumentError(message: string, field?: string): GatehouseError {
-  return new GatehouseError('GH-OKTA-ARGUMENT-INVALID', message, { status: 400, ...(field ? { field } : {}) });
+  return new GatehouseError(OKTA_ARGUMENT_INVALID, message, { status: 400, ...(field ? { field } : {}) });
 }
 
 function argument(value: string, name: string): string {
@@ -192,7 +201,7 @@ export class OktaManagementApi {
 
   /**
    * Every group of a user (`GET /api/v1/users/{id or login}/groups`), all pages. Throws
-   * GH-OKTA-PAGING-LIMIT rather than return a partial list: roles computed from part of a
+   * OKTA_PAGING_LIMIT rather than return a partial list: roles computed from part of a
    * user's groups would be wrong.
    */
   async listUserGroups(userIdOrLogin: string, options: PagingOptions = {}): Promise<OktaGroup[]> {
@@ -246,14 +255,14 @@ export class OktaManagementApi {
     const user = argument(userIdOrLogin, 'userIdOrLogin');
     const answer = await this.#request(this.#url(`/api/v1/users/${encodeURIComponent(user)}`, {}), `user ${user}`, options.signal);
     const parsed = z.object({ status: z.string() }).safeParse(answer.body);
-    if (!parsed.success) throw new OktaApiError('GH-OKTA-API-ERROR', `Okta's answer for user ${user} has no status`);
+    if (!parsed.success) throw new OktaApiError(OKTA_API_ERROR, `Okta's answer for user ${user} has no status`);
     return parsed.data.status;
   }
 
   /**
    * The claims of a custom authorization server (`GET /api/v1/authorizationServers/{id}/claims`,
    * one answer: a server has a handful of claims). Needs a token whose admin may read
-   * authorization servers (a read-only administrator may); else GH-OKTA-FORBIDDEN.
+   * authorization servers (a read-only administrator may); else OKTA_FORBIDDEN.
    */
   async authorizationServerClaims(authorizationServerId: string, options: RequestOptions = {}): Promise<OktaClaim[]> {
     const id = argument(authorizationServerId, 'authorizationServerId');
@@ -261,7 +270,7 @@ export class OktaManagementApi {
     const answer = await this.#request(this.#url(`/api/v1/authorizationServers/${encodeURIComponent(id)}/claims`, {}), what, options.signal);
     const parsed = claimsSchema.safeParse(answer.body);
     if (!parsed.success) {
-      throw new OktaApiError('GH-OKTA-API-ERROR', `Okta answered ${what} with something other than a list of claims; is ${this.orgUrl} an Okta org?`, {
+      throw new OktaApiError(OKTA_API_ERROR, `Okta answered ${what} with something other than a list of claims; is ${this.orgUrl} an Okta org?`, {
         httpStatus: answer.status,
       });
     }
@@ -278,8 +287,8 @@ export class OktaManagementApi {
       await this.#request(this.#url('/api/v1/groups', { limit: '1' }), 'a group listing', options.signal);
       return { status: 'valid' };
     } catch (error) {
-      if (error instanceof OktaApiError && error.code === 'GH-OKTA-INVALID-TOKEN') return { status: 'invalid', error };
-      if (error instanceof OktaApiError && error.code === 'GH-OKTA-FORBIDDEN') return { status: 'forbidden', error };
+      if (error instanceof OktaApiError && error.code === OKTA_INVALID_TOKEN) return { status: 'invalid', error };
+      if (error instanceof OktaApiError && error.code === OKTA_FORBIDDEN) return { status: 'forbidden', error };
       throw error;
     }
   }
@@ -301,7 +310,7 @@ export class OktaManagementApi {
 
   #pagingLimit(what: string, options: PagingOptions): OktaApiError {
     const pages = options.maxPages ?? this.#options.maxPages;
-    return new OktaApiError('GH-OKTA-PAGING-LIMIT', `Okta had more than ${pages} pages of ${what}; raise maxPages (or pageSize) if that many are expected.`);
+    return new OktaApiError(OKTA_PAGING_LIMIT, `Okta had more than ${pages} pages of ${what}; raise maxPages (or pageSize) if that many are expected.`);
   }
 
   #url(path: string, query: Record<string, string>): URL {
@@ -331,7 +340,7 @@ export class OktaManagementApi {
       const answer = await this.#request(url, what, options.signal);
       const parsed = groupsSchema.safeParse(answer.body);
       if (!parsed.success) {
-        throw new OktaApiError('GH-OKTA-API-ERROR', `Okta answered ${what} with something other than a list of groups; is ${this.orgUrl} an Okta org?`, {
+        throw new OktaApiError(OKTA_API_ERROR, `Okta answered ${what} with something other than a list of groups; is ${this.orgUrl} an Okta org?`, {
           httpStatus: answer.status,
         });
       }
@@ -353,7 +362,7 @@ export class OktaManagementApi {
     const url = new URL(next);
     if (url.origin !== new URL(this.orgUrl).origin) {
       throw new OktaApiError(
-        'GH-OKTA-API-ERROR',
+        OKTA_API_ERROR,
         `Okta's next page of ${what} is on ${url.origin}, not ${this.orgUrl}; Gatehouse does not send the API token elsewhere. Check the Okta domain.`,
       );
     }
@@ -384,7 +393,7 @@ export class OktaManagementApi {
         if (signal?.aborted) throw signal.reason;
         const reason = describeNetworkError(error, timeoutMs);
         this.#log.warn({ path: url.pathname, reason }, 'Okta Management API unreachable');
-        throw new OktaApiError('GH-OKTA-UNAVAILABLE', `Okta at ${this.orgUrl} could not be reached for ${what}: ${reason}. Check the Okta domain and this host's network access to it.`, {
+        throw new OktaApiError(OKTA_UNAVAILABLE, `Okta at ${this.orgUrl} could not be reached for ${what}: ${reason}. Check the Okta domain and this host's network access to it.`, {
           cause: error,
         });
       }
@@ -401,20 +410,20 @@ export class OktaManagementApi {
       }
       if (status >= 200 && status < 300) {
         if (body === undefined) {
-          throw new OktaApiError('GH-OKTA-API-ERROR', `Okta answered ${what} without a JSON body; is ${this.orgUrl} an Okta org?`, { httpStatus: status });
+          throw new OktaApiError(OKTA_API_ERROR, `Okta answered ${what} without a JSON body; is ${this.orgUrl} an Okta org?`, { httpStatus: status });
         }
         return { status, headers, body };
       }
       if (status >= 300 && status < 400) {
         throw new OktaApiError(
-          'GH-OKTA-API-ERROR',
+          OKTA_API_ERROR,
           `${this.orgUrl} redirected ${what} to ${headers.get('location') ?? 'another address'}; enter the Okta org's own domain (e.g. dev-123.okta.com).`,
           { httpStatus: status },
         );
       }
 
       const error = oktaApiErrorFromAnswer({ status, body, orgUrl: this.orgUrl, what, ...(rateLimit ? { retryAt: rateLimit.resetAt } : {}) });
-      if (error.code !== 'GH-OKTA-RATE-LIMITED' || attempt >= maxRateLimitRetries) throw error;
+      if (error.code !== OKTA_RATE_LIMITED || attempt >= maxRateLimitRetries) throw error;
       const wait = retryDelayMs(rateLimit, attempt, maxRateLimitWaitMs);
       this.#log.warn({ path: url.pathname, waitMs: wait, attempt: attempt + 1, errorId: error.oktaErrorId }, 'Okta rate limit hit: waiting for the reset');
       await sleep(wait, signal);

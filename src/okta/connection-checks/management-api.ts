@@ -5,6 +5,7 @@ import { GROUPS_SCOPE, groupsClaimAvoidable, groupsClaimFix } from '../groups-cl
 import { defaultOktaScopes, type OktaAuthorizationServer } from '../issuer.js';
 import { OktaManagementApi, type OktaClaim, type OktaManagementApiOptions, type OktaTokenCheck } from '../management-api.js';
 import { fail, pass, warn, type CheckContext, type ConnectionCheck } from './check.js';
+import { OKTA_FORBIDDEN } from '../error-codes.js';
 
 /**
  * The checks with Okta's Management API, when an API token is set: api_token (Okta
@@ -98,7 +99,7 @@ async function checkGroupsClaim(context: CheckContext, api: OktaManagementApi, s
   try {
     claims = await api.authorizationServerClaims(server, signal ? { signal } : {});
   } catch (error) {
-    if (error instanceof OktaApiError && error.code === 'GH-OKTA-FORBIDDEN') {
+    if (error instanceof OktaApiError && error.code === OKTA_FORBIDDEN) {
       return warn(
         'groups_claim',
         `Okta did not let the API token read the claims of authorization server ${server}, so Gatehouse cannot tell whether people in more than 100 groups can sign in. Create the API token as an administrator who may read authorization servers (a read-only administrator may).`,
