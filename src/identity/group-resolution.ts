@@ -1,5 +1,6 @@
 import { GROUPS_SCOPE, groupsClaimFix } from '../okta/groups-claim.js';
 import type { IdentitySettings } from '../model/identity.js';
+import { SSO_GROUPS_UNAVAILABLE } from './error-codes.js';
 
 /**
  * Where a user's Okta groups come from at sign-in, in order: the ID token's groups
@@ -29,7 +30,7 @@ export interface GroupSources {
 }
 
 export class GroupsUnavailableError extends Error {
-  readonly code = 'GH-SSO-GROUPS-UNAVAILABLE';
+  readonly code = SSO_GROUPS_UNAVAILABLE;
 }
 
 /** A claim value as a list of group names; undefined when the claim is absent or not a list. */

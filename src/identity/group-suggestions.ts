@@ -1,6 +1,7 @@
 import { listRoleMappings, readIdentitySettings, IdentityConflictError } from '../store/repositories/identity/index.js';
 import type { IdentityServiceDeps, OktaGroupSuggestion } from './identity-settings-deps.js';
 import type { Organization } from '../model/identity.js';
+import { IDENTITY_NO_API_TOKEN } from './error-codes.js';
 
 /** Okta group names for the mapping form, read with the organization's Okta API token. */
 
@@ -14,7 +15,7 @@ export async function suggestGroups(
   const settings = await readIdentitySettings(deps.db, deps.keyRing, organization.id);
   if (!settings || settings.provider !== 'okta' || !settings.api_token) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-NO-API-TOKEN',
+      IDENTITY_NO_API_TOKEN,
       'group suggestions need an Okta API token: add api_token to the identity settings (test and save them); you can still type group names by hand',
       'api_token',
     );

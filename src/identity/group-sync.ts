@@ -8,6 +8,7 @@ import type { IdentityStore } from '../store/repositories/identity/identity-stor
 import type { OktaDirectory } from './okta-groups.js';
 import { endUserSessions } from './organization-session.js';
 import { applyGroups } from './provisioning.js';
+import { OKTA_FORBIDDEN, OKTA_INVALID_TOKEN, OKTA_NOT_FOUND, OKTA_RATE_LIMITED } from '../okta/error-codes.js';
 
 export interface SyncReport {
   organizations: number;
@@ -77,12 +78,12 @@ export class GroupSync {
           if (await okta.isActive(settings, user.subject)) groups = await okta.groupsOf(settings, user.subject);
           else goneFromOkta = 'Okta no longer lets the user sign in (deactivated or suspended in Okta)';
         } catch (error) {
-          if (error instanceof OktaApiError && error.code === 'GH-OKTA-NOT-FOUND') {
+          if (error instanceof OktaApiError && error.code === OKTA_NOT_FOUND) {
             goneFromOkta = 'the user no longer exists in Okta';
           } else {
             report.errors += 1;
             log.warn({ organization: organization.id, user: user.id, err: String(error) }, 'could not read a user’s Okta groups; trying again next run');
-            if (error instanceof OktaApiError && (error.code === 'GH-OKTA-INVALID-TOKEN' || error.code === 'GH-OKTA-FORBIDDEN')) {
+            if (error instanceof OktaApiError && (error.code === OKTA_INVALID_TOKEN || error.code === OKTA_FORBIDDEN)) {
               // One failing call per user and run would achieve nothing: stop, say so once.
               await store.audit(auditEntry(GROUP_SYNC_ACTOR, organization.id, 'identity.sync', {
                 outcome: 'failure',
@@ -90,7 +91,7 @@ export class GroupSync {
               }));
               break;
             }
-            if (error instanceof OktaApiError && error.code === 'GH-OKTA-RATE-LIMITED') {
+            if (error instanceof OktaApiError && error.code === OKTA_RATE_LIMITED) {
               // Try this organization again on the next tick rather than a whole interval later.
               this.#lastRun.delete(organization.id);
               break;

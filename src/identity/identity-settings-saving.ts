@@ -6,6 +6,7 @@ import { canonicalSettings, publicValues, SECRET_FIELDS, settingsFingerprint } f
 import { identityView, type IdentitySettingsView } from './identity-settings-view.js';
 import type { Organization } from '../model/identity.js';
 import { checkSsoSwitch } from './sso-switch.js';
+import { IDENTITY_UNTESTED } from './error-codes.js';
 
 /**
  * Saving an organization's identity settings: only values a passing Test Configuration
@@ -15,7 +16,7 @@ import { checkSsoSwitch } from './sso-switch.js';
 
 /**
  * Saves settings (PUT), or merges `input` over the stored values (`merge`, PATCH).
- * Refused with GH-IDENTITY-UNTESTED (409) unless a passing test of exactly these
+ * Refused with IDENTITY_UNTESTED (409) unless a passing test of exactly these
  * values exists; secrets left out keep the stored ones, `api_token: null` clears it.
  */
 export async function saveIdentitySettings(
@@ -54,7 +55,7 @@ export async function saveIdentitySettings(
   const test = unchanged ? undefined : await findPassingIdentityTest(deps.db, organization.id, fingerprint);
   if (!unchanged && !test) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-UNTESTED',
+      IDENTITY_UNTESTED,
       'these identity settings have not passed a connection test: run Test Configuration with these values first ' +
         `(POST /organizations/${organization.id}/identity/test with the same body), then save them; any change needs a new test`,
     );

@@ -1,4 +1,5 @@
 import { EntityError } from '../store/errors.js';
+import { ORG_LOGIN_PATH_INVALID, ORG_LOGIN_PATH_RESERVED } from './error-codes.js';
 
 /**
  * An organization's `login_path`: the `{login_path}` of `/login/{login_path}`, its
@@ -60,7 +61,7 @@ const ALLOWED = /^[A-Za-z0-9_-]+$/;
 
 /** A malformed or reserved login path: 400 naming `login_path` and the rule it breaks. */
 export class LoginPathError extends EntityError {
-  constructor(code: 'GH-ORG-LOGIN-PATH-INVALID' | 'GH-ORG-LOGIN-PATH-RESERVED', message: string, field = 'login_path') {
+  constructor(code: typeof ORG_LOGIN_PATH_INVALID | typeof ORG_LOGIN_PATH_RESERVED, message: string, field = 'login_path') {
     super(code, message, { status: 400, kongCode: 2, kongName: 'schema violation', fields: { [field]: message }, field });
     this.name = 'LoginPathError';
   }
@@ -68,25 +69,25 @@ export class LoginPathError extends EntityError {
 
 /** The stored form (lower-case, no leading `/`) of a login path, or a LoginPathError saying which rule it breaks. */
 export function normalizeLoginPath(input: unknown, field = 'login_path'): string {
-  if (typeof input !== 'string') throw new LoginPathError('GH-ORG-LOGIN-PATH-INVALID', `${field} must be a string such as "acme-corp"`, field);
+  if (typeof input !== 'string') throw new LoginPathError(ORG_LOGIN_PATH_INVALID, `${field} must be a string such as "acme-corp"`, field);
   const path = input.trim().replace(/^\//, '');
   if (path.length < LOGIN_PATH_MIN || path.length > LOGIN_PATH_MAX) {
     throw new LoginPathError(
-      'GH-ORG-LOGIN-PATH-INVALID',
+      ORG_LOGIN_PATH_INVALID,
       `${field} must be ${LOGIN_PATH_MIN} to ${LOGIN_PATH_MAX} characters long (letters, digits, '-' and '_'); '${truncate(path)}' has ${path.length}`,
       field,
     );
   }
   if (!ALLOWED.test(path)) {
     throw new LoginPathError(
-      'GH-ORG-LOGIN-PATH-INVALID',
+      ORG_LOGIN_PATH_INVALID,
       `${field} may contain only letters, digits, '-' and '_' (a leading '/' is ignored); '${truncate(path)}' has other characters`,
       field,
     );
   }
   const lower = path.toLowerCase();
   if (RESERVED_LOGIN_PATHS.has(lower)) {
-    throw new LoginPathError('GH-ORG-LOGIN-PATH-RESERVED', `${field} '${lower}' is reserved for Gatehouse's own URLs; choose another, e.g. '${lower}-team'`, field);
+    throw new LoginPathError(ORG_LOGIN_PATH_RESERVED, `${field} '${lower}' is reserved for Gatehouse's own URLs; choose another, e.g. '${lower}-team'`, field);
   }
   return lower;
 }

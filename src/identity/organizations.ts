@@ -23,6 +23,7 @@ import { loginPathFromName, LoginPathError, normalizeLoginPath } from './login-p
 import { BUILTIN_ROLES, type Organization, type User } from '../model/identity.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';
 import { refuseSsoSwitch } from './sso-switch.js';
+import { ORG_LOGIN_PATH_INVALID } from './error-codes.js';
 
 /**
  * Administration of organizations: creating one with its built-in roles and owner,
@@ -94,7 +95,7 @@ export async function createOrganization(db: Db, input: unknown, actor: AuditAct
     const derived = loginPathFromName(fields.name);
     if (!derived) {
       throw new LoginPathError(
-        'GH-ORG-LOGIN-PATH-INVALID',
+        ORG_LOGIN_PATH_INVALID,
         `no login_path can be made from the name '${fields.name}'; give one: 3 to 64 letters, digits, '-' or '_'`,
       );
     }

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { GatehouseError } from '../errors.js';
+import { PASSWORD_WEAK } from './error-codes.js';
 
 /**
  * Native passwords: scrypt (node:crypto) with a random 16-byte salt, stored as a
@@ -87,5 +88,5 @@ export function passwordProblem(password: string): string | undefined {
 /** Throws a 400 naming `field` when the password is not acceptable. */
 export function assertPasswordAcceptable(password: string, field = 'password'): void {
   const problem = passwordProblem(password);
-  if (problem) throw new GatehouseError('GH-PASSWORD-WEAK', `${field} ${problem}`, { status: 400, field });
+  if (problem) throw new GatehouseError(PASSWORD_WEAK, `${field} ${problem}`, { status: 400, field });
 }

@@ -17,6 +17,7 @@ import { parseInput } from './input-fields.js';
 import { recomputeSsoRoles } from './provisioning.js';
 import type { Organization, RoleMapping } from '../model/identity.js';
 import { resolveRoles, roleNamesOf } from './roles.js';
+import { IDENTITY_LAST_MAPPING } from './error-codes.js';
 
 /**
  * Administration of an organization's group → role mappings (the rules themselves are
@@ -72,7 +73,7 @@ export async function removeRoleMapping(db: Db, organization: Organization, id: 
     if (!mapping) return undefined;
     if (organization.sso_enabled && (await listRoleMappings(trx, organization.id)).length <= 1) {
       throw new IdentityConflictError(
-        'GH-IDENTITY-LAST-MAPPING',
+        IDENTITY_LAST_MAPPING,
         'this is the last group mapping and SSO is enabled: without one nobody could sign in with Okta; add the new mapping first, then delete this one',
       );
     }

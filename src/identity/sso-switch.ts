@@ -6,6 +6,7 @@ import { auditEntry, type AuditActor } from '../model/audit.js';
 import type { IdentityServiceDeps } from './identity-settings-deps.js';
 import { parseInput } from './input-fields.js';
 import type { Organization } from '../model/identity.js';
+import { IDENTITY_ENABLE_ENDPOINT, IDENTITY_NOT_CONFIGURED, IDENTITY_NO_MAPPING, IDENTITY_SSO_IRREVERSIBLE } from './error-codes.js';
 
 /**
  * Single sign-on is a one-way switch with its own endpoint: once on, members sign in
@@ -20,7 +21,7 @@ import type { Organization } from '../model/identity.js';
 export function refuseSsoSwitch(organization: Organization, requested: unknown, sideEffectOf: string): void {
   if (requested === false && organization.sso_enabled) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-SSO-IRREVERSIBLE',
+      IDENTITY_SSO_IRREVERSIBLE,
       'SSO cannot be turned off once enabled; members sign in with Okta from now on and the owner keeps password sign-in. ' +
         'To change how people sign in, change the identity settings (a new Test Configuration is needed) or the group mappings',
       'sso_enabled',
@@ -28,7 +29,7 @@ export function refuseSsoSwitch(organization: Organization, requested: unknown, 
   }
   if (requested === true && !organization.sso_enabled) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-ENABLE-ENDPOINT',
+      IDENTITY_ENABLE_ENDPOINT,
       `turn SSO on with POST /organizations/${organization.id}/identity/enable and the body {"confirm": true}: it cannot be undone, so it is never a side effect of ${sideEffectOf}`,
       'sso_enabled',
     );
@@ -63,14 +64,14 @@ export async function enableSso(deps: IdentityServiceDeps, organization: Organiz
   const settings = await readIdentitySettings(deps.db, deps.keyRing, organization.id);
   if (!settings) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-NOT-CONFIGURED',
+      IDENTITY_NOT_CONFIGURED,
       `save identity settings first: test them (POST /organizations/${organization.id}/identity/test), then PUT /organizations/${organization.id}/identity`,
     );
   }
   const mappings = await listRoleMappings(deps.db, organization.id);
   if (mappings.length === 0) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-NO-MAPPING',
+      IDENTITY_NO_MAPPING,
       `map at least one Okta group to a role first (POST /organizations/${organization.id}/role-mappings with {"group": "...", "role": "..."}): without one nobody could sign in with Okta`,
     );
   }

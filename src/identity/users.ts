@@ -9,6 +9,8 @@ import { emailField, parseInput, personName } from './input-fields.js';
 import { BUILTIN_ROLES, type Organization, type User } from '../model/identity.js';
 import { assertPasswordAcceptable, generatePassword, hashPassword } from './passwords.js';
 import { resolveRoles, roleNamesOf } from './roles.js';
+import { IDENTITY_SSO_PROFILE, IDENTITY_SSO_ROLES, IDENTITY_SSO_USERS, IDENTITY_USER_DEACTIVATED } from './error-codes.js';
+import { ORG_OWNER } from '../store/error-codes.js';
 
 /**
  * Administration of an organization's people: native users (email and password) while
@@ -40,7 +42,7 @@ export async function createNativeUser(
   const fields = parseInput(createUserSchema, input);
   if (organization.sso_enabled) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-SSO-USERS',
+      IDENTITY_SSO_USERS,
       'SSO is enabled for this organization: people get their accounts from Okta when they first sign in; add them to a mapped Okta group instead',
     );
   }
@@ -96,25 +98,25 @@ export async function patchUser(
   const isOwner = organization.owner_user_id === user.id;
   if (user.source === 'sso' && fields.roles !== undefined) {
     throw new IdentityConflictError(
-      'GH-IDENTITY-SSO-ROLES',
+      IDENTITY_SSO_ROLES,
       `the roles of ${user.email} come from their Okta groups and cannot be edited by hand; change the group mappings (/organizations/{org}/role-mappings) or the user's groups in Okta instead`,
       'roles',
     );
   }
   if (user.source === 'sso' && fields.name !== undefined && fields.name !== user.name) {
-    throw new IdentityConflictError('GH-IDENTITY-SSO-PROFILE', `the name of ${user.email} comes from Okta at each sign-in; change it in Okta`, 'name');
+    throw new IdentityConflictError(IDENTITY_SSO_PROFILE, `the name of ${user.email} comes from Okta at each sign-in; change it in Okta`, 'name');
   }
   const status = fields.status !== undefined && fields.status !== user.status ? fields.status : undefined;
   if (fields.roles !== undefined && (status ?? user.status) === 'deactivated') {
     throw new IdentityConflictError(
-      'GH-IDENTITY-USER-DEACTIVATED',
+      IDENTITY_USER_DEACTIVATED,
       `${user.email} is deactivated: their roles are kept as they were at deactivation and give no permission; reactivate them first (send "status": "active" with the roles)`,
       'roles',
     );
   }
   const roles = fields.roles === undefined ? undefined : await resolveRoles(db, organization.id, fields.roles, 'roles');
   if (roles && isOwner && !roles.some((role) => role.name === BUILTIN_ROLES.organizationAdmin)) {
-    throw new IdentityConflictError('GH-ORG-OWNER', `the owner of the organization always keeps ${BUILTIN_ROLES.organizationAdmin}; include it in roles`, 'roles');
+    throw new IdentityConflictError(ORG_OWNER, `the owner of the organization always keeps ${BUILTIN_ROLES.organizationAdmin}; include it in roles`, 'roles');
   }
 
   if (status === 'deactivated') {
