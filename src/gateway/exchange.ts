@@ -7,13 +7,14 @@ import type { Logger } from '../log.js';
 import type { RouteEntity, ServiceEntity } from '../model/gateway.js';
 import { escapePath, joinUpstreamPath, normalizePath } from './paths.js';
 import type { PluginResponse, UpstreamResponseInfo } from './plugin.js';
-import { CLIENT_GONE, ExchangeSignal, UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, forward, hasBody, stripResponseHopByHop, upstreamRequestHeaders, type Upstream } from './proxy.js';
+import { ExchangeSignal, forward, hasBody, stripResponseHopByHop, upstreamRequestHeaders, type Upstream } from './proxy.js';
 import { ProxyContext, ProxyRequest } from './request-context.js';
 import { setsCookie, withoutCookies, withoutQueryArguments } from './request-filters.js';
 import { ProxyErrors, mergeHeaders, sendError, sendPluginResponse, type ProxyErrorSpec } from './respond.js';
 import { hostnameOf, portOf, type RouteMatch } from './router.js';
 import type { GatewaySnapshot, PluginChain, PluginFailure, PluginInstance } from './snapshot.js';
 import { plainIp, type TrustedProxies } from './trusted-proxies.js';
+import { PROXY_CLIENT_GONE, PROXY_UPSTREAM_INVALID, PROXY_UPSTREAM_TIMEOUT, PROXY_UPSTREAM_UNAVAILABLE } from './error-codes.js';
 
 /**
  * One proxied request, in named steps: routing, the plugins' access phase, the upstream
@@ -352,15 +353,15 @@ function answerUpstreamFailure(
   upstream: Upstream,
   ctx: ProxyContext | null,
 ): void {
-  if (x.reason === CLIENT_GONE || x.res.destroyed) return;
-  const failure = error instanceof GatehouseError ? error : new GatehouseError('GH-PROXY-UPSTREAM-INVALID', String(error), { status: 502 });
+  if (x.reason === PROXY_CLIENT_GONE || x.res.destroyed) return;
+  const failure = error instanceof GatehouseError ? error : new GatehouseError(PROXY_UPSTREAM_INVALID, String(error), { status: 502 });
   rt.log.warn({ route: route.id, service: service.id, upstream: upstream.origin, code: failure.code, cause: causeOf(failure) }, 'upstream request failed');
   x.answer(upstreamErrorSpec(failure), ctx?.responseHeaderAdditions() ?? null);
 }
 
 function upstreamErrorSpec(error: GatehouseError): ProxyErrorSpec {
-  if (error.code === UPSTREAM_TIMEOUT) return ProxyErrors.upstreamTimeout;
-  if (error.code === UPSTREAM_UNAVAILABLE) return ProxyErrors.upstreamUnavailable;
+  if (error.code === PROXY_UPSTREAM_TIMEOUT) return ProxyErrors.upstreamTimeout;
+  if (error.code === PROXY_UPSTREAM_UNAVAILABLE) return ProxyErrors.upstreamUnavailable;
   return ProxyErrors.upstreamInvalid;
 }
 
@@ -410,7 +411,7 @@ function ignoreError(): void {}
 function onClientClose(this: TrackedResponse): void {
   // The client left before the response completed: abort the upstream exchange too
   // (undici then closes that connection and destroys the body being piped).
-  if (!this.writableFinished) this[kSignal]?.abort(CLIENT_GONE);
+  if (!this.writableFinished) this[kSignal]?.abort(PROXY_CLIENT_GONE);
 }
 
 function onUpstreamBodyError(this: UpstreamBody): void {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 import { GatehouseError } from '../errors.js';
 import type { ServiceEntity } from '../model/gateway.js';
+import { PROXY_CLIENT_GONE, PROXY_UPSTREAM_INVALID, PROXY_UPSTREAM_TIMEOUT, PROXY_UPSTREAM_UNAVAILABLE } from './error-codes.js';
 
 /**
  * Forwarding to upstream services with undici: one connection pool per upstream origin
@@ -88,11 +89,6 @@ export class UpstreamPools {
 // ---------------------------------------------------------------------------------------
 // Errors, with Kong's messages and a stable code
 
-export const UPSTREAM_UNAVAILABLE = 'GH-PROXY-UPSTREAM-UNAVAILABLE';
-export const UPSTREAM_TIMEOUT = 'GH-PROXY-UPSTREAM-TIMEOUT';
-export const UPSTREAM_INVALID = 'GH-PROXY-UPSTREAM-INVALID';
-export const CLIENT_GONE = 'GH-PROXY-CLIENT-GONE';
-
 const BAD_GATEWAY_MESSAGE = 'An invalid response was received from the upstream server';
 const TIMEOUT_MESSAGE = 'The upstream server is timed out';
 
@@ -113,17 +109,17 @@ function errorCode(error: unknown): string | undefined {
 
 function toProxyError(error: unknown, reason: string | null): GatehouseError {
   if (error instanceof GatehouseError) return error;
-  if (reason === UPSTREAM_TIMEOUT) return new GatehouseError(UPSTREAM_TIMEOUT, TIMEOUT_MESSAGE, { status: 504, cause: error });
-  if (reason === CLIENT_GONE) return new GatehouseError(CLIENT_GONE, 'the client closed the connection', { status: 499, cause: error });
+  if (reason === PROXY_UPSTREAM_TIMEOUT) return new GatehouseError(PROXY_UPSTREAM_TIMEOUT, TIMEOUT_MESSAGE, { status: 504, cause: error });
+  if (reason === PROXY_CLIENT_GONE) return new GatehouseError(PROXY_CLIENT_GONE, 'the client closed the connection', { status: 499, cause: error });
   const code = errorCode(error);
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
-    return new GatehouseError(UPSTREAM_TIMEOUT, TIMEOUT_MESSAGE, { status: 504, cause: error });
+    return new GatehouseError(PROXY_UPSTREAM_TIMEOUT, TIMEOUT_MESSAGE, { status: 504, cause: error });
   }
   if (code !== undefined && (CONNECT_FAILURES.has(code) || code === 'ENOTFOUND')) {
-    return new GatehouseError(UPSTREAM_UNAVAILABLE, BAD_GATEWAY_MESSAGE, { status: 502, cause: error });
+    return new GatehouseError(PROXY_UPSTREAM_UNAVAILABLE, BAD_GATEWAY_MESSAGE, { status: 502, cause: error });
   }
   // Resets, early closes, unparsable responses: the upstream gave no valid answer.
-  return new GatehouseError(UPSTREAM_INVALID, BAD_GATEWAY_MESSAGE, { status: 502, cause: error });
+  return new GatehouseError(PROXY_UPSTREAM_INVALID, BAD_GATEWAY_MESSAGE, { status: 502, cause: error });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -171,7 +167,7 @@ class RequestBody implements AsyncIterable<Buffer> {
     const timer =
       this.#writeTimeout > 0
         ? setTimeout(() => {
-            if (writing) signal.abort(UPSTREAM_TIMEOUT);
+            if (writing) signal.abort(PROXY_UPSTREAM_TIMEOUT);
           }, this.#writeTimeout).unref()
         : null;
     // Keep the client stream alive when undici stops early: we still owe the client a response.
@@ -214,9 +210,9 @@ export interface ForwardRequest {
 
 /**
  * Sends the request upstream and resolves with the response headers and a streaming
- * body. Rejects with a GatehouseError: 502 (`GH-PROXY-UPSTREAM-UNAVAILABLE` when the
- * connection failed, `GH-PROXY-UPSTREAM-INVALID` for resets and bad responses) or 504
- * (`GH-PROXY-UPSTREAM-TIMEOUT`).
+ * body. Rejects with a GatehouseError: 502 (`PROXY_UPSTREAM_UNAVAILABLE` when the
+ * connection failed, `PROXY_UPSTREAM_INVALID` for resets and bad responses) or 504
+ * (`PROXY_UPSTREAM_TIMEOUT`).
  */
 export async function forward(request: ForwardRequest): Promise<Dispatcher.ResponseData> {
   const { signal } = request;

@@ -1,10 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import type { PluginResponse } from './plugin.js';
 import { errorPage } from '../web/error-page.js';
+import {
+  PROXY_BAD_REQUEST,
+  PROXY_HTTPS_REQUIRED,
+  PROXY_INTERNAL,
+  PROXY_NO_ROUTE,
+  PROXY_NO_SERVICE,
+  PROXY_PLUGIN_FAILED,
+  PROXY_PLUGIN_UNAVAILABLE,
+  PROXY_UPSTREAM_INVALID,
+  PROXY_UPSTREAM_TIMEOUT,
+  PROXY_UPSTREAM_UNAVAILABLE,
+} from './error-codes.js';
 
 /**
- * Responses the gateway writes itself: its errors (Kong's messages plus a stable
- * `GH-PROXY-...` code, JSON for programs and a small HTML page for browsers) and the
+ * Responses the gateway writes itself: its errors (Kong's messages plus a stable code
+ * of ./error-codes.ts, JSON for programs and a small HTML page for browsers) and the
  * responses plugins return instead of proxying.
  */
 
@@ -20,16 +32,16 @@ function spec(status: number, code: string, message: string): ProxyErrorSpec {
 
 /** The gateway's own error answers. Messages are Kong's where Kong has one. */
 export const ProxyErrors = {
-  badRequest: spec(400, 'GH-PROXY-BAD-REQUEST', 'Bad request'),
-  noRoute: spec(404, 'GH-PROXY-NO-ROUTE', 'no Route matched with those values'),
-  httpsRequired: spec(426, 'GH-PROXY-HTTPS-REQUIRED', 'Please use HTTPS protocol'),
-  pluginFailed: spec(500, 'GH-PROXY-PLUGIN-FAILED', 'An unexpected error occurred'),
-  pluginUnavailable: spec(500, 'GH-PROXY-PLUGIN-UNAVAILABLE', 'An unexpected error occurred'),
-  internal: spec(500, 'GH-PROXY-INTERNAL', 'An unexpected error occurred'),
-  upstreamUnavailable: spec(502, 'GH-PROXY-UPSTREAM-UNAVAILABLE', 'An invalid response was received from the upstream server'),
-  upstreamInvalid: spec(502, 'GH-PROXY-UPSTREAM-INVALID', 'An invalid response was received from the upstream server'),
-  noService: spec(503, 'GH-PROXY-NO-SERVICE', 'no Service found with those values'),
-  upstreamTimeout: spec(504, 'GH-PROXY-UPSTREAM-TIMEOUT', 'The upstream server is timed out'),
+  badRequest: spec(400, PROXY_BAD_REQUEST, 'Bad request'),
+  noRoute: spec(404, PROXY_NO_ROUTE, 'no Route matched with those values'),
+  httpsRequired: spec(426, PROXY_HTTPS_REQUIRED, 'Please use HTTPS protocol'),
+  pluginFailed: spec(500, PROXY_PLUGIN_FAILED, 'An unexpected error occurred'),
+  pluginUnavailable: spec(500, PROXY_PLUGIN_UNAVAILABLE, 'An unexpected error occurred'),
+  internal: spec(500, PROXY_INTERNAL, 'An unexpected error occurred'),
+  upstreamUnavailable: spec(502, PROXY_UPSTREAM_UNAVAILABLE, 'An invalid response was received from the upstream server'),
+  upstreamInvalid: spec(502, PROXY_UPSTREAM_INVALID, 'An invalid response was received from the upstream server'),
+  noService: spec(503, PROXY_NO_SERVICE, 'no Service found with those values'),
+  upstreamTimeout: spec(504, PROXY_UPSTREAM_TIMEOUT, 'The upstream server is timed out'),
 } as const;
 
 const REASONS: Record<number, string> = {

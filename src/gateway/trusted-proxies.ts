@@ -1,5 +1,6 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { GatehouseError } from '../errors.js';
+import { PROXY_TRUSTED_IPS } from './error-codes.js';
 
 /**
  * The peers whose X-Forwarded-* and X-Real-IP headers are believed (Kong's
@@ -25,7 +26,7 @@ export class TrustedProxies {
         if (slash === -1) list.addAddress(address, family);
         else list.addSubnet(address, Number(text.slice(slash + 1)), family);
       } catch (error) {
-        throw new GatehouseError('GH-PROXY-TRUSTED-IPS', `not an IP address or CIDR range: ${entry}`, {
+        throw new GatehouseError(PROXY_TRUSTED_IPS, `not an IP address or CIDR range: ${entry}`, {
           field: 'trusted_ips',
           cause: error,
         });
