@@ -10,6 +10,7 @@ import { findLiveAccessTokenByHash, findOrganization, findUserById, touchAccessT
 import type { Database } from '../store/schema.js';
 import { AdminApiError, NOT_FOUND_BODY } from './errors.js';
 import { requestSite } from '../web/same-site.js';
+import { ADMIN_CROSS_SITE, ADMIN_FORBIDDEN, ADMIN_INVALID_TOKEN, ADMIN_UNAUTHENTICATED } from './error-codes.js';
 
 /**
  * Who is calling the Admin API, and what they may do.
@@ -91,7 +92,7 @@ export function callerIfAny(request: FastifyRequest): AdminCaller | undefined {
 /** The authenticated caller of a request (set by the onRequest hook; every route but `GET /status` has one). */
 export function callerOf(request: FastifyRequest): AdminCaller {
   const caller = callers.get(request);
-  if (!caller) throw new AdminApiError('GH-ADMIN-UNAUTHENTICATED', 'Unauthorized', 401);
+  if (!caller) throw new AdminApiError(ADMIN_UNAUTHENTICATED, 'Unauthorized', 401);
   return caller;
 }
 
@@ -125,7 +126,7 @@ export function requirePermission(caller: AdminCaller, permission: AdminPermissi
           ? `it comes with any built-in role (${BUILTIN_ROLES.viewer} and up)`
           : `it comes with the ${BUILTIN_ROLES.organizationAdmin} role`;
   throw new AdminApiError(
-    'GH-ADMIN-FORBIDDEN',
+    ADMIN_FORBIDDEN,
     `Forbidden: this call needs the permission ${permission}, which your roles (${roles.length > 0 ? roles.join(', ') : 'none'}) do not give; ${hint}`,
     403,
     { permission },
@@ -184,10 +185,10 @@ function unauthenticated(reply: FastifyReply, invalidToken: boolean) {
       .header('www-authenticate', `${REALM}, error="invalid_token"`)
       .send({
         message: 'Unauthorized: the bearer token is not valid (unknown, revoked or expired, or its user is deactivated); create a new token or use GATEHOUSE_ADMIN_TOKEN',
-        error_code: 'GH-ADMIN-INVALID-TOKEN',
+        error_code: ADMIN_INVALID_TOKEN,
       });
   }
-  return reply.status(401).header('www-authenticate', REALM).send({ message: 'Unauthorized', error_code: 'GH-ADMIN-UNAUTHENTICATED' });
+  return reply.status(401).header('www-authenticate', REALM).send({ message: 'Unauthorized', error_code: ADMIN_UNAUTHENTICATED });
 }
 
 /** The gateway's entities: guarded by gateway:read / gateway:write, then scoped to the caller's organization by `gatewayOf`. */
@@ -235,7 +236,7 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
           if (!SAFE_METHODS.has(request.method) && !sameOriginWrite(request)) {
             return reply.status(403).send({
               message: 'Forbidden: a request another site started cannot change anything with your session; use the console or a token',
-              error_code: 'GH-ADMIN-CROSS-SITE',
+              error_code: ADMIN_CROSS_SITE,
             });
           }
           if (!(await nativeAccessAllowed(db, user))) return unauthenticated(reply, false);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AdminRequestError } from './errors.js';
+import { ADMIN_BODY_TOO_DEEP, ADMIN_BODY_TOO_MANY_FIELDS, ADMIN_FORM_KEY } from './error-codes.js';
 
 /**
  * Shape limits every body meets, JSON or form, before anything reads it. Parsers,
@@ -67,7 +68,7 @@ function describePath(path: ReadonlyArray<string | number>): string {
 
 function tooDeep(path: ReadonlyArray<string | number>): AdminRequestError {
   return new AdminRequestError(
-    'GH-ADMIN-BODY-TOO-DEEP',
+    ADMIN_BODY_TOO_DEEP,
     `request body is nested more than ${MAX_BODY_DEPTH} levels deep (at ${describePath(path)}); ` +
       'entities and plugin configurations need a few levels at most: send a flatter body',
     400,
@@ -76,7 +77,7 @@ function tooDeep(path: ReadonlyArray<string | number>): AdminRequestError {
 
 function tooManyFields(): AdminRequestError {
   return new AdminRequestError(
-    'GH-ADMIN-BODY-TOO-MANY-FIELDS',
+    ADMIN_BODY_TOO_MANY_FIELDS,
     `request body has more than ${MAX_BODY_FIELDS} fields (object keys and list items counted together); ` +
       'an entity needs far fewer: look for a runaway list, or send separate requests',
     400,
@@ -106,7 +107,7 @@ export function assertBodyWithinLimits(body: unknown): void {
 
 function invalidKey(key: string): AdminRequestError {
   return new AdminRequestError(
-    'GH-ADMIN-FORM-KEY',
+    ADMIN_FORM_KEY,
     `invalid form field name '${key}'; use names like name, config.client_id, paths[] or paths[1]`,
     400,
   );
@@ -114,7 +115,7 @@ function invalidKey(key: string): AdminRequestError {
 
 function conflict(key: string): AdminRequestError {
   return new AdminRequestError(
-    'GH-ADMIN-FORM-KEY',
+    ADMIN_FORM_KEY,
     `form field '${key}' is given both as a value and as nested fields; send one or the other`,
     400,
   );

@@ -15,6 +15,7 @@ import type { IdentityServiceDeps } from '../identity/identity-settings-deps.js'
 import type { AccountStatusDeps } from '../identity/account-status.js';
 import type { SessionStore } from '../sessions/store.js';
 import { createIdentityStore } from '../store/repositories/identity/index.js';
+import { ADMIN_METHOD } from './error-codes.js';
 
 /** What every Admin API route module gets: the repositories and the change hook. */
 export interface AdminContext {
@@ -128,7 +129,7 @@ export function endpoint(app: FastifyInstance, url: string, handlers: Partial<Re
       url,
       config: { methodNotAllowed: true },
       handler: async (_request, reply) =>
-        reply.status(405).header('allow', allowed).send({ message: `Method not allowed; ${url} accepts ${allowed}`, error_code: 'GH-ADMIN-METHOD' }),
+        reply.status(405).header('allow', allowed).send({ message: `Method not allowed; ${url} accepts ${allowed}`, error_code: ADMIN_METHOD }),
     });
   }
 }

@@ -1,6 +1,18 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import { EntityError } from '../store/errors.js';
+import { OKTA_ERROR_CODES } from '../okta/error-codes.js';
+import { KONG_ENTITY_ERROR_CODES } from '../store/error-codes.js';
+import {
+  ADMIN_BAD_URL,
+  ADMIN_BODY_TOO_LARGE,
+  ADMIN_INTERNAL,
+  ADMIN_INVALID_JSON,
+  ADMIN_MEDIA_TYPE,
+  ADMIN_NOT_FOUND,
+  ADMIN_REQUEST,
+  ADMIN_UNKNOWN_PATH,
+} from './error-codes.js';
 
 /**
  * Admin API errors that are about the HTTP request itself (body encoding, media type,
@@ -27,11 +39,11 @@ export class AdminApiError extends GatehouseError {
   }
 }
 
-export const NOT_FOUND_BODY = { message: 'Not found', error_code: 'GH-ADMIN-NOT-FOUND' } as const;
+export const NOT_FOUND_BODY = { message: 'Not found', error_code: ADMIN_NOT_FOUND } as const;
 
 interface ErrorReply {
   status: number;
-  body: Record<string, unknown>;
+  body: Record<string, unknown> & { error_code: string };
 }
 
 /**
@@ -41,22 +53,26 @@ interface ErrorReply {
  */
 export function errorReply(error: unknown): ErrorReply {
   if (error instanceof EntityError) {
-    const body: Record<string, unknown> = { code: error.kongCode, name: error.kongName, message: error.message };
-    if (error.fields !== undefined) body.fields = error.fields;
-    body.error_code = error.code;
-    // Kong's own errors (GH-ADMIN-*) keep Kong's exact body; Gatehouse's organization errors also name the field.
-    if (error.field !== undefined && error.field !== '' && !error.code.startsWith('GH-ADMIN-')) body.field = error.field;
+    const body: ErrorReply['body'] = {
+      code: error.kongCode,
+      name: error.kongName,
+      message: error.message,
+      ...(error.fields !== undefined ? { fields: error.fields } : {}),
+      error_code: error.code,
+    };
+    // Kong's own errors keep Kong's exact body; Gatehouse's organization errors also name the field.
+    if (error.field !== undefined && error.field !== '' && !KONG_ENTITY_ERROR_CODES.has(error.code)) body.field = error.field;
     return { status: error.status, body };
   }
   if (error instanceof GatehouseError) {
     if (error.status >= 500) {
       // Errors of Gatehouse's own about an upstream (Okta unreachable: 502/503) say so; anything else stays generic.
-      if ((error.status === 502 || error.status === 503) && error.code.startsWith('GH-OKTA-')) {
+      if ((error.status === 502 || error.status === 503) && OKTA_ERROR_CODES.has(error.code)) {
         return { status: error.status, body: { message: error.message, error_code: error.code } };
       }
       return { status: error.status, body: { message: 'An unexpected error occurred', error_code: error.code } };
     }
-    const body: Record<string, unknown> = { message: error.message, error_code: error.code };
+    const body: ErrorReply['body'] = { message: error.message, error_code: error.code };
     if (error.field !== undefined) body.field = error.field;
     if (error instanceof AdminApiError) Object.assign(body, error.extra);
     return { status: error.status, body };
@@ -68,29 +84,29 @@ export function errorReply(error: unknown): ErrorReply {
         status: 415,
         body: {
           message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded (curl --data does the latter)',
-          error_code: 'GH-ADMIN-MEDIA-TYPE',
+          error_code: ADMIN_MEDIA_TYPE,
         },
       };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       // The parser's own message can quote the body, which may hold a secret.
       return {
         status: 400,
-        body: { message: 'Cannot parse JSON body: it is not valid JSON; check quotes, commas and braces', error_code: 'GH-ADMIN-INVALID-JSON' },
+        body: { message: 'Cannot parse JSON body: it is not valid JSON; check quotes, commas and braces', error_code: ADMIN_INVALID_JSON },
       };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { message: 'Request body too large; configuration entities fit in far less', error_code: 'GH-ADMIN-BODY-TOO-LARGE' } };
+      return { status: 413, body: { message: 'Request body too large; configuration entities fit in far less', error_code: ADMIN_BODY_TOO_LARGE } };
     case 'FST_ERR_BAD_URL':
-      return { status: 400, body: { message: "Bad URL: invalid percent-encoding in the path; write '%' as %25", error_code: 'GH-ADMIN-BAD-URL' } };
+      return { status: 400, body: { message: "Bad URL: invalid percent-encoding in the path; write '%' as %25", error_code: ADMIN_BAD_URL } };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, body: { message: 'Content-Length does not match the body sent', error_code: 'GH-ADMIN-REQUEST' } };
+      return { status: 400, body: { message: 'Content-Length does not match the body sent', error_code: ADMIN_REQUEST } };
     default:
       break;
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, body: { message: fastifyError.message ?? 'Bad request', error_code: 'GH-ADMIN-REQUEST' } };
+    return { status, body: { message: fastifyError.message ?? 'Bad request', error_code: ADMIN_REQUEST } };
   }
-  return { status: 500, body: { message: 'An unexpected error occurred', error_code: 'GH-ADMIN-INTERNAL' } };
+  return { status: 500, body: { message: 'An unexpected error occurred', error_code: ADMIN_INTERNAL } };
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -100,5 +116,5 @@ export function registerErrorHandling(app: FastifyInstance): void {
     else request.log.debug({ error_code: body.error_code }, 'admin request refused');
     return reply.status(status).send(body);
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'Not found', error_code: 'GH-ADMIN-UNKNOWN-PATH' }));
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'Not found', error_code: ADMIN_UNKNOWN_PATH }));
 }

@@ -14,6 +14,7 @@ import { withAdminToken } from '../admin/auth.js';
 import { startDemo } from './demo.js';
 import { DEMO_ORGANIZATION } from './demo-organization.js';
 import { runOrgCommand } from './org.js';
+import { CLI_UNKNOWN_COMMAND } from './error-codes.js';
 
 const USAGE = `Usage: gatehouse <command> [--config FILE]
 
@@ -116,7 +117,7 @@ Press Ctrl+C to stop.`);
       return;
     }
     default:
-      throw new GatehouseError('GH-CLI-UNKNOWN-COMMAND', `unknown command "${command}"\n\n${USAGE}`);
+      throw new GatehouseError(CLI_UNKNOWN_COMMAND, `unknown command "${command}"\n\n${USAGE}`);
   }
 }
 

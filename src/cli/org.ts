@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { openDatabase } from '../store/database.js';
 import { errorReply } from '../admin/errors.js';
 import { migrateToLatest } from '../store/migrations.js';
+import { CLI_USAGE } from './error-codes.js';
 
 /**
  * `gatehouse org create --name N --owner-email E [--login-path P]`: creates an
@@ -49,10 +50,10 @@ export async function runOrgCommand(
   input: { readPassword?: () => Promise<string | undefined> } = {},
 ): Promise<string> {
   if (subcommand !== 'create') {
-    throw new GatehouseError('GH-CLI-USAGE', subcommand ? `unknown org command "${subcommand}"\n\n${ORG_USAGE}` : ORG_USAGE);
+    throw new GatehouseError(CLI_USAGE, subcommand ? `unknown org command "${subcommand}"\n\n${ORG_USAGE}` : ORG_USAGE);
   }
   const missing = [!options.name && '--name', !options.ownerEmail && '--owner-email'].filter(Boolean);
-  if (missing.length > 0) throw new GatehouseError('GH-CLI-USAGE', `missing ${missing.join(' and ')}\n\n${ORG_USAGE}`);
+  if (missing.length > 0) throw new GatehouseError(CLI_USAGE, `missing ${missing.join(' and ')}\n\n${ORG_USAGE}`);
 
   const password = await (input.readPassword ?? (() => readPasswordFromStdin()))();
   // Resolving the keys first creates the data folder's key on a first run, as `start` would.
@@ -88,7 +89,7 @@ export async function runOrgCommand(
     const { status, body } = errorReply(error);
     if (status < 500) {
       const fields = body.fields && typeof body.fields === 'object' ? ` ${JSON.stringify(body.fields)}` : '';
-      throw new GatehouseError(String(body.error_code ?? 'GH-CLI'), `cannot create the organization: ${String(body.message)}${fields}`, { cause: error });
+      throw new GatehouseError(body.error_code, `cannot create the organization: ${String(body.message)}${fields}`, { cause: error });
     }
     throw error;
   } finally {

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { startGatehouse, type Gatehouse } from '../runtime.js';
 import type { SessionEvents, SessionNotice } from '../sessions/events.js';
 import { PendingCalls, TAG, isMessage, type Untagged, type PrimaryMessage, type WorkerMessage, type WorkerMemory } from './protocol.js';
+import { CLUSTER_WORKER_START } from './error-codes.js';
 
 /**
  * One machine, every core: the primary and its workers.
@@ -192,7 +193,7 @@ export async function startCluster(options: ClusterOptions): Promise<Gatehouse &
         return;
       case 'failed':
         log.error({ worker: slot.index, err: message.message }, 'a proxy worker could not start');
-        firstStart?.reject(new GatehouseError('GH-CLUSTER-WORKER-START', `a proxy worker could not start: ${message.message}`));
+        firstStart?.reject(new GatehouseError(CLUSTER_WORKER_START, `a proxy worker could not start: ${message.message}`));
         return;
       case 'sessions':
         applyHere?.(message.notice);
@@ -223,7 +224,7 @@ export async function startCluster(options: ClusterOptions): Promise<Gatehouse &
       }
       if (stopping) return;
       if (firstStart) {
-        firstStart.reject(new GatehouseError('GH-CLUSTER-WORKER-START', `a proxy worker exited while starting (code ${code}, signal ${signal})`));
+        firstStart.reject(new GatehouseError(CLUSTER_WORKER_START, `a proxy worker exited while starting (code ${code}, signal ${signal})`));
         return;
       }
       const now = Date.now();

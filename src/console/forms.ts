@@ -1,6 +1,7 @@
 import { CSRF_FIELD } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 import type { ErrorBody } from './upstream.js';
+import { ADMIN_UNIQUE } from '../store/error-codes.js';
 
 /**
  * Form markup with errors where they belong: each field has its label, an optional
@@ -37,7 +38,7 @@ export function flattenFields(fields: Record<string, unknown>, prefix = ''): Rec
 export function formErrorsOf(body: ErrorBody, shown: readonly string[], fallback = 'The request failed.'): FormErrors {
   const fields = body.fields && typeof body.fields === 'object' ? flattenFields(body.fields) : {};
   // Kong's unique-violation answer names the clashing values, not what is wrong with them.
-  if (body.error_code === 'GH-ADMIN-UNIQUE') for (const name of Object.keys(fields)) fields[name] = `“${fields[name]}” is already used; choose another.`;
+  if (body.error_code === ADMIN_UNIQUE) for (const name of Object.keys(fields)) fields[name] = `“${fields[name]}” is already used; choose another.`;
   if (body.field && body.message && !Object.hasOwn(fields, body.field)) fields[body.field] = body.message;
   const placed: Record<string, string> = {};
   const elsewhere: string[] = [];

@@ -11,6 +11,7 @@ import { PAGES } from './pages/index.js';
 import { registerSignIn, type OrganizationLookup } from './sign-in.js';
 import { prefersJson } from '../web/negotiation.js';
 import type { InProcessServer } from './upstream.js';
+import { CONSOLE_BAD_REQUEST, CONSOLE_CSRF, CONSOLE_INTERNAL, CONSOLE_NOT_FOUND } from './error-codes.js';
 
 /**
  * The web console (issue 4), on its own listener (`GATEHOUSE_CONSOLE_LISTEN`,
@@ -92,7 +93,7 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
 
   function refuseCsrf(request: FastifyRequest, reply: FastifyReply, refusal: CsrfRefusal) {
     const message = csrfMessage(refusal);
-    if (wantsJson(request)) return reply.code(403).header('cache-control', 'no-store').send({ message, error_code: 'GH-CONSOLE-CSRF' });
+    if (wantsJson(request)) return reply.code(403).header('cache-control', 'no-store').send({ message, error_code: CONSOLE_CSRF });
     return problemPage(request, reply, 403, 'Request refused', message, BACK_TO_CONSOLE);
   }
 
@@ -107,7 +108,7 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
   registerApiProxy(app, deps.admin);
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (wantsJson(request)) return reply.code(404).send({ message: 'Not found', error_code: 'GH-CONSOLE-NOT-FOUND' });
+    if (wantsJson(request)) return reply.code(404).send({ message: 'Not found', error_code: CONSOLE_NOT_FOUND });
     return problemPage(request, reply, 404, 'Page not found', 'There is no console page at this address.', html`<p><a href="/">Go to the console</a></p>`);
   });
 
@@ -116,7 +117,7 @@ export function createConsoleServer(deps: ConsoleDependencies): FastifyInstance 
     // Client errors (a malformed or oversized body) say what was wrong; anything else stays in the log.
     if (status === 500) log.error({ err: { message: error.message, stack: error.stack }, url: request.routeOptions.url }, 'console request failed');
     const message = status === 500 ? 'Something went wrong on the server; try again. If it persists, the server log has the details.' : 'The request could not be read.';
-    if (wantsJson(request)) return reply.code(status).send({ message, error_code: status === 500 ? 'GH-CONSOLE-INTERNAL' : 'GH-CONSOLE-BAD-REQUEST' });
+    if (wantsJson(request)) return reply.code(status).send({ message, error_code: status === 500 ? CONSOLE_INTERNAL : CONSOLE_BAD_REQUEST });
     return problemPage(request, reply, status, status === 500 ? 'Something went wrong' : 'Bad request', message, BACK_TO_CONSOLE);
   });
 

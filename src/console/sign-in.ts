@@ -9,6 +9,7 @@ import { layout } from './layout.js';
 import { adminFor, sendHtml } from './page.js';
 import { whoIsSignedIn } from './signed-in.js';
 import { call, errorBodyOf, setCookiesOf, type ErrorBody, type InProcessServer } from './upstream.js';
+import { SIGN_IN_DEACTIVATED, SIGN_IN_INVALID, SIGN_IN_SSO_ONLY, SIGN_IN_THROTTLED, SIGN_IN_UNKNOWN_ORGANIZATION } from '../sign-in/error-codes.js';
 
 /**
  * Signing in and out of the console.
@@ -205,18 +206,18 @@ ${okta ? html`<p class="notice">${view.known!.name} signs in with Okta. <a class
 /** The proxy's refusal of a password sign-in, as the person should read it. */
 export function signInRefusal(status: number, body: ErrorBody, organization: OrganizationSummary): FormErrors {
   switch (body.error_code) {
-    case 'GH-SIGN-IN-INVALID':
+    case SIGN_IN_INVALID:
       return { form: 'Wrong email or password.' };
-    case 'GH-SIGN-IN-SSO-ONLY': {
+    case SIGN_IN_SSO_ONLY: {
       const loginUrl = httpUrl(body.login_url);
       const message: SafeHtml = html`${organization.name} signs in with Okta; only its owner may use a password. ${loginUrl ? html`<a href="${loginUrl}">Sign in with Okta</a>` : ''}`;
       return { form: message };
     }
-    case 'GH-SIGN-IN-DEACTIVATED':
+    case SIGN_IN_DEACTIVATED:
       return { form: `This account is deactivated. Ask an administrator of ${organization.name} to reactivate it.` };
-    case 'GH-SIGN-IN-THROTTLED':
+    case SIGN_IN_THROTTLED:
       return { form: body.message ?? 'Too many failed sign-ins; wait a few minutes and try again.' };
-    case 'GH-SIGN-IN-UNKNOWN-ORGANIZATION':
+    case SIGN_IN_UNKNOWN_ORGANIZATION:
       return { fields: { organization: `No organization signs in at “${organization.login_path}”. ${LOGIN_PATH_HINT}` } };
     default:
       return { form: status >= 500 ? 'Sign-in is unavailable right now because of an error on the server. Try again shortly.' : (body.message ?? `Sign-in failed (${status}).`) };

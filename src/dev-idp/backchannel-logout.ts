@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { GatehouseError } from '../errors.js';
 import type { AuthorizationServer } from './authorization-server.js';
+import { DEVIDP_LOGOUT_TOKEN, DEVIDP_UNKNOWN_CLIENT } from './error-codes.js';
 
 /**
  * OpenID Connect Back-Channel Logout 1.0, provider side: when a sign-in session ends at
@@ -78,10 +79,10 @@ export interface LogoutTokenOptions {
  */
 export async function signLogoutToken(server: AuthorizationServer, options: Omit<LogoutTokenOptions, 'authServer'>): Promise<string> {
   if (!server.deps.clients.has(options.clientId)) {
-    throw new GatehouseError('GH-DEVIDP-UNKNOWN-CLIENT', `unknown client '${options.clientId}'`, { status: 400, field: 'clientId' });
+    throw new GatehouseError(DEVIDP_UNKNOWN_CLIENT, `unknown client '${options.clientId}'`, { status: 400, field: 'clientId' });
   }
   if (options.sub === undefined && options.sid === undefined) {
-    throw new GatehouseError('GH-DEVIDP-LOGOUT-TOKEN', 'a logout token names a sub, a sid or both', { status: 400, field: 'sub' });
+    throw new GatehouseError(DEVIDP_LOGOUT_TOKEN, 'a logout token names a sub, a sid or both', { status: 400, field: 'sub' });
   }
   const iat = Math.floor(Date.now() / 1000);
   const payload: JWTPayload = {

@@ -15,6 +15,7 @@ import { createManagementApi } from './management-api.js';
 import { parseSeed, type DevIdpSeed } from './seed.js';
 import { renderHomePage } from './sign-in-page.js';
 import { defaultSwitches, resetSwitches, type DevIdpSwitches } from './switches.js';
+import { DEVIDP_LISTEN, DEVIDP_UNKNOWN_AUTH_SERVER } from './error-codes.js';
 
 /**
  * `gatehouse dev-idp`: an Okta stand-in on one HTTP port, for the demo and for tests.
@@ -133,7 +134,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   const rotateSigningKey = async (rotation: RotateSigningKeyOptions = {}): Promise<Record<string, string>> => {
     const targets = rotation.authServer === undefined ? servers : servers.filter((server) => server.id === rotation.authServer);
     if (targets.length === 0) {
-      throw new GatehouseError('GH-DEVIDP-UNKNOWN-AUTH-SERVER', `unknown authorization server '${rotation.authServer}'`, { status: 400, field: 'authServer' });
+      throw new GatehouseError(DEVIDP_UNKNOWN_AUTH_SERVER, `unknown authorization server '${rotation.authServer}'`, { status: 400, field: 'authServer' });
     }
     const keys = await Promise.all(targets.map(() => generateSigningKey()));
     const kids: Record<string, string> = {};
@@ -190,7 +191,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   try {
     address = await listen(httpServer, port, host);
   } catch (cause) {
-    throw new GatehouseError('GH-DEVIDP-LISTEN', `dev IdP cannot listen on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new GatehouseError(DEVIDP_LISTEN, `dev IdP cannot listen on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   origin = (options.publicOrigin ?? `http://${hostForUrl(host)}:${address.port}`).replace(/\/+$/, '');
 
@@ -221,7 +222,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   const serverById = (authServer: string): AuthorizationServer => {
     const server = servers.find((candidate) => candidate.id === authServer);
     if (!server) {
-      throw new GatehouseError('GH-DEVIDP-UNKNOWN-AUTH-SERVER', `unknown authorization server '${authServer}'`, { status: 400, field: 'authServer' });
+      throw new GatehouseError(DEVIDP_UNKNOWN_AUTH_SERVER, `unknown authorization server '${authServer}'`, { status: 400, field: 'authServer' });
     }
     return server;
   };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { GatehouseError } from '../errors.js';
 import { SUPPORTED_SCOPES } from './accounts.js';
+import { DEVIDP_SEED_INVALID, DEVIDP_SEED_JSON, DEVIDP_SEED_UNREADABLE } from './error-codes.js';
 
 /**
  * The dev IdP's directory and app registrations, as JSON. Field names follow Okta where Okta
@@ -181,7 +182,7 @@ export function parseSeed(input: unknown, source = 'seed'): NormalizedSeed {
   }));
   const lines = problems.map((problem) => `  - ${problem.path}: ${problem.message}`);
   throw new SeedError(
-    'GH-DEVIDP-SEED-INVALID',
+    DEVIDP_SEED_INVALID,
     `${source} is not a valid dev IdP seed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
     problems,
   );
@@ -193,14 +194,14 @@ export async function loadSeedFile(path: string): Promise<NormalizedSeed> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new SeedError('GH-DEVIDP-SEED-UNREADABLE', `cannot read dev IdP seed file ${path}`, [{ path: '(file)', message: String(cause) }], { cause });
+    throw new SeedError(DEVIDP_SEED_UNREADABLE, `cannot read dev IdP seed file ${path}`, [{ path: '(file)', message: String(cause) }], { cause });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    throw new SeedError('GH-DEVIDP-SEED-JSON', `dev IdP seed file ${path} is not valid JSON: ${message}`, [{ path: '(root)', message }], { cause });
+    throw new SeedError(DEVIDP_SEED_JSON, `dev IdP seed file ${path} is not valid JSON: ${message}`, [{ path: '(root)', message }], { cause });
   }
   return parseSeed(json, `seed file ${path}`);
 }

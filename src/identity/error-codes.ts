@@ -19,7 +19,10 @@ export const IDENTITY_USER_DEACTIVATED = 'GH-IDENTITY-USER-DEACTIVATED';
 export const IDENTITY_LAST_MAPPING = 'GH-IDENTITY-LAST-MAPPING';
 /** 409 (field `api_token`): group suggestions need an Okta API token in the identity settings. */
 export const IDENTITY_NO_API_TOKEN = 'GH-IDENTITY-NO-API-TOKEN';
-/** 409: saving identity settings that have not passed a connection test with exactly these values. */
+/**
+ * 409: saving identity settings that have not passed a connection test with exactly these values.
+ * The console's browser script identity.js spells it too: scripts cannot import this module.
+ */
 export const IDENTITY_UNTESTED = 'GH-IDENTITY-UNTESTED';
 /** 409 (field `sso_enabled`): SSO cannot be turned off once enabled. */
 export const IDENTITY_SSO_IRREVERSIBLE = 'GH-IDENTITY-SSO-IRREVERSIBLE';

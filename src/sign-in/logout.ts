@@ -5,6 +5,7 @@ import { endSessionUrl } from '../oidc/rp-initiated-logout.js';
 import { isCrossSite } from '../web/same-site.js';
 import { cookiesOf, type SignInContext } from './context.js';
 import { answer } from './pages.js';
+import { SIGN_OUT_CROSS_SITE } from '../web/error-codes.js';
 
 /**
  * Sign-out of the organization session; with single logout on, the browser continues
@@ -13,7 +14,7 @@ import { answer } from './pages.js';
 export function registerSignOut(scope: FastifyInstance, context: SignInContext): void {
   const { deps, log } = context;
   scope.post('/logout', async (request, reply) => {
-    if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, 'GH-SIGN-OUT-CROSS-SITE', 'Sign-out must start from this site.');
+    if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, SIGN_OUT_CROSS_SITE, 'Sign-out must start from this site.');
     const current = await readOrganizationSession(deps.sessions, deps.keyRing, cookiesOf(request)[ORGANIZATION_SESSION_COOKIE]);
     reply.header('set-cookie', context.cookie(ORGANIZATION_SESSION_COOKIE, '', 0)).header('cache-control', 'no-store');
     if (!current) return reply.redirect('/', 303);

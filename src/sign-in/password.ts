@@ -3,6 +3,14 @@ import { verifyPassword } from '../identity/passwords.js';
 import { isCrossSite, sameSitePath } from '../web/same-site.js';
 import type { SignInContext } from './context.js';
 import { answer, wantsJson } from './pages.js';
+import {
+  SIGN_IN_CROSS_SITE,
+  SIGN_IN_DEACTIVATED,
+  SIGN_IN_INVALID,
+  SIGN_IN_SSO_ONLY,
+  SIGN_IN_THROTTLED,
+  SIGN_IN_UNKNOWN_ORGANIZATION,
+} from './error-codes.js';
 
 /**
  * Password sign-in for an organization's native accounts, and for its owner once the
@@ -13,15 +21,15 @@ export function registerPasswordSignIn(scope: FastifyInstance, context: SignInCo
   const throttle = deps.throttle;
   scope.post<{ Params: { loginPath: string }; Body: Record<string, unknown> }>('/login/:loginPath/password', async (request, reply) => {
     const organization = await context.loadOrganization(request.params.loginPath);
-    if (!organization) return answer(request, reply, 404, 'GH-SIGN-IN-UNKNOWN-ORGANIZATION', 'No organization signs in at this address.');
-    if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, 'GH-SIGN-IN-CROSS-SITE', 'Sign-in must start from this site.');
+    if (!organization) return answer(request, reply, 404, SIGN_IN_UNKNOWN_ORGANIZATION, 'No organization signs in at this address.');
+    if (isCrossSite(request.headers, request.headers.host)) return answer(request, reply, 403, SIGN_IN_CROSS_SITE, 'Sign-in must start from this site.');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, 320) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
     const throttleKey = `${organization.id}:${email.toLowerCase()}`;
     const throttled = (wait: number) => {
       reply.header('retry-after', String(wait));
-      return answer(request, reply, 429, 'GH-SIGN-IN-THROTTLED', `Too many failed sign-ins; try again in ${wait} seconds.`);
+      return answer(request, reply, 429, SIGN_IN_THROTTLED, `Too many failed sign-ins; try again in ${wait} seconds.`);
     };
     // A locked account or address costs a read, not a write.
     const wait = await throttle.retryAfter(throttleKey, request.ip);
@@ -38,16 +46,16 @@ export function registerPasswordSignIn(scope: FastifyInstance, context: SignInCo
     if (!user || !hash || !valid) {
       // Only an existing account's email goes to the audit log: a password typed into the email field must not.
       await context.audit(organization, 'sign_in', 'failure', 'wrong email or password', { method: 'password', ...(user ? { email: user.email } : {}) });
-      return answer(request, reply, 401, 'GH-SIGN-IN-INVALID', 'Wrong email or password.');
+      return answer(request, reply, 401, SIGN_IN_INVALID, 'Wrong email or password.');
     }
     if (user.status !== 'active') {
       await context.audit(organization, 'sign_in', 'failure', 'the account is deactivated', { email, method: 'password' });
-      return answer(request, reply, 403, 'GH-SIGN-IN-DEACTIVATED', 'This account is deactivated; ask an administrator of your organization.');
+      return answer(request, reply, 403, SIGN_IN_DEACTIVATED, 'This account is deactivated; ask an administrator of your organization.');
     }
     if (organization.sso_enabled && organization.owner_user_id !== user.id) {
       await context.audit(organization, 'sign_in', 'failure', 'password sign-in is off: the organization signs in with Okta', { email, method: 'password' });
       const url = new URL(`/login/${organization.login_path}`, context.site().url).href;
-      return answer(request, reply, 403, 'GH-SIGN-IN-SSO-ONLY', `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
+      return answer(request, reply, 403, SIGN_IN_SSO_ONLY, `${organization.name} signs in with Okta: use ${url}`, { login_url: url });
     }
     await throttle.succeed(throttleKey, request.ip);
     const sessionCookie = await context.startSession(organization, user, { method: 'password', groups: [] });

@@ -1,13 +1,18 @@
 /**
  * The codes the store raises. Some are Admin API codes (`GH-ADMIN-…`): the store is
  * the lowest layer that raises them, so they live here and the Admin API answers them
- * unchanged. The browser scripts in src/console/assets/*.js cannot import this module
- * and spell `GH-ADMIN-SCHEMA` and `GH-ADMIN-UNIQUE` themselves.
+ * unchanged.
  */
 
-/** 400: the body breaks the entity's schema; Kong's `schema violation` body lists every wrong field. */
+/**
+ * 400: the body breaks the entity's schema; Kong's `schema violation` body lists every wrong field.
+ * The console's browser script gateway.js spells it too: scripts cannot import this module.
+ */
 export const ADMIN_SCHEMA = 'GH-ADMIN-SCHEMA';
-/** 409: another entity already holds this unique value (Kong's `unique constraint violation`); also read by the console's forms. */
+/**
+ * 409: another entity already holds this unique value (Kong's `unique constraint violation`).
+ * The console's browser scripts (console.js, gateway.js, role-mapping.js) spell it too: scripts cannot import this module.
+ */
 export const ADMIN_UNIQUE = 'GH-ADMIN-UNIQUE';
 /** 409: a route of another owner could take requests this route would match (Kong Enterprise's "API route collides"). */
 export const ADMIN_ROUTE_COLLISION = 'GH-ADMIN-ROUTE-COLLISION';

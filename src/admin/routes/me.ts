@@ -21,6 +21,7 @@ import { actorOf, callerOf, type AdminCaller } from '../auth.js';
 import { AdminApiError, NOT_FOUND_BODY } from '../errors.js';
 import { bodyOf, endpoint, type AdminContext } from '../context.js';
 import { organizationBody } from './organizations.js';
+import { ADMIN_NOT_A_USER } from '../error-codes.js';
 
 /** `GET /me` and the caller's personal access tokens: `GET/POST/DELETE /me/tokens`, `GET/DELETE /me/tokens/{id}`. */
 
@@ -49,7 +50,7 @@ function userCaller(request: FastifyRequest): Extract<AdminCaller, { kind: 'toke
   const caller = callerOf(request);
   if (caller.kind === 'bootstrap') {
     throw new AdminApiError(
-      'GH-ADMIN-NOT-A-USER',
+      ADMIN_NOT_A_USER,
       'personal access tokens belong to users, and the bootstrap token (GATEHOUSE_ADMIN_TOKEN) has none: call with a user\'s session or token',
       400,
     );

@@ -5,6 +5,7 @@ import { endUserSessions } from '../../identity/organization-session.js';
 import { listOrganizations } from '../../store/repositories/identity/index.js';
 import { actorOf, callerOf, requirePermission, inOrganization } from '../auth.js';
 import { bodyOf, endpoint, filteredListBody, pageRequest, type AdminContext } from '../context.js';
+import { ADMIN_FORBIDDEN } from '../error-codes.js';
 
 /** An organization as the API shows it, with its sign-in URL. */
 export function organizationBody(ctx: AdminContext, organization: Organization): Record<string, unknown> {
@@ -48,7 +49,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AdminConte
       if (caller.kind !== 'bootstrap' && caller.user.id !== organization.owner_user_id) {
         return reply.status(403).send({
           message: 'Forbidden: only the owner of the organization can delete it',
-          error_code: 'GH-ADMIN-FORBIDDEN',
+          error_code: ADMIN_FORBIDDEN,
           permission: 'organization:delete',
         });
       }

@@ -102,7 +102,7 @@ function secretHint(secret: IdentitySettingsView['client_secret'], where: SafeHt
 /**
  * The connection settings form. `identity.js` runs Test Configuration with exactly the
  * values in the form and enables Save only while they are the values that passed; the
- * Admin API refuses to save anything else (GH-IDENTITY-UNTESTED). Secret fields start
+ * Admin API refuses to save anything else (IDENTITY_UNTESTED). Secret fields start
  * empty: the API never gives them back, and an empty one keeps the stored value.
  */
 export function settingsForm(view: IdentitySettingsView, organizationId: string): SafeHtml {
