@@ -55,7 +55,7 @@ describe('openid-connect: the seed guide flows', () => {
     const api = await fetch(`${stack.proxy}/api/things`, { headers: { accept: 'application/json' } });
     assert.equal(api.status, 401);
     assert.match(api.headers.get('www-authenticate') ?? '', /^Bearer realm="gatehouse"/);
-    assert.deepEqual(await api.json(), { message: 'Unauthorized' });
+    assert.deepEqual(await api.json(), { message: 'Unauthorized', error_code: 'GH-PLUGIN-UNAUTHORIZED' });
   });
 
   it('allows access after sign-in, then by cookie without the provider, and refuses it when the session ends', async () => {

@@ -5,7 +5,7 @@ import { TokenAttempts } from '../../../src/gateway/plugins/openid-connect/token
 import { TokenRejected } from '../../../src/oidc/token-verification.js';
 import { browserFetch } from '../../dev-idp/browser-flow.js';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { CLIENT_ID, CLIENT_SECRET, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { CLIENT_ID, CLIENT_SECRET, beginSignIn, freePort, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
  * Regression tests from the security review: what a hostile client, a hostile
@@ -144,6 +144,32 @@ describe('openid-connect hardening', () => {
     const foreign = await fetch(`${stack.proxy}/other/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
     assert.notEqual(foreign.headers.get('location')?.includes('id_token_hint'), true);
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'the /api session is intact');
+  });
+
+  it('answers API clients each refusal with its error code', async () => {
+    const code = async (response: Response) => ((await response.json()) as { error_code?: string }).error_code;
+    const invalid = await fetch(`${stack.proxy}/api`, { headers: { ...API, authorization: 'Bearer not-a-token' } });
+    assert.equal(invalid.status, 401);
+    assert.equal(await code(invalid), 'GH-PLUGIN-UNAUTHORIZED');
+
+    const { jar } = await signInThroughGateway(stack, '/api');
+    const cookie = jar.header(new URL(stack.proxy))!;
+    const crossSite = await fetch(`${stack.proxy}/api/logout`, { method: 'POST', headers: { ...API, cookie, 'sec-fetch-site': 'cross-site' }, redirect: 'manual' });
+    assert.equal(crossSite.status, 403);
+    assert.equal(await code(crossSite), 'GH-SIGN-OUT-CROSS-SITE');
+
+    await protectRoute(stack, { auth_methods: ['bearer'], anonymous: 'nobody-of-that-name' }, { name: 'misconfigured', paths: ['/misconfigured'] });
+    const misconfigured = await fetch(`${stack.proxy}/misconfigured`, { headers: API });
+    assert.equal(misconfigured.status, 500);
+    assert.equal(await code(misconfigured), 'GH-PLUGIN-MISCONFIGURED');
+
+    // A provider nobody listens for: discovery fails at once.
+    const closed = new URL(stack.idp.issuer('default'));
+    closed.port = String(await freePort());
+    await protectRoute(stack, { issuer: closed.href, auth_methods: ['bearer'] }, { name: 'unreachable', paths: ['/unreachable'] });
+    const unreachable = await fetch(`${stack.proxy}/unreachable`, { headers: API });
+    assert.equal(unreachable.status, 502);
+    assert.equal(await code(unreachable), 'GH-OIDC-PROVIDER-UNAVAILABLE');
   });
 });
 

@@ -86,6 +86,12 @@ describe('openid-connect: consumers and credentials', () => {
     assert.equal(headers['x-credential-identifier'], '00ubob00000000000002', 'credential_claim=uid');
   });
 
+  it('answers a token that maps to no consumer with GH-PLUGIN-FORBIDDEN', async () => {
+    const response = await fetch(`${stack.proxy}/mapped/x`, { headers: { ...API, authorization: `Bearer ${bob}` } });
+    assert.equal(response.status, 403);
+    assert.deepEqual(await response.json(), { message: 'Forbidden', error_code: 'GH-PLUGIN-FORBIDDEN' });
+  });
+
   it('lets unauthenticated requests through as the anonymous consumer', async () => {
     const response = await fetch(`${stack.proxy}/anon/x`, { headers: API });
     assert.equal(response.status, 200);
@@ -135,6 +141,20 @@ describe('openid-connect: groups, acl and upstream headers', () => {
 
     const bob = await signInThroughGateway(stack, '/team', 'bob@example.com');
     assert.equal((await browserFetch(bob.jar, `${stack.proxy}/team`)).status, 403);
+  });
+
+  it('answers acl refusals with Kong’s messages and their error codes', async () => {
+    const bob = await signInThroughGateway(stack, '/team', 'bob@example.com');
+    const denied = await fetch(`${stack.proxy}/team`, { headers: { ...API, cookie: bob.jar.header(new URL(stack.proxy))! } });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(await denied.json(), { message: 'You cannot consume this service', error_code: 'GH-PLUGIN-FORBIDDEN' });
+
+    // acl without an authentication plugin before it: nobody is authenticated.
+    await stack.adminCall('PUT', '/routes/acl-only', { paths: ['/acl-only'], service: { name: 'echo' } });
+    await stack.adminCall('POST', '/routes/acl-only/plugins', { name: 'acl', config: { allow: ['service_admin'] } });
+    const anonymous = await fetch(`${stack.proxy}/acl-only`, { headers: API });
+    assert.equal(anonymous.status, 401);
+    assert.deepEqual(await anonymous.json(), { message: 'Unauthorized', error_code: 'GH-PLUGIN-UNAUTHORIZED' });
   });
 
   it('checks groups_required: entries are alternatives, spaces inside one join', async () => {

@@ -98,6 +98,35 @@ describe('openid-connect: ID token and authorization response validation', () =>
     assert.equal(response.status, 401);
   });
 
+  it('answers each refused sign-in with its error code: JSON to API clients, on the page to browsers', async () => {
+    const API = { accept: 'application/json' };
+    const expired = await beginSignIn(stack);
+    const noCookie = await fetch(expired.callbackUrl, { redirect: 'manual', headers: API });
+    assert.equal(noCookie.status, 401);
+    assert.equal(((await noCookie.json()) as { error_code: string }).error_code, 'GH-OIDC-SIGN-IN-EXPIRED');
+    const page = await fetch(expired.callbackUrl, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(page.status, 401);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), /Error code: <code>GH-OIDC-SIGN-IN-EXPIRED<\/code>/);
+
+    const forged = await beginSignIn(stack);
+    forged.callbackUrl.searchParams.set('state', 'forged');
+    const invalid = await fetch(forged.callbackUrl, { redirect: 'manual', headers: { ...API, cookie: forged.jar.header(new URL(stack.proxy))! } });
+    assert.equal(invalid.status, 401);
+    assert.equal(((await invalid.json()) as { error_code: string }).error_code, 'GH-OIDC-CALLBACK-INVALID');
+
+    const denied = await beginSignIn(stack);
+    const refusal = new URL(denied.callbackUrl);
+    refusal.search = new URLSearchParams({
+      error: 'access_denied',
+      state: denied.location.searchParams.get('state')!,
+      iss: stack.idp.issuer('default'),
+    }).toString();
+    const refused = await fetch(refusal, { redirect: 'manual', headers: { ...API, cookie: denied.jar.header(new URL(stack.proxy))! } });
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { error_code: string }).error_code, 'GH-OIDC-SIGN-IN-REFUSED');
+  });
+
   it('refreshes the JWKS when the provider rotates its signing key', async () => {
     const before = await browserFetch(...(await beginSignIn(stack).then(({ jar, callbackUrl }) => [jar, callbackUrl] as const)));
     assert.ok(sessionCookieOf(before));

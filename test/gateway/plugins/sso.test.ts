@@ -70,4 +70,25 @@ describe('sso plugin', () => {
     const closed = await fetch(`${stack.proxy}/doomed-app`, { redirect: 'manual', headers: { accept: 'application/json' } });
     assert.equal(closed.status, 503, 'closed, neither open nor a 500');
   });
+
+  it('answers API clients each refusal with its error code', async () => {
+    const code = async (response: Response) => ((await response.json()) as { error_code?: string }).error_code;
+    const anonymous = await fetch(`${stack.proxy}/app/x`, { headers: { accept: 'application/json' } });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Cookie realm="gatehouse"');
+    assert.equal(await code(anonymous), 'GH-PLUGIN-UNAUTHORIZED');
+
+    const bob = await organizationSignIn(stack, 'acme', 'bob@example.com');
+    const forbidden = await fetch(`${stack.proxy}/app/x`, { headers: { accept: 'application/json', cookie: bob.jar.header(new URL(stack.proxy))! } });
+    assert.equal(forbidden.status, 403);
+    assert.equal(await code(forbidden), 'GH-PLUGIN-FORBIDDEN');
+
+    await stack.adminCall('PUT', '/routes/vanishing-app', { paths: ['/vanishing-app'], service: { name: 'echo' } });
+    const vanishing = await stack.adminCall('POST', '/organizations', { name: 'Vanishing', login_path: 'vanishing', owner: { email: 'owner@vanishing.example', password: OWNER_PASSWORD } });
+    await stack.adminCall('POST', '/routes/vanishing-app/plugins', { name: 'sso', config: { organization: 'vanishing' } });
+    await stack.adminCall('DELETE', `/organizations/${vanishing.id}`);
+    const missing = await fetch(`${stack.proxy}/vanishing-app`, { headers: { accept: 'application/json' } });
+    assert.equal(missing.status, 503);
+    assert.equal(await code(missing), 'GH-SSO-ORGANIZATION-MISSING');
+  });
 });

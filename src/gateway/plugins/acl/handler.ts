@@ -1,9 +1,10 @@
 import type { PluginDefinition, PluginResponse, RequestContext } from '../../plugin.js';
 import { aclConfigSchema, type AclConfig } from './schema.js';
 import { aclForm } from './form.js';
+import { PLUGIN_FORBIDDEN, PLUGIN_UNAUTHORIZED } from '../../error-codes.js';
 
-const UNAUTHORIZED: PluginResponse = { status: 401, body: { message: 'Unauthorized' } };
-const FORBIDDEN: PluginResponse = { status: 403, body: { message: 'You cannot consume this service' } };
+const UNAUTHORIZED: PluginResponse = { status: 401, body: { message: 'Unauthorized', error_code: PLUGIN_UNAUTHORIZED } };
+const FORBIDDEN: PluginResponse = { status: 403, body: { message: 'You cannot consume this service', error_code: PLUGIN_FORBIDDEN } };
 
 /**
  * Kong's `acl` plugin over the groups an authentication plugin established

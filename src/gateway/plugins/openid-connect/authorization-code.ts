@@ -14,6 +14,7 @@ import type { OpenIdConnectConfig } from './schema.js';
 import { CallbackTiming } from './server-timing.js';
 import type { BrowserSessions } from './session.js';
 import { accessTokenClaims, nowSeconds, tokensFrom, type OidcSession } from './session-record.js';
+import { OIDC_CALLBACK_INVALID, OIDC_SIGN_IN_EXPIRED, OIDC_SIGN_IN_REFUSED } from '../../error-codes.js';
 
 /**
  * The authorization code flow of Kong's `authorization_code` method: a browser without a
@@ -84,6 +85,7 @@ export class AuthorizationCodeFlow {
       return errorResponse(
         request,
         401,
+        OIDC_SIGN_IN_EXPIRED,
         'Sign-in could not be completed: it took too long, was already used, or cookies are blocked. Open the page again to sign in.',
         { 'set-cookie': clearAuthorization },
       );
@@ -118,12 +120,13 @@ export class AuthorizationCodeFlow {
       if (refused?.in === 'authentication-response') {
         this.#rp.log.info({ error: refused.error, description: refused.error_description }, 'the provider refused the sign-in');
         const description = refused.error_description ? ` (${refused.error_description})` : '';
-        return errorResponse(request, refused.error === 'access_denied' ? 403 : 401, `The identity provider refused the sign-in: ${refused.error}${description}`, {
+        const status = refused.error === 'access_denied' ? 403 : 401;
+        return errorResponse(request, status, OIDC_SIGN_IN_REFUSED, `The identity provider refused the sign-in: ${refused.error}${description}`, {
           'set-cookie': clearAuthorization,
         });
       }
       this.#rp.log.warn({ reason: describe(failure) }, 'sign-in rejected: the authorization response or tokens failed validation');
-      return errorResponse(request, 401, 'Sign-in failed: the identity provider’s answer could not be validated.', {
+      return errorResponse(request, 401, OIDC_CALLBACK_INVALID, 'Sign-in failed: the identity provider’s answer could not be validated.', {
         'set-cookie': clearAuthorization,
       });
     }

@@ -18,6 +18,7 @@ import { oidcSessionPacking } from './session-packing.js';
 import { SESSION_PREFIX } from './session-record.js';
 import { TokenAttempts } from './token-attempts.js';
 import { UpstreamHeaders, configuredIdentityHeaders } from './upstream-headers.js';
+import { OIDC_PROVIDER_UNAVAILABLE, PLUGIN_FORBIDDEN, PLUGIN_MISCONFIGURED, PLUGIN_UNAUTHORIZED } from '../../error-codes.js';
 
 const PROVIDER_UNAVAILABLE = 'The identity provider cannot be reached; try again shortly.';
 
@@ -126,7 +127,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       provider = await this.#providers.get(this.#config.issuer);
     } catch (error) {
       this.#rp.log.error({ err: describe(error) }, 'the OpenID provider is unreachable');
-      return errorResponse(request, 502, PROVIDER_UNAVAILABLE);
+      return errorResponse(request, 502, OIDC_PROVIDER_UNAVAILABLE, PROVIDER_UNAVAILABLE);
     }
 
     if (isLogout(request, this.#config)) return signOut(request, provider, this.#rp, this.#sessions);
@@ -154,7 +155,7 @@ export class OpenIdConnectHandler implements PluginHandler {
 
     if (!failure && (this.#methods.has('session') || interactive)) {
       const loaded = await this.#sessions.load(ctx, provider);
-      if (loaded === 'unavailable') return errorResponse(request, 502, PROVIDER_UNAVAILABLE);
+      if (loaded === 'unavailable') return errorResponse(request, 502, OIDC_PROVIDER_UNAVAILABLE, PROVIDER_UNAVAILABLE);
       if (loaded) {
         return this.#admit(ctx, sessionIdentity(loaded));
       }
@@ -209,7 +210,7 @@ export class OpenIdConnectHandler implements PluginHandler {
       const anonymous = ctx.findConsumer('id', config.anonymous) ?? ctx.findConsumer('username', config.anonymous);
       if (!anonymous) {
         this.#rp.log.error({ anonymous: config.anonymous }, 'the anonymous consumer does not exist');
-        return errorResponse(request, 500, 'The gateway is misconfigured: the anonymous consumer does not exist.');
+        return errorResponse(request, 500, PLUGIN_MISCONFIGURED, 'The gateway is misconfigured: the anonymous consumer does not exist.');
       }
       setAuthenticatedConsumer(ctx, anonymous, null, true);
       return;
@@ -222,14 +223,14 @@ export class OpenIdConnectHandler implements PluginHandler {
     if (!api && redirectTo) return redirect(redirectTo);
     // The reason stays in the log: it may describe internals (which endpoint failed, and how).
     const challenge = failure?.invalidToken ? 'Bearer realm="gatehouse", error="invalid_token"' : 'Bearer realm="gatehouse"';
-    return errorResponse(request, 401, 'Unauthorized', { 'www-authenticate': challenge });
+    return errorResponse(request, 401, PLUGIN_UNAUTHORIZED, 'Unauthorized', { 'www-authenticate': challenge });
   }
 
   #forbidden(ctx: RequestContext, reason: string): PluginResponse {
     this.#rp.log.info({ reason }, 'access forbidden');
     const redirectTo = this.#config.forbidden_redirect_uri?.[0];
     if (redirectTo && !isApiClient(ctx.request)) return redirect(redirectTo);
-    return errorResponse(ctx.request, 403, 'Forbidden');
+    return errorResponse(ctx.request, 403, PLUGIN_FORBIDDEN, 'Forbidden');
   }
 }
 

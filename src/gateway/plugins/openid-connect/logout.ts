@@ -9,6 +9,7 @@ import { errorResponse, redirect } from './responses.js';
 import type { OpenIdConnectConfig } from './schema.js';
 import type { BrowserSessions } from './session.js';
 import type { SessionTokens } from './session-record.js';
+import { SIGN_OUT_CROSS_SITE } from '../../../web/error-codes.js';
 
 /** Whether the request asks to sign out: a logout method, with the logout suffix or query argument. */
 export function isLogout(request: GatewayRequest, config: OpenIdConnectConfig): boolean {
@@ -26,7 +27,7 @@ export async function signOut(request: GatewayRequest, provider: Provider, rp: R
   const config = rp.config;
   if (isCrossSite(request.headers, request.host)) {
     // A link or form on another site must not sign people out (of Okta too, through id_token_hint).
-    return errorResponse(request, 403, 'Sign-out must start from this site.');
+    return errorResponse(request, 403, SIGN_OUT_CROSS_SITE, 'Sign-out must start from this site.');
   }
   const clear = sessions.clearCookie(request);
   const session = await sessions.remove(request, provider);

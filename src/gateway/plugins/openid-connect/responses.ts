@@ -1,5 +1,5 @@
 import type { GatewayRequest, PluginResponse } from '../../plugin.js';
-import { escapeHtml } from '../../../web/html.js';
+import { errorPage } from '../../../web/error-page.js';
 
 /**
  * API clients get status codes and JSON; browsers get redirects and pages. A client
@@ -17,21 +17,24 @@ export function redirect(location: string, headers: Record<string, string | stri
   return { status: 302, headers: { location, 'cache-control': 'no-store', ...headers } };
 }
 
-/** A 4xx answer in the shape the client understands; messages never contain tokens. */
+/**
+ * A refusal in the shape the client understands: `{message, error_code}` (Kong's
+ * `message`, Gatehouse's code) or Gatehouse's error page. Messages never contain tokens.
+ */
 export function errorResponse(
   request: GatewayRequest,
   status: number,
+  code: string,
   message: string,
   headers: Record<string, string | string[]> = {},
 ): PluginResponse {
   if (isApiClient(request)) {
-    return { status, headers: { 'cache-control': 'no-store', ...headers }, body: { message } };
+    return { status, headers: { 'cache-control': 'no-store', ...headers }, body: { message, error_code: code } };
   }
   const title = status === 401 ? 'Sign-in required' : status === 403 ? 'Access denied' : 'Error';
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${escapeHtml(message)}</p></body></html>`;
   return {
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
-    body,
+    body: errorPage({ heading: title, message, code }),
   };
 }

@@ -6,6 +6,7 @@ import { errorResponse, isApiClient, redirect } from '../openid-connect/response
 import { sameSitePathOfRequest } from '../../../web/same-site.js';
 import { ssoConfigSchema, type SsoConfig } from './schema.js';
 import { ssoForm } from './form.js';
+import { PLUGIN_FORBIDDEN, PLUGIN_UNAUTHORIZED, SSO_ORGANIZATION_MISSING } from '../../error-codes.js';
 
 const HEADERS = ['x-gatehouse-user', 'x-gatehouse-email', 'x-gatehouse-roles', 'x-gatehouse-groups', 'x-gatehouse-assertion'] as const;
 
@@ -40,19 +41,19 @@ export const ssoPlugin: PluginDefinition<SsoConfig> = {
         if (!organization) {
           ctx.log.error({ organization: config.organization }, 'the sso plugin names an organization that does not exist');
           // Closed, not open: the route serves nobody until its configuration names an organization again.
-          return errorResponse(ctx.request, 503, 'This application is unavailable: the organization it signs in with does not exist.');
+          return errorResponse(ctx.request, 503, SSO_ORGANIZATION_MISSING, 'This application is unavailable: the organization it signs in with does not exist.');
         }
         const found = await readOrganizationSession(context.sessions, context.keyRing, readCookie(ctx.request, ORGANIZATION_SESSION_COOKIE));
         if (!found || found.session.organization_id !== organization.id) {
           if (isApiClient(ctx.request)) {
-            return errorResponse(ctx.request, 401, 'Unauthorized', { 'www-authenticate': 'Cookie realm="gatehouse"' });
+            return errorResponse(ctx.request, 401, PLUGIN_UNAUTHORIZED, 'Unauthorized', { 'www-authenticate': 'Cookie realm="gatehouse"' });
           }
           const target = encodeURIComponent(sameSitePathOfRequest(ctx.request.url));
           return redirect(`/login/${organization.login_path}?return_to=${target}`);
         }
         const session = found.session;
         if (required && !session.roles.some((role) => required.has(role))) {
-          return errorResponse(ctx.request, 403, 'Forbidden');
+          return errorResponse(ctx.request, 403, PLUGIN_FORBIDDEN, 'Forbidden');
         }
         ctx.credential = session.user_id;
         const headers = ctx.upstreamHeaders;
