@@ -3,6 +3,8 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import type * as client from 'openid-client';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { AssertionSigner } from '../identity/assertion-signer.js';
+import { SIGN_IN_ACTOR, userActor } from '../identity/audit.js';
+import { auditEntry } from '../model/audit.js';
 import type { IdentitySettings, Organization, User } from '../model/identity.js';
 import type { IdentityStore } from '../store/repositories/identity/identity-store.js';
 import { ORGANIZATION_SESSION_COOKIE, startOrganizationSession, type OrganizationSession } from '../identity/organization-session.js';
@@ -144,7 +146,12 @@ export class SignInContext {
 
   /** An audit entry of the sign-in itself (no user acting yet). */
   async audit(organization: Organization, action: string, outcome: 'success' | 'failure', reason: string | null, details?: Record<string, unknown>): Promise<void> {
-    await this.deps.store.audit({ organization_id: organization.id, actor: { type: 'system', label: 'sign-in' }, action, outcome, reason, details: details ?? null });
+    await this.deps.store.audit(auditEntry(SIGN_IN_ACTOR, organization.id, action, { outcome, reason, details: details ?? null }));
+  }
+
+  /** An audit entry of what a user did with their organization session (signed in, signed out). */
+  async auditUser(user: { id: string; email: string }, organizationId: string, action: string, details?: Record<string, unknown>): Promise<void> {
+    await this.deps.store.audit(auditEntry(userActor(user, 'session'), organizationId, action, { target: { type: 'user', id: user.id }, details: details ?? null }));
   }
 }
 

@@ -21,13 +21,7 @@ export function registerSignOut(scope: FastifyInstance, context: SignInContext):
     const session = current.session;
     await endOrganizationSession(deps.sessions, current.sid);
     const organization = await deps.store.organization(session.organization_id);
-    await deps.store.audit({
-      organization_id: session.organization_id,
-      actor: { type: 'user', id: session.user_id, label: session.email },
-      action: 'sign_out',
-      target: { type: 'user', id: session.user_id },
-      outcome: 'success',
-    });
+    await context.auditUser({ id: session.user_id, email: session.email }, session.organization_id, 'sign_out');
     const back = new URL(`/login/${session.login_path}?signed_out`, context.site().url);
     const settings = organization ? await deps.store.identitySettings(organization.id) : undefined;
     if (settings?.single_logout && session.id_token) {

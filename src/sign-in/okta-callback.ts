@@ -147,13 +147,11 @@ export function registerOktaCallback(scope: FastifyInstance, context: SignInCont
       id_token: tokens.id_token,
       provider_sid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined,
     });
-    await deps.store.audit({
-      organization_id: organization.id,
-      actor: { type: 'user', id: outcome.user.id, label: outcome.user.email },
-      action: 'sign_in',
-      target: { type: 'user', id: outcome.user.id },
-      outcome: 'success',
-      details: { method: 'sso', roles: outcome.user.roles.map((role) => role.role_name), groups_source: groups.source, created: outcome.created },
+    await context.auditUser(outcome.user, organization.id, 'sign_in', {
+      method: 'sso',
+      roles: outcome.user.roles.map((role) => role.role_name),
+      groups_source: groups.source,
+      created: outcome.created,
     });
     return reply.header('set-cookie', [clear, sessionCookie]).redirect(pending.target, 302);
   });

@@ -1,11 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Organization } from '../model/identity.js';
+import { errorPage } from '../web/error-page.js';
 import { escapeHtml } from '../web/html.js';
 import { prefersJson } from '../web/negotiation.js';
 
 /**
- * The sign-in routes' own answers: minimal pages for browsers (the console explains
- * refusals better when a sign-in started there), JSON for clients that ask for it.
+ * The sign-in routes' own answers: Gatehouse's error page for browsers (the console
+ * explains refusals better when a sign-in started there), JSON for clients that ask for it.
  */
 
 export function wantsJson(request: FastifyRequest): boolean {
@@ -15,17 +16,16 @@ export function wantsJson(request: FastifyRequest): boolean {
 /** A refusal: `{ message, error_code }` for JSON clients, a page for browsers. */
 export function answer(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   if (wantsJson(request)) return reply.code(status).send({ message, error_code: code, ...extra });
-  return page(reply, status, status === 429 ? 'Please wait' : 'Sign-in refused', message);
+  return page(reply, status, status === 429 ? 'Please wait' : 'Sign-in refused', message, code);
 }
 
-export function page(reply: FastifyReply, status: number, title: string, message: string) {
+/** Gatehouse's error page, with the code when the refusal has one. */
+export function page(reply: FastifyReply, status: number, title: string, message: string, code?: string) {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`,
-    );
+    .send(errorPage({ heading: title, message, code }));
 }
 
 export function unavailable(reply: FastifyReply) {

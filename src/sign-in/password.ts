@@ -60,14 +60,7 @@ export function registerPasswordSignIn(scope: FastifyInstance, context: SignInCo
     await throttle.succeed(throttleKey, request.ip);
     const sessionCookie = await context.startSession(organization, user, { method: 'password', groups: [] });
     await deps.store.recordSignIn(organization.id, user.id);
-    await deps.store.audit({
-      organization_id: organization.id,
-      actor: { type: 'user', id: user.id, label: user.email },
-      action: 'sign_in',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      details: { method: 'password' },
-    });
+    await context.auditUser(user, organization.id, 'sign_in', { method: 'password' });
     reply.header('set-cookie', sessionCookie);
     const target = sameSitePath(body.return_to) ?? context.defaultTarget();
     if (wantsJson(request)) return reply.send({ message: 'Signed in', user: { id: user.id, email: user.email, roles: user.roles.map((role) => role.role_name) } });
