@@ -8,7 +8,7 @@
 
 /** 401 (with `WWW-Authenticate`): no credentials, or credentials Gatehouse does not know. */
 export const ADMIN_UNAUTHENTICATED = 'GH-ADMIN-UNAUTHENTICATED';
-/** 401 (with `WWW-Authenticate: …, error="invalid_token"`): a bearer token that is unknown, revoked or expired, or whose user is deactivated. */
+/** 401 (with `WWW-Authenticate` saying `error="invalid_token"`): a bearer token that is unknown, revoked or expired, or whose user is deactivated. */
 export const ADMIN_INVALID_TOKEN = 'GH-ADMIN-INVALID-TOKEN';
 /** 403 (with `permission`): the caller's roles do not give the permission the call needs (or only the owner may delete the organization). */
 export const ADMIN_FORBIDDEN = 'GH-ADMIN-FORBIDDEN';

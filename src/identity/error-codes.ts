@@ -1,6 +1,6 @@
 /** The codes identity's rules raise; the Admin API answers them with the status given. */
 
-/** 400 (field `login_path`, or `name` when the path is made from it): not 3 to 64 letters, digits, '-' or '_'. */
+/** 400 (field `login_path`): not 3 to 64 letters, digits, '-' or '_', or none can be made from the organization's name. */
 export const ORG_LOGIN_PATH_INVALID = 'GH-ORG-LOGIN-PATH-INVALID';
 /** 400 (field `login_path`): the path is one of Gatehouse's own URLs (`callback`, `backchannel-logout`, …). */
 export const ORG_LOGIN_PATH_RESERVED = 'GH-ORG-LOGIN-PATH-RESERVED';
