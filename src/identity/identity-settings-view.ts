@@ -14,7 +14,7 @@ export function oktaAppValues(publicUrl: string, loginPath: string) {
     sign_in_redirect_uri: `${base}/login/callback`,
     sign_out_redirect_uri: `${base}/login/${loginPath}`,
     initiate_login_uri: `${base}/login/${loginPath}/initiate`,
-    // For providers that send OpenID Connect Back-Channel Logout (src/gateway/sign-in-routes.ts).
+    // For providers that send OpenID Connect Back-Channel Logout (src/sign-in/backchannel-logout.ts).
     backchannel_logout_uri: `${base}/login/${loginPath}/backchannel-logout`,
     login_url: `${base}/login/${loginPath}`,
   };
