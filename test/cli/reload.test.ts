@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEchoUpstream, type EchoReply, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
-import { freePorts } from '../support/stack.js';
+import { freePorts } from '../../testkit/free-ports.js';
 import { until } from '../support/until.js';
 
 /**

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
-import { freePorts } from '../support/stack.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
+import { freePorts } from '../../testkit/free-ports.js';
 
 /**
  * `gatehouse start` with GATEHOUSE_WORKERS=2, as an operator runs it: a primary (Admin

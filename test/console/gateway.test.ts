@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { browserFetch } from '../dev-idp/browser-flow.js';
+import { browserFetch } from '../../testkit/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {

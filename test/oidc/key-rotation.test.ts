@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { TamperIdToken } from '../../src/dev-idp/index.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
 import { organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import { PASSWORD, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DEMO_CLIENT_ID, demoSeedFor } from '../../src/cli/demo.js';
 import { DEMO_ORGANIZATION, setUpDemoOrganization } from '../../src/cli/demo-organization.js';
-import { authorizeWithSession, browserFetch, type CookieJar } from '../dev-idp/browser-flow.js';
+import { authorizeWithSession, browserFetch, type CookieJar } from '../../testkit/browser-flow.js';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack.js';
 import { API_TOKEN, organizationSignIn, reactivate, setGroupMembership, setUpOrganization } from './support.js';
 

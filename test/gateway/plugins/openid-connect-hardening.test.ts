@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenAttempts } from '../../../src/gateway/plugins/openid-connect/token-attempts.js';
 import { TokenRejected } from '../../../src/oidc/token-verification.js';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
 import { stopClock } from '../../support/clock.js';
 import { CLIENT_ID, CLIENT_SECRET, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { TamperIdToken } from '../../../src/dev-idp/index.js';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
 import { stopClock } from '../../support/clock.js';
 import { CLIENT_ID, beginSignIn, protectRoute, startStack, type Stack } from '../../support/stack.js';
 

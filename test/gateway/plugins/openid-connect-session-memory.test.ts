@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../../testkit/browser-flow.js';
 import type { OidcSession } from '../../../src/gateway/plugins/openid-connect/session-record.js';
 import { stopClock } from '../../support/clock.js';
 import { protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
