@@ -370,6 +370,8 @@ describe('gatehouse start with workers', () => {
   });
 
   it('replaces a worker that dies, and the new one serves the current configuration', async () => {
+    // A route from before the death (the first test's; PUT again, so that this test stands alone).
+    await adminCall('PUT', '/routes/plain', { paths: ['/plain'], service: { name: 'echo' } });
     const [victim, survivor] = await workers();
     process.kill(victim!.pid, 'SIGKILL');
     const replaced = await until('a replacement worker', async () => {
