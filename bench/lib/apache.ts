@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { CookieJar, signIn } from '../../test/dev-idp/browser-flow.js';
+import { CookieJar, signIn } from '../../testkit/browser-flow.js';
 import { answers, startService, waitUntil, type Service } from './processes.js';
 import { APACHE_CLIENT, USER, type BenchStack } from './stack.js';
 

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import { Agent, request } from 'undici';
 // The tests' headless browser (cookie jar, manual redirects, the stand-in's HTML form):
 // the bench signs in exactly as the end-to-end tests do.
-import { CookieJar, browserFetch, signIn } from '../../test/dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
 import { BENCH_CLIENT, TOKEN_REDIRECT_URI, USER } from './stack.js';
 
 /** A signed-in browser's `Cookie` header for `url`, after checking that the session works there. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { demoSeed } from '../../src/dev-idp/demo-seed.js';
 import type { DevIdpSeed } from '../../src/dev-idp/seed.js';
 import { ensureBuilt, gatehouseCommand, ROOT, type GatewayMode } from './gatehouse-cli.js';
-import { freePorts } from '../../test/support/ports.js';
+import { freePorts } from '../../testkit/free-ports.js';
 import { answers, startService, waitUntil, type Service } from './processes.js';
 
 /**

@@ -38,23 +38,25 @@ describe('Admin API: consumers', () => {
   });
 
   it('finds consumers by custom_id on the collection, as Kong does', async () => {
-    const found = await call(admin, 'GET', `/consumers?custom_id=${encodeURIComponent('okta|456')}`);
-    assert.deepEqual(found.body.data.map((consumer: { username: string }) => consumer.username), ['bob']);
+    assert.equal((await call(admin, 'PUT', '/consumers/grace', { custom_id: 'okta|789' })).status, 200);
+    const found = await call(admin, 'GET', `/consumers?custom_id=${encodeURIComponent('okta|789')}`);
+    assert.deepEqual(found.body.data.map((consumer: { username: string }) => consumer.username), ['grace']);
     const none = await call(admin, 'GET', '/consumers?custom_id=nobody');
     assert.deepEqual(none.body, { data: [], next: null });
   });
 
   it('needs username or custom_id, and keeps both unique', async () => {
+    assert.equal((await call(admin, 'PUT', '/consumers/heidi', { custom_id: 'okta|999' })).status, 200);
     const counts = await countAll(admin.db);
     const empty = await call(admin, 'POST', '/consumers', { tags: ['x'] });
     assert.equal(empty.status, 400);
     assert.deepEqual(empty.body.fields, { '@entity': ["at least one of these fields must be non-empty: 'custom_id', 'username'"] });
-    const duplicate = await call(admin, 'POST', '/consumers', { username: 'bob' });
+    const duplicate = await call(admin, 'POST', '/consumers', { username: 'heidi' });
     assert.equal(duplicate.status, 409);
-    assert.equal(duplicate.body.message, `UNIQUE violation detected on '{username="bob"}'`);
-    const duplicateCustom = await call(admin, 'POST', '/consumers', { username: 'dave', custom_id: 'okta|456' });
+    assert.equal(duplicate.body.message, `UNIQUE violation detected on '{username="heidi"}'`);
+    const duplicateCustom = await call(admin, 'POST', '/consumers', { username: 'dave', custom_id: 'okta|999' });
     assert.equal(duplicateCustom.status, 409);
-    assert.deepEqual(duplicateCustom.body.fields, { custom_id: 'okta|456' });
+    assert.deepEqual(duplicateCustom.body.fields, { custom_id: 'okta|999' });
     const badTag = await call(admin, 'POST', '/consumers', { username: 'erin', tags: ['a,b'] });
     assert.equal(badTag.status, 400);
     assert.match(badTag.body.fields.tags[0], /^invalid tag 'a,b'/);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { call, type TestAdmin } from './helpers.js';
 import { addUser, bearer, createOrg, sessionHeaders, startIdentityAdmin, tokenFor, type TestOrganization } from './identity-helpers.js';
 
@@ -20,6 +20,16 @@ describe('Admin API: gateway entities are owned by organizations', () => {
   let acmeConsumer: { id: string };
   let notFound: unknown;
 
+  /** Globex's own service and route, made by its Gateway Admin. */
+  const globexOwn = async () => {
+    const own = await call(admin, 'POST', '/services', { name: 'globex-app', host: 'globex.internal' }, as.globexGateway);
+    assert.equal(own.status, 201);
+    const ownRoute = await call(admin, 'POST', '/routes', { name: 'globex-route', paths: ['/globex'], service: { name: 'globex-app' } }, as.globexGateway);
+    assert.equal(ownRoute.status, 201);
+  };
+  /** A service the bootstrap token makes: nobody's. */
+  const operatorApp = () => call(admin, 'POST', '/services', { name: 'operator-app', host: 'operator.internal' });
+
   before(async () => {
     admin = await startIdentityAdmin();
     acme = await createOrg(admin, 'Acme', 'acme');
@@ -31,7 +41,18 @@ describe('Admin API: gateway entities are owned by organizations', () => {
     as.acmeViewer = bearer((await tokenFor(admin, acmeViewer, acme.id)).token);
     // Globex's admin works through a console session, Acme's through tokens: both are users.
     as.globexGateway = sessionHeaders(globexGateway, globex.id);
-
+    notFound = (await call(admin, 'GET', '/services/no-such-service', undefined, as.globexGateway)).body;
+  });
+  after(async () => {
+    await admin.close();
+  });
+  // Each test starts with Acme's entities and no others, and adds what else it needs.
+  beforeEach(async () => {
+    for (const kind of ['plugins', 'routes', 'services', 'consumers']) {
+      for (const entity of (await call(admin, 'GET', `/${kind}`)).body.data as Array<{ id: string }>) {
+        assert.equal((await call(admin, 'DELETE', `/${kind}/${entity.id}`)).status, 204);
+      }
+    }
     const service = await call(admin, 'POST', '/services', { name: 'acme-app', url: 'http://acme.internal:8080' }, as.acmeGateway);
     assert.equal(service.status, 201, JSON.stringify(service.body));
     acmeService = service.body;
@@ -44,17 +65,13 @@ describe('Admin API: gateway entities are owned by organizations', () => {
     const consumer = await call(admin, 'POST', '/consumers', { username: 'acme-robot' }, as.acmeGateway);
     assert.equal(consumer.status, 201, JSON.stringify(consumer.body));
     acmeConsumer = consumer.body;
-    notFound = (await call(admin, 'GET', '/services/no-such-service', undefined, as.globexGateway)).body;
-  });
-  after(async () => {
-    await admin.close();
   });
 
   it("marks what a user creates as their organization's, and what the bootstrap token creates as nobody's", async () => {
     for (const entity of [acmeService, acmeRoute, acmePlugin, acmeConsumer]) {
       assert.deepEqual((entity as { organization?: unknown }).organization, { id: acme.id });
     }
-    const operator = await call(admin, 'POST', '/services', { name: 'operator-app', host: 'operator.internal' });
+    const operator = await operatorApp();
     assert.equal(operator.status, 201);
     assert.equal('organization' in operator.body, false, "the operator's entities keep Kong's exact shape");
     const rows = await admin.db.selectFrom('services').select(['name', 'organization_id']).orderBy('name').execute();
@@ -148,10 +165,7 @@ describe('Admin API: gateway entities are owned by organizations', () => {
     assert.deepEqual(byName.body.fields, { service: { name: 'acme-app' } });
 
     // Globex's own route cannot be moved onto Acme's service either.
-    const own = await call(admin, 'POST', '/services', { name: 'globex-app', host: 'globex.internal' }, as.globexGateway);
-    assert.equal(own.status, 201);
-    const ownRoute = await call(admin, 'POST', '/routes', { name: 'globex-route', paths: ['/globex'], service: { name: 'globex-app' } }, as.globexGateway);
-    assert.equal(ownRoute.status, 201);
+    await globexOwn();
     const moved = await call(admin, 'PATCH', '/routes/globex-route', { service: { id: acmeService.id } }, as.globexGateway);
     assert.equal(moved.status, 400);
     assert.deepEqual(moved.body.fields, { service: { id: acmeService.id } });
@@ -169,6 +183,7 @@ describe('Admin API: gateway entities are owned by organizations', () => {
   });
 
   it("cannot configure an sso plugin that signs in with another organization, nor a global plugin", async () => {
+    await globexOwn();
     for (const organization of [acme.id, 'Acme', 'acme', 'no-such-org']) {
       const plugin = await call(admin, 'POST', '/plugins', { name: 'sso', route: { name: 'globex-route' }, config: { organization } }, as.globexGateway);
       assert.equal(plugin.status, 400, organization);
@@ -207,13 +222,15 @@ describe('Admin API: gateway entities are owned by organizations', () => {
     assert.equal((await call(admin, 'DELETE', '/services/acme-app', undefined, as.acmeGateway)).status, 204);
     assert.equal((await call(admin, 'GET', '/services/acme-app')).status, 404, 'deleted');
 
-    // Recreate them for the tests below.
+    // Made again, they are Acme's again.
     acmeService = (await call(admin, 'POST', '/services', { name: 'acme-app', host: 'acme.internal' }, as.acmeGateway)).body;
     acmeRoute = (await call(admin, 'POST', '/services/acme-app/routes', { name: 'acme-route', paths: ['/acme'] }, as.acmeGateway)).body;
     assert.deepEqual((acmeRoute as { organization?: unknown }).organization, { id: acme.id });
   });
 
   it("lets an organization's Viewer read its own organization's entities only", async () => {
+    await globexOwn();
+    assert.equal((await operatorApp()).status, 201);
     const services = await call(admin, 'GET', '/services', undefined, as.acmeViewer);
     assert.equal(services.status, 200);
     assert.deepEqual(services.body.data.map((entity: { name: string }) => entity.name), ['acme-app']);
@@ -225,6 +242,8 @@ describe('Admin API: gateway entities are owned by organizations', () => {
   });
 
   it('lets the bootstrap token see and change everything, keeping ownership', async () => {
+    await globexOwn();
+    assert.equal((await operatorApp()).status, 201);
     const services = await call(admin, 'GET', '/services');
     assert.deepEqual(services.body.data.map((entity: { name: string }) => entity.name).sort(), ['acme-app', 'globex-app', 'operator-app']);
     const routes = await call(admin, 'GET', '/routes');
@@ -236,6 +255,7 @@ describe('Admin API: gateway entities are owned by organizations', () => {
   });
 
   it('refuses to delete an organization that still owns gateway entities', async () => {
+    await globexOwn();
     const refused = await call(admin, 'DELETE', `/organizations/${globex.id}`);
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal(refused.body.error_code, 'GH-ORGANIZATION-OWNS-GATEWAY');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { createIdentityStore } from '../../src/store/index.js';
 import { call, rawDatabaseBytes, type TestAdmin } from './helpers.js';
@@ -17,16 +17,26 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   const path = (suffix = '') => `/organizations/${org.id}/identity${suffix}`;
   const settingsRow = () => admin.db.selectFrom('identity_settings').selectAll().where('organization_id', '=', org.id).executeTakeFirst();
 
+  /** Test Configuration passes for `values`, and they are saved. */
+  const configure = async (values: Record<string, unknown>) => {
+    const tested = await call(admin, 'POST', path('/test'), values);
+    assert.equal(tested.body.passed, true, JSON.stringify(tested.body.checks));
+    assert.equal((await call(admin, 'PUT', path(), values)).status, 200);
+  };
+  const mapGroup = async (group: string, role: string) =>
+    assert.equal((await call(admin, 'POST', `/organizations/${org.id}/role-mappings`, { group, role })).status, 201);
+
   before(async () => {
     idp = await startDevIdp({ port: 0 });
-    admin = await startIdentityAdmin();
-    org = await createOrg(admin, 'Acme', 'acme');
     settings = { provider: 'okta', okta_domain: idp.origin, client_id: 'gatehouse-demo', client_secret: SECRET };
   });
-  after(async () => {
-    await admin.close();
-    await idp.close();
+  after(() => idp.close());
+  // Each test starts from a new database with Acme unconfigured, and sets up what it needs.
+  beforeEach(async () => {
+    admin = await startIdentityAdmin();
+    org = await createOrg(admin, 'Acme', 'acme');
   });
+  afterEach(() => admin.close());
 
   it('shows the values to copy into Okta before anything is configured', async () => {
     const answer = await call(admin, 'GET', path());
@@ -125,7 +135,8 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   });
 
   it('keeps secrets write-only and encrypted: never in answers, the database file or the audit log', async () => {
-    await call(admin, 'POST', `/organizations/${org.id}/role-mappings`, { group: 'service_admin', role: 'Organization Admin' });
+    await configure(settings);
+    await mapGroup('service_admin', 'Organization Admin');
     const withToken = { ...settings, single_logout: true, api_token: API_TOKEN };
     const tested = await call(admin, 'POST', path('/test'), withToken);
     assert.equal(tested.body.passed, true, JSON.stringify(tested.body.checks));
@@ -153,6 +164,7 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   });
 
   it('clears the API token with null (after testing without it)', async () => {
+    await configure({ ...settings, single_logout: true, api_token: API_TOKEN });
     const withoutToken = { ...settings, single_logout: true, api_token: null, login_claim: 'email' };
     assert.equal((await call(admin, 'PUT', path(), withoutToken)).status, 409);
     assert.equal((await call(admin, 'POST', path('/test'), withoutToken)).body.passed, true);
@@ -165,7 +177,11 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   });
 
   it('suggests Okta groups with the API token, showing the roles each is mapped to', async () => {
+    await mapGroup('service_admin', 'Organization Admin');
     const withToken = { ...settings, single_logout: true, api_token: API_TOKEN };
+    assert.equal((await call(admin, 'POST', path('/test'), withToken)).body.passed, true);
+    // Other values saved since do not void that test.
+    await configure({ ...withToken, api_token: null, login_claim: 'email' });
     assert.equal((await call(admin, 'PUT', path(), withToken)).status, 200, 'tested before: these exact values passed');
     const answer = await call(admin, 'GET', path('/groups?q=serv'));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -176,6 +192,8 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   });
 
   it('enables SSO only with confirm, saved settings and a mapping; it cannot be undone', async () => {
+    await configure({ ...settings, single_logout: true });
+    await mapGroup('service_admin', 'Organization Admin');
     const other = await createOrg(admin, 'Bare', 'bare');
     const noSettings = await call(admin, 'POST', `/organizations/${other.id}/identity/enable`, { confirm: true });
     assert.equal(noSettings.status, 409);
@@ -229,6 +247,9 @@ describe('Admin API: identity settings, Test Configuration, enabling SSO', () =>
   });
 
   it('keeps SSO users\' roles from Okta groups: not editable by hand, recomputed when mappings change', async () => {
+    await configure({ ...settings, single_logout: true });
+    await mapGroup('service_admin', 'Gateway Admin');
+    assert.equal((await call(admin, 'POST', path('/enable'), { confirm: true })).status, 200);
     const store = createIdentityStore(admin.db, admin.keyRing);
     const mappings = await store.roleMappings(org.id);
     const saved = await store.saveSsoUser(

@@ -145,11 +145,12 @@ describe('Admin API: organizations', () => {
 
   it('renames, moves the login path, refuses taken ones, and deletes', async () => {
     const organization = await createOrg(admin, 'Movable', 'movable');
+    await createOrg(admin, 'Occupier', 'occupied');
     const moved = await call(admin, 'PATCH', `/organizations/${organization.id}`, { name: 'Moved', login_path: 'Moved-Here' });
     assert.equal(moved.status, 200);
     assert.equal(moved.body.login_path, 'moved-here');
     assert.equal(moved.body.name, 'Moved');
-    const taken = await call(admin, 'PATCH', `/organizations/Moved`, { login_path: 'TAKEN' });
+    const taken = await call(admin, 'PATCH', `/organizations/Moved`, { login_path: 'OCCUPIED' });
     assert.equal(taken.status, 409);
     assert.equal(taken.body.error_code, 'GH-ORG-LOGIN-PATH-TAKEN');
     const turnOn = await call(admin, 'PATCH', `/organizations/Moved`, { sso_enabled: true });
@@ -165,6 +166,9 @@ describe('Admin API: organizations', () => {
   });
 
   it('lists organizations with paging', async () => {
+    // Three at least, so that two make a page and a next one.
+    const existing = (await call(admin, 'GET', '/organizations')).body.data.length as number;
+    for (let index = existing; index < 3; index++) await createOrg(admin, `Paged ${index}`, `paged-${index}`);
     const first = await call(admin, 'GET', '/organizations?size=2');
     assert.equal(first.body.data.length, 2);
     assert.match(first.body.next, /^\/organizations\?size=2&offset=/);

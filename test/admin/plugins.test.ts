@@ -218,8 +218,11 @@ describe('Admin API: plugins', () => {
     assert.equal((await call(admin, 'GET', `/routes/${routeId}/plugins/${created.body.id}`)).status, 404, 'not in that scope');
     const routePlugins = await call(admin, 'GET', `/routes/${routeId}/plugins`);
     assert.ok(routePlugins.body.data.every((plugin: { route: { id: string } }) => plugin.route.id === routeId));
+    const onService = await call(admin, 'POST', '/services/example-service/plugins', form(['name', 'acl'], ['config.allow', 'staff']));
+    assert.equal(onService.status, 201, JSON.stringify(onService.body));
     const servicePlugins = await call(admin, 'GET', '/services/example-service/plugins');
-    assert.ok(servicePlugins.body.data.length >= 1);
+    assert.ok(servicePlugins.body.data.some((plugin: { id: string }) => plugin.id === onService.body.id));
+    assert.ok(servicePlugins.body.data.every((plugin: { service: { id: string } }) => plugin.service.id === onService.body.service.id));
     assert.equal((await call(admin, 'GET', '/consumers/nobody/plugins')).status, 404);
 
     const disabled = await call(admin, 'PATCH', `/consumers/alice/plugins/${created.body.id}`, form(['enabled', 'false']));
@@ -237,6 +240,9 @@ describe('Admin API: plugins', () => {
   });
 
   it('lists the plugins this node offers', async () => {
+    // One in use, so that the cluster has it enabled.
+    await call(admin, 'PUT', '/consumers/lister', {});
+    assert.equal((await call(admin, 'POST', '/consumers/lister/plugins', form(['name', 'acl'], ['config.allow', 'x']))).status, 201);
     const enabled = await call(admin, 'GET', '/plugins/enabled');
     assert.ok(enabled.body.enabled_plugins.includes('acl'));
     assert.ok(enabled.body.enabled_plugins.includes('secret-test'));

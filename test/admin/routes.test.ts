@@ -134,12 +134,13 @@ describe('Admin API: routes', () => {
   });
 
   it('reads, updates and replaces the service of a route through /routes/{x}/service', async () => {
-    const service = await call(admin, 'GET', '/routes/api/service');
+    assert.equal((await call(admin, 'POST', '/routes', { name: 'served', paths: ['/served'], service: { name: 'backend' } })).status, 201);
+    const service = await call(admin, 'GET', '/routes/served/service');
     assert.equal(service.status, 200);
     assert.equal(service.body.name, 'backend');
-    const patched = await call(admin, 'PATCH', '/routes/api/service', form(['retries', '1']));
+    const patched = await call(admin, 'PATCH', '/routes/served/service', form(['retries', '1']));
     assert.equal(patched.body.retries, 1);
-    assert.equal((await call(admin, 'DELETE', '/routes/api/service')).status, 405);
+    assert.equal((await call(admin, 'DELETE', '/routes/served/service')).status, 405);
 
     const orphan = await call(admin, 'POST', '/routes', { name: 'orphan', paths: ['/orphan'] });
     assert.equal((await call(admin, 'GET', '/routes/orphan/service')).status, 404);
@@ -149,18 +150,20 @@ describe('Admin API: routes', () => {
   });
 
   it('refuses to delete a service that routes use; deleting its routes first works', async () => {
-    const refused = await call(admin, 'DELETE', '/services/for-orphan');
+    assert.equal((await call(admin, 'POST', '/services', { name: 'in-use', url: 'http://in-use.internal' })).status, 201);
+    assert.equal((await call(admin, 'POST', '/routes', { name: 'user', paths: ['/user'], service: { name: 'in-use' } })).status, 201);
+    const refused = await call(admin, 'DELETE', '/services/in-use');
     assert.equal(refused.status, 400);
     assert.deepEqual(
       { code: refused.body.code, name: refused.body.name, fields: refused.body.fields, error_code: refused.body.error_code },
       { code: 4, name: 'foreign key violation', fields: { '@referenced_by': 'routes' }, error_code: 'GH-ADMIN-REFERENCED' },
     );
     assert.match(refused.body.message, /^an existing 'routes' entity references this 'services' entity/);
-    assert.equal((await call(admin, 'GET', '/services/for-orphan')).status, 200, 'nothing deleted');
+    assert.equal((await call(admin, 'GET', '/services/in-use')).status, 200, 'nothing deleted');
 
-    assert.equal((await call(admin, 'DELETE', '/routes/orphan')).status, 204);
-    assert.equal((await call(admin, 'DELETE', '/services/for-orphan')).status, 204);
-    assert.equal((await call(admin, 'GET', '/services/for-orphan')).status, 404);
+    assert.equal((await call(admin, 'DELETE', '/routes/user')).status, 204);
+    assert.equal((await call(admin, 'DELETE', '/services/in-use')).status, 204);
+    assert.equal((await call(admin, 'GET', '/services/in-use')).status, 404);
   });
 
   it('deleting a route deletes its plugins; deleting a service deletes the service plugins', async () => {
@@ -180,8 +183,9 @@ describe('Admin API: routes', () => {
   });
 
   it('refuses a duplicate route name with 409', async () => {
-    const answer = await call(admin, 'POST', '/routes', { name: 'api', paths: ['/dup'] });
+    assert.equal((await call(admin, 'POST', '/routes', { name: 'named', paths: ['/named'] })).status, 201);
+    const answer = await call(admin, 'POST', '/routes', { name: 'named', paths: ['/dup'] });
     assert.equal(answer.status, 409);
-    assert.deepEqual(answer.body.fields, { name: 'api' });
+    assert.deepEqual(answer.body.fields, { name: 'named' });
   });
 });

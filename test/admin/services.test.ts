@@ -65,7 +65,8 @@ describe('Admin API: services', () => {
   });
 
   it('reads by id and by name, and answers Kong 404 for unknown ones', async () => {
-    const byName = await call(admin, 'GET', '/services/orders');
+    assert.equal((await call(admin, 'POST', '/services', { name: 'readable', host: 'readable.internal' })).status, 201);
+    const byName = await call(admin, 'GET', '/services/readable');
     assert.equal(byName.status, 200);
     const byId = await call(admin, 'GET', `/services/${byName.body.id}`);
     assert.deepEqual(byId.body, byName.body);
@@ -77,14 +78,15 @@ describe('Admin API: services', () => {
   });
 
   it('PATCH changes the given fields only; url replaces protocol, host, port and path', async () => {
-    const patched = await call(admin, 'PATCH', '/services/orders', form(['retries', '9']));
+    assert.equal((await call(admin, 'POST', '/services', { name: 'patchable', url: 'https://patchable.internal:8443/v1' })).status, 201);
+    const patched = await call(admin, 'PATCH', '/services/patchable', form(['retries', '9']));
     assert.equal(patched.status, 200);
     assert.equal(patched.body.retries, 9);
-    assert.equal(patched.body.host, 'orders.internal');
+    assert.equal(patched.body.host, 'patchable.internal');
     assert.equal(patched.body.port, 8443);
-    const moved = await call(admin, 'PATCH', '/services/orders', { url: 'http://orders-v2.internal' });
+    const moved = await call(admin, 'PATCH', '/services/patchable', { url: 'http://patchable-v2.internal' });
     assert.equal(moved.body.protocol, 'http');
-    assert.equal(moved.body.host, 'orders-v2.internal');
+    assert.equal(moved.body.host, 'patchable-v2.internal');
     assert.equal(moved.body.port, 80);
     assert.equal(moved.body.path, null);
     assert.equal(moved.body.retries, 9);
@@ -115,25 +117,28 @@ describe('Admin API: services', () => {
   });
 
   it('a GET answer can be sent back with PUT unchanged', async () => {
-    const current = await call(admin, 'GET', '/services/put-me');
-    const again = await call(admin, 'PUT', '/services/put-me', current.body);
+    assert.equal((await call(admin, 'PUT', '/services/round-trip', { url: 'https://round-trip.internal:8443/v1', tags: ['t'] })).status, 200);
+    const current = await call(admin, 'GET', '/services/round-trip');
+    const again = await call(admin, 'PUT', '/services/round-trip', current.body);
     assert.equal(again.status, 200);
     assert.equal(again.body.id, current.body.id);
   });
 
   it('refuses a duplicate name with Kong 409 and writes nothing', async () => {
+    assert.equal((await call(admin, 'POST', '/services', { name: 'first-name', host: 'one.internal' })).status, 201);
+    assert.equal((await call(admin, 'POST', '/services', { name: 'second-name', host: 'two.internal' })).status, 201);
     const counts = await countAll(admin.db);
     const changes = admin.changes();
-    const duplicate = await call(admin, 'POST', '/services', { name: 'orders', host: 'x.internal' });
+    const duplicate = await call(admin, 'POST', '/services', { name: 'first-name', host: 'x.internal' });
     assert.equal(duplicate.status, 409);
     assert.deepEqual(duplicate.body, {
       code: 5,
       name: 'unique constraint violation',
-      message: `UNIQUE violation detected on '{name="orders"}'`,
-      fields: { name: 'orders' },
+      message: `UNIQUE violation detected on '{name="first-name"}'`,
+      fields: { name: 'first-name' },
       error_code: 'GH-ADMIN-UNIQUE',
     });
-    const renamed = await call(admin, 'PATCH', '/services/put-me', { name: 'orders' });
+    const renamed = await call(admin, 'PATCH', '/services/second-name', { name: 'first-name' });
     assert.equal(renamed.status, 409);
     assert.deepEqual(await countAll(admin.db), counts);
     assert.equal(admin.changes(), changes, 'no onChange after a failed request');
@@ -174,6 +179,10 @@ describe('Admin API: services', () => {
   });
 
   it('pages with size and an opaque offset, Kong style', async () => {
+    // Five at least: two full pages and a last one.
+    for (let index = await countRows(admin.db, 'services'); index < 5; index++) {
+      assert.equal((await call(admin, 'POST', '/services', { name: `paged-${index}`, host: 'paged.internal' })).status, 201);
+    }
     const total = await countRows(admin.db, 'services');
     assert.ok(total >= 5);
     const seen: string[] = [];

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ensureBuilt } from '../../bench/lib/gatehouse-cli.js';
-import { CookieJar, authorizeWithSession, browserFetch, signIn } from '../dev-idp/browser-flow.js';
-import { freePorts } from '../support/stack.js';
+import { CookieJar, authorizeWithSession, browserFetch, signIn } from '../../testkit/browser-flow.js';
+import { freePorts } from '../../testkit/free-ports.js';
 
 /** The `gatehouse` command as a newcomer runs it: a real process, real ports, real files. */
 

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
-import { freePorts } from '../support/stack.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
+import { freePorts } from '../../testkit/free-ports.js';
 
 /**
  * `gatehouse start` with GATEHOUSE_WORKERS=2, as an operator runs it: a primary (Admin
@@ -370,6 +370,8 @@ describe('gatehouse start with workers', () => {
   });
 
   it('replaces a worker that dies, and the new one serves the current configuration', async () => {
+    // A route from before the death (the first test's; PUT again, so that this test stands alone).
+    await adminCall('PUT', '/routes/plain', { paths: ['/plain'], service: { name: 'echo' } });
     const [victim, survivor] = await workers();
     process.kill(victim!.pid, 'SIGKILL');
     const replaced = await until('a replacement worker', async () => {

@@ -39,16 +39,21 @@ describe('console audit log in a browser', { skip: browserUnavailable }, () => {
     return Promise.all((await page.locator('tr[data-action]').all()).map(async (row) => (await row.getAttribute('data-action')) ?? ''));
   }
 
-  it('shows the sign-in and a deactivation made in the console, newest first, with actor, target, outcome and details', async () => {
+  // What every test reads in the log: a failed sign-in, the owner's sign-in and Dan's deactivation, made in the console.
+  let ownerPage: Page;
+  before(async () => {
     // A failed attempt first, so the log has a failure to show.
     const failed = await env.signedInPage('acme', acme.ownerEmail, 'not-the-password');
     await failed.close();
 
-    const page = await signedIn(acme.ownerEmail, OWNER_PASSWORD);
-    await page.goto(`${env.consoleUrl}/users/${danId}`);
-    await page.getByRole('button', { name: 'Deactivate user' }).click();
-    await page.getByRole('button', { name: 'Reactivate user' }).waitFor();
+    ownerPage = await signedIn(acme.ownerEmail, OWNER_PASSWORD);
+    await ownerPage.goto(`${env.consoleUrl}/users/${danId}`);
+    await ownerPage.getByRole('button', { name: 'Deactivate user' }).click();
+    await ownerPage.getByRole('button', { name: 'Reactivate user' }).waitFor();
+  });
 
+  it('shows the sign-in and a deactivation made in the console, newest first, with actor, target, outcome and details', async () => {
+    const page = ownerPage;
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
     await page.waitForURL((url) => url.pathname === '/audit-log');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Audit log');

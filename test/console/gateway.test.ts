@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { browserFetch } from '../dev-idp/browser-flow.js';
+import { browserFetch } from '../../testkit/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, signInThroughGateway } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import {
@@ -39,7 +39,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     }),
   });
   let initech: { id: string; ownerEmail: string };
-  /** Set by the first test, used by the later ones. */
+  /** Set by the first test, used by the later ones (see theApplication). */
   const created: { serviceId?: string; routeId?: string; pluginId?: string } = {};
 
   before(async () => {
@@ -54,6 +54,36 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
   }
 
   const ownerPage = () => signedInPage(initech.ownerEmail, OWNER_PASSWORD);
+
+  /**
+   * What the first test makes in the console: the service, its route and openid-connect
+   * on the route, all Initech's. When that test did not run (a test run alone), the owner
+   * makes the same through the Admin API.
+   */
+  async function theApplication(): Promise<void> {
+    if (created.pluginId) return;
+    const page = await ownerPage();
+    const plugin = {
+      name: 'openid-connect',
+      config: {
+        issuer: env.stack.idp.issuer('default'),
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uri: `${env.stack.proxy}${APP_PATH}/callback`,
+        auth_methods: ['authorization_code', 'session'],
+      },
+    };
+    const made = (await page.evaluate(`(async () => {
+      const { api } = await import('/assets/console.js');
+      const service = await api('POST', '/services', ${JSON.stringify({ name: 'console-app', url: env.stack.upstream.url })});
+      const route = await api('POST', '/routes', { name: 'console-app', paths: [${JSON.stringify(APP_PATH)}], service: { id: service.body.id } });
+      const plugin = await api('POST', '/routes/' + route.body.id + '/plugins', ${JSON.stringify(plugin)});
+      return [service, route, plugin];
+    })()`)) as Array<{ status: number; body: { id: string } }>;
+    await page.close();
+    assert.deepEqual(made.map((answer) => answer.status), [201, 201, 201], JSON.stringify(made));
+    [created.serviceId, created.routeId, created.pluginId] = made.map((answer) => answer.body.id);
+  }
 
   /** The id at the end of the page's path once the browser has gone to `/gateway/{kind}/{id}`. */
   async function landedOn(page: Page, kind: string): Promise<string> {
@@ -141,6 +171,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
   });
 
   it('shows the Admin API’s validation errors next to the fields they concern', async () => {
+    await theApplication();
     const page = await ownerPage();
 
     // A service URL that is not one: on the URL field.
@@ -218,6 +249,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
   });
 
   it('edits keep what was not retyped (the client secret), and deletes ask for confirmation first', async () => {
+    await theApplication();
     const page = await ownerPage();
 
     // Edit openid-connect: one more scope; the secret field is left empty.
@@ -312,6 +344,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
   });
 
   it('a Viewer reads every gateway page and sees no control that changes anything; the server refuses anyway', async () => {
+    await theApplication();
     // A plugin of the organization (the bootstrap token's would be the operator's, unseen by it).
     const owner = await ownerPage();
     const plugin = (await owner.evaluate(`(async () => {
@@ -344,7 +377,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
     assert.match(await page.getByRole('region', { name: 'Groups' }).innerText(), /Allow\s+allow\s+admins/);
     // Reading needs no script: the pages come rendered from the server.
     const served = await (await page.request.get(`${env.consoleUrl}/gateway/routes/${created.routeId}`)).text();
-    assert.match(served, /\/console-app-v2/);
+    for (const path of (await env.stack.adminCall('GET', `/routes/${created.routeId}`)).paths as string[]) assert.ok(served.includes(path), path);
     assert.match(served, />acl</);
     // The write pages themselves are refused, and so is the Admin API.
     const refused = await page.goto(`${env.consoleUrl}/gateway/services/new`);
@@ -361,6 +394,7 @@ describe('console gateway pages in a browser', { skip: browserUnavailable }, () 
   });
 
   it('editing a plugin that names both a route and a service keeps both', async () => {
+    await theApplication();
     // Kong's Admin API allows it; the console only ever makes one or the other.
     const page = await ownerPage();
     const plugin = (await page.evaluate(`(async () => {

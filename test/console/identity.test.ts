@@ -64,6 +64,18 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   const save = (page: Page) => page.getByRole('button', { name: 'Save', exact: true });
 
   /**
+   * The settings the first test saves through the page. When that test did not run (a
+   * test run alone), the same values are tested and saved through the Admin API.
+   */
+  async function theSavedSettings(): Promise<void> {
+    const path = `/organizations/${initech.id}/identity`;
+    if ((await env.stack.adminCall('GET', path)).configured) return;
+    const values = { provider: 'okta', okta_domain: oktaDomain, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, login_claim: 'email', scopes: 'openid profile email offline_access' };
+    assert.equal((await env.stack.adminCall('POST', `${path}/test`, values)).passed, true);
+    await env.stack.adminCall('PUT', path, values);
+  }
+
+  /**
    * Saves, then waits for the page the save loads. The notice of an earlier save is still
    * on the page until then, so waiting for a notice alone could return early, and closing
    * a page in the middle of its navigation can leave Chromium's close pending for good.
@@ -149,6 +161,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   });
 
   it('shows each check of a failed test with its message, and keeps Save disabled', async () => {
+    await theSavedSettings();
     const page = await ownerPage();
 
     // A wrong client secret: the token endpoint refuses the client.
@@ -211,6 +224,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   });
 
   it('shows a Viewer and a Gateway Admin the settings read-only', async () => {
+    await theSavedSettings();
     for (const [email, password, role] of [
       ['vera@initech.example', 'vera-password-0123456789', 'Viewer'],
       ['gary@initech.example', 'gary-password-0123456789', 'Gateway Admin'],
@@ -244,6 +258,7 @@ describe('console Identity Management in a browser', { skip: browserUnavailable 
   });
 
   it('turns single sign-on on only after the confirmation, and then shows it on for good', async () => {
+    await theSavedSettings();
     const base = `/organizations/${initech.id}`;
     const page = await ownerPage();
     const toggle = page.getByRole('switch', { name: 'Sign in with Okta' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../../src/config/settings.js';
-import { CookieJar, parseForm } from '../dev-idp/browser-flow.js';
+import { CookieJar, parseForm } from '../../testkit/browser-flow.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD } from '../sign-in/support.js';
 import { addNativeUser, createNativeOrganization } from './support.js';

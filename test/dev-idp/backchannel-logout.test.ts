@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { BACKCHANNEL_LOGOUT_EVENT, demoSeed, parseSeed, SeedError, startDevIdp, type DevIdp, type DevIdpSeed } from '../../src/dev-idp/index.js';
-import { browserFetch, CookieJar, signIn } from './browser-flow.js';
+import { browserFetch, CookieJar, signIn } from '../../testkit/browser-flow.js';
 import { buildAuthorization, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URI, discover, exchangeCode } from './oidc-client.js';
 
 /**

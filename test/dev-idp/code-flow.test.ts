@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
-import { authorizeWithSession, browserFetch, CookieJar, signIn } from './browser-flow.js';
+import { authorizeWithSession, browserFetch, CookieJar, signIn } from '../../testkit/browser-flow.js';
 import {
   buildAuthorization,
   decodeJwtParts,

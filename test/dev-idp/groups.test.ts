@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { demoSeed, GROUPS_OVER_LIMIT_DESCRIPTION, startDevIdp, type DevIdp, type DevIdpSeed } from '../../src/dev-idp/index.js';
-import { signIn } from './browser-flow.js';
+import { signIn } from '../../testkit/browser-flow.js';
 import { buildAuthorization, DEMO_PASSWORD, discover, exchangeCode, signInAndExchange } from './oidc-client.js';
 
 const CAROL = 'carol@example.com'; // in developers, Everyone and 120 team-### groups

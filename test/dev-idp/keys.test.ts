@@ -69,7 +69,7 @@ describe('dev IdP signing keys', () => {
     await idp.rotateSigningKey();
     const config = first.config;
     const { buildAuthorization, exchangeCode } = await import('./oidc-client.js');
-    const { authorizeWithSession } = await import('./browser-flow.js');
+    const { authorizeWithSession } = await import('../../testkit/browser-flow.js');
     const request = await buildAuthorization(config);
     const { callbackUrl, signInFormShown } = await authorizeWithSession({ authorizeUrl: request.url, jar: first.jar });
     assert.equal(signInFormShown, false);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { demoSeed, startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import * as client from 'openid-client';
-import { authorizeWithSession, signIn } from './browser-flow.js';
+import { authorizeWithSession, signIn } from '../../testkit/browser-flow.js';
 import { buildAuthorization, DEMO_PASSWORD, exchangeCode, signInAndExchange } from './oidc-client.js';
 
 const TOKEN = 'dev-api-token';

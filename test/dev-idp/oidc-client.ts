@@ -6,7 +6,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
 import type { DevIdp } from '../../src/dev-idp/index.js';
-import { CookieJar, signIn } from './browser-flow.js';
+import { CookieJar, signIn } from '../../testkit/browser-flow.js';
 
 export const DEMO_CLIENT_ID = 'gatehouse-demo';
 export const DEMO_CLIENT_SECRET = 'gatehouse-demo-secret';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
-import { BrowserFlowError, browserFetch, CookieJar, pageError, parseForm, signIn } from './browser-flow.js';
+import { BrowserFlowError, browserFetch, CookieJar, pageError, parseForm, signIn } from '../../testkit/browser-flow.js';
 import { buildAuthorization, DEMO_PASSWORD, discover } from './oidc-client.js';
 
 describe('dev IdP sign-in page', () => {

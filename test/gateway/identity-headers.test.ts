@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../../src/config/settings.js';
 import type { EchoReply } from '../../src/gateway/echo-upstream.js';
-import { CookieJar, browserFetch } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../testkit/browser-flow.js';
 import { protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 import { organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 

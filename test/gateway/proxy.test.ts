@@ -453,10 +453,13 @@ describe('upstream failures', () => {
   it('aborts the upstream request when the client goes away', async () => {
     let upstreamSawClose: () => void = () => undefined;
     const closed = new Promise<void>((resolve) => (upstreamSawClose = resolve));
+    let upstreamGotRequest: () => void = () => undefined;
+    const received = new Promise<void>((resolve) => (upstreamGotRequest = resolve));
     const server = http.createServer((req, res) => {
       // Never answers; the proxy must hang up once its client did.
       res.on('close', () => upstreamSawClose());
       req.resume();
+      upstreamGotRequest();
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -465,7 +468,9 @@ describe('upstream failures', () => {
     try {
       const controller = new AbortController();
       const pending = call(`${gateway.url}/wait`, { signal: controller.signal });
-      setTimeout(() => controller.abort(), 100);
+      // The client goes away once the request is upstream (a fixed delay could end it before it got there).
+      await received;
+      controller.abort();
       await assert.rejects(pending);
       await closed;
     } finally {

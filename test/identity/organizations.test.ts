@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { CLI_ACTOR } from '../../src/identity/audit.js';
@@ -27,7 +27,40 @@ describe('organizations and the IdentityStore', () => {
   let orgId: string;
   let ownerId: string;
 
-  before(async () => {
+  /** Alice as the provisioning test leaves her: signed in by Okta, in `admins`, which gave her Gateway Admin. */
+  const provisionAlice = async () => {
+    const gateway = (await store.roles(orgId)).find((role) => role.name === 'Gateway Admin')!;
+    const profile = { issuer: ISSUER, subject: '00u1', email: 'alice@new.example', name: 'Alice', groups: ['admins'], groups_source: 'id_token' };
+    const saved = await store.saveSsoUser(orgId, profile, [{ role_id: gateway.id, granted_by: [{ rule_id: 'r2', group: 'admins' }] }], { create: true, signedIn: true });
+    assert.deepEqual(saved?.rolesAdded, ['Gateway Admin']);
+  };
+  /** Saved settings with an API token, and SSO on. */
+  const enableSso = async () => {
+    await writeIdentitySettings(
+      db,
+      keyRing,
+      orgId,
+      {
+        provider: 'okta',
+        okta_domain: 'dev-1.okta.com',
+        authorization_server_id: 'default',
+        issuer: ISSUER,
+        client_id: 'c',
+        client_secret: 'client-secret-value',
+        api_token: 'api-token-value',
+        scopes: ['openid'],
+        groups_claim: 'groups',
+        login_claim: 'login_email',
+        single_logout: false,
+        sync_interval_seconds: 900,
+      },
+      { fingerprint: 'f', tested_at: 1 },
+    );
+    await db.updateTable('organizations').set({ sso_enabled: 1 }).where('id', '=', orgId).execute();
+  };
+
+  // Each test starts from a new database holding Acme and its owner, and sets up what else it needs.
+  beforeEach(async () => {
     db = await openDatabase('sqlite::memory:');
     await migrateToLatest(db);
     store = createIdentityStore(db, keyRing);
@@ -35,7 +68,7 @@ describe('organizations and the IdentityStore', () => {
     orgId = created.organization.id;
     ownerId = created.owner.id;
   });
-  after(async () => {
+  afterEach(async () => {
     await db.destroy();
   });
 
@@ -93,29 +126,10 @@ describe('organizations and the IdentityStore', () => {
   });
 
   it('lists the sync\'s work only for SSO organizations with an API token', async () => {
+    await provisionAlice();
     const alice = (await store.userBySubject(orgId, ISSUER, '00u1'))!;
     assert.deepEqual(await store.activeSsoUsers(orgId), [], 'SSO not enabled');
-    await writeIdentitySettings(
-      db,
-      keyRing,
-      orgId,
-      {
-        provider: 'okta',
-        okta_domain: 'dev-1.okta.com',
-        authorization_server_id: 'default',
-        issuer: ISSUER,
-        client_id: 'c',
-        client_secret: 'client-secret-value',
-        api_token: 'api-token-value',
-        scopes: ['openid'],
-        groups_claim: 'groups',
-        login_claim: 'login_email',
-        single_logout: false,
-        sync_interval_seconds: 900,
-      },
-      { fingerprint: 'f', tested_at: 1 },
-    );
-    await db.updateTable('organizations').set({ sso_enabled: 1 }).where('id', '=', orgId).execute();
+    await enableSso();
     assert.deepEqual((await store.activeSsoUsers(orgId)).map((user) => user.id), [alice.id]);
     assert.deepEqual((await store.ssoOrganizations()).map((organization) => organization.id), [orgId]);
     const settings = await store.identitySettings(orgId);
@@ -124,6 +138,8 @@ describe('organizations and the IdentityStore', () => {
   });
 
   it('recomputes SSO roles when a mapping is added', async () => {
+    await enableSso();
+    await provisionAlice();
     const organization = (await store.organization(orgId))!;
     const change = await createRoleMapping(db, organization, { group: 'admins', role: 'Viewer' }, CLI_ACTOR);
     assert.deepEqual(change.users_changed.map((user) => [user.added, user.removed]), [[['Viewer'], ['Gateway Admin']]]);
@@ -134,7 +150,11 @@ describe('organizations and the IdentityStore', () => {
   });
 
   it('deactivates with its tokens and audit entry at once, keeps the roles as they were, and reactivation revives nothing', async () => {
+    await enableSso();
+    await provisionAlice();
     const organization = (await store.organization(orgId))!;
+    // Her group now maps to Viewer instead.
+    await createRoleMapping(db, organization, { group: 'admins', role: 'Viewer' }, CLI_ACTOR);
     const alice = (await store.userBySubject(orgId, ISSUER, '00u1'))!;
     assert.deepEqual(alice.roles.map((role) => role.role_name), ['Viewer']);
     assert.equal(alice.roles_as_of, null, 'an active user\'s roles are current');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { TamperIdToken } from '../../src/dev-idp/index.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
 import { organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import { PASSWORD, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 
@@ -47,6 +47,14 @@ describe('provider key rotation', () => {
     return fetch(`${stack.proxy}/api/x`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
   }
 
+  /**
+   * Keys held and a cool-down running, whatever ran before: a hostile token downloads
+   * the keys unless a cool-down is running already.
+   */
+  async function coolingDown(): Promise<void> {
+    assert.equal((await hostileBearer('unknown-first')).status, 401);
+  }
+
   async function signInWith(tamper: TamperIdToken): Promise<Response> {
     const { jar, callbackUrl } = await beginSignIn(stack);
     stack.idp.switches.tamperNextIdToken = tamper;
@@ -67,6 +75,7 @@ describe('provider key rotation', () => {
   });
 
   it('signs in at once with a key published after the last download: a plugin route, then an organization', async () => {
+    await coolingDown();
     const before = jwksDownloads();
     const first = await signInThroughGateway(stack);
     assert.equal(first.callback.status, 302);
@@ -116,6 +125,7 @@ describe('provider key rotation', () => {
   });
 
   it('still refuses hostile bearer tokens without a download while the keys are cooling down', async () => {
+    await coolingDown();
     const before = jwksDownloads();
     for (const kid of ['again-1', 'again-2', undefined]) assert.equal((await hostileBearer(kid)).status, 401);
     assert.equal(jwksDownloads(), before);

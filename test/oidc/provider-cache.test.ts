@@ -10,6 +10,7 @@ import { ProviderCache } from '../../src/oidc/provider-cache.js';
 import { validateIdToken } from '../../src/oidc/id-token.js';
 import { OidcProviderRepository, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
 import { DEMO_CLIENT_ID, signInAndExchange } from '../dev-idp/oidc-client.js';
+import { stopClock } from '../support/clock.js';
 import { until } from '../support/until.js';
 import { capturedLog } from '../support/captured-log.js';
 
@@ -34,12 +35,14 @@ describe('ProviderCache.peek', () => {
     assert.equal(providers.peek(issuer), undefined, 'forgotten');
   });
 
-  it('does not answer once the metadata is due again, nor for a failed discovery', async () => {
+  it('does not answer once the metadata is due again, nor for a failed discovery', async (t) => {
+    const clock = stopClock(t);
     const ageing = new ProviderCache({ log, metadataMaxAgeMs: 50 });
     const issuer = idp.issuer('default');
     await ageing.get(issuer);
+    clock.advance(49);
     assert.ok(ageing.peek(issuer));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    clock.advance(1);
     assert.equal(ageing.peek(issuer), undefined, 'get would discover again');
 
     const failing = new ProviderCache({ log, timeoutSeconds: 2 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CookieJar, browserFetch } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../testkit/browser-flow.js';
 import { organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import { CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 import { until } from '../support/until.js';

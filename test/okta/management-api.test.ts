@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startDevIdp, type DevIdp } from '../../src/dev-idp/index.js';
 import { GatehouseError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
 import { OktaApiError } from '../../src/okta/errors.js';
 import { OktaManagementApi, type OktaManagementApiOptions } from '../../src/okta/management-api.js';
+import { capturedLog } from '../support/captured-log.js';
 
 const TOKEN = 'dev-api-token';
 const READ_ONLY_TOKEN = 'dev-readonly-api-token';
@@ -29,17 +28,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(String(chunk));
-      callback();
-    },
-  });
-  return { log: createLogger({ level: 'debug', destination }), text: () => lines.join('') };
 }
 
 describe('Okta Management API client, against the stand-in', () => {
@@ -146,7 +134,8 @@ describe('Okta Management API client, against the stand-in', () => {
 
   it('answers GH-OKTA-INVALID-TOKEN for a wrong token, naming the field and the fix, never the token', async () => {
     const secret = 'wrong-token-7f3a9c';
-    const { log, text } = capturingLogger();
+    const { log, lines } = capturedLog();
+    const text = () => lines.join('\n');
     await assert.rejects(api({ apiToken: secret, log }).listUserGroups('alice@example.com'), (error: unknown) => {
       oktaError('GH-OKTA-INVALID-TOKEN')(error);
       const okta = error as OktaApiError;
@@ -162,7 +151,8 @@ describe('Okta Management API client, against the stand-in', () => {
   });
 
   it('waits for X-Rate-Limit-Reset after a 429 and succeeds, exposing the rate-limit state', async () => {
-    const { log, text } = capturingLogger();
+    const { log, lines } = capturedLog();
+    const text = () => lines.join('\n');
     const client = api({ log });
     assert.equal(client.rateLimit(), undefined);
     idp.switches.rateLimitNextManagementCalls = 1;
@@ -170,9 +160,13 @@ describe('Okta Management API client, against the stand-in', () => {
     const groups = await client.listUserGroups('bob@example.com');
     const elapsed = Date.now() - started;
     assert.deepEqual(names(groups).sort(), ['Everyone', 'viewers']);
-    // The stand-in announces a reset 2 s ahead (whole seconds): the client waited for it.
-    assert.ok(elapsed >= 1000, `waited ${elapsed} ms`);
-    assert.ok(elapsed < 4500, `waited ${elapsed} ms`);
+    // The stand-in announces a reset 2 s ahead, in whole seconds, and its Date header is
+    // truncated to the second: the client waits 2 to 3 s, plus its 250 ms margin, once.
+    const waits = lines.map((line) => JSON.parse(line) as { msg: string; waitMs?: number }).filter((entry) => entry.msg === 'Okta rate limit hit: waiting for the reset');
+    assert.equal(waits.length, 1, 'one wait');
+    const waitMs = waits[0]!.waitMs!;
+    assert.ok(waitMs >= 1000 && waitMs <= 3250, `waits for the announced reset (${waitMs} ms)`);
+    assert.ok(elapsed >= waitMs, `and waited it out (${elapsed} ms)`);
     const state = client.rateLimit();
     assert.equal(state?.limit, 600);
     assert.ok(state && state.remaining > 0 && state.remaining < 600);
@@ -208,10 +202,14 @@ describe('Okta Management API client, against the stand-in', () => {
   });
 
   it('caps a rate-limit wait at maxRateLimitWaitMs', async () => {
+    const { log, lines } = capturedLog();
     idp.switches.rateLimitNextManagementCalls = 1;
     const started = Date.now();
-    assert.deepEqual(await api({ maxRateLimitWaitMs: 100 }).checkToken(), { status: 'valid' });
-    assert.ok(Date.now() - started < 1000);
+    assert.deepEqual(await api({ maxRateLimitWaitMs: 100, log }).checkToken(), { status: 'valid' });
+    const waits = lines.map((line) => JSON.parse(line) as { msg: string; waitMs?: number }).filter((entry) => entry.msg === 'Okta rate limit hit: waiting for the reset');
+    assert.deepEqual(waits.map((entry) => entry.waitMs), [100], 'one wait, cut to the cap');
+    // The stand-in announced a reset at least 2 s ahead: the answer came before it.
+    assert.ok(Date.now() - started < 2000);
   });
 
   it('answers GH-OKTA-UNAVAILABLE when Okta cannot be reached', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { authorizeWithSession, browserFetch, CookieJar, signIn } from '../dev-idp/browser-flow.js';
+import { authorizeWithSession, browserFetch, CookieJar, signIn } from '../../testkit/browser-flow.js';
 import { buildAuthorization, DEMO_PASSWORD, discover, exchangeCode } from '../dev-idp/oidc-client.js';
 import { CLIENT_ID, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from './support.js';

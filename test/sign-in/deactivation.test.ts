@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { browserFetch, type CookieJar } from '../dev-idp/browser-flow.js';
+import { browserFetch, type CookieJar } from '../../testkit/browser-flow.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { API_TOKEN, organizationSignIn, reactivate, setGroupMembership, setUpOrganization } from './support.js';
 

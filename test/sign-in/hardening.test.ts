@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { browserFetch } from '../dev-idp/browser-flow.js';
+import { browserFetch } from '../../testkit/browser-flow.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from './support.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { browserFetch } from '../dev-idp/browser-flow.js';
+import { browserFetch } from '../../testkit/browser-flow.js';
 import type { TamperIdToken } from '../../src/dev-idp/index.js';
 import { CLIENT_ID, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, reactivate, setGroupMembership, setUpOrganization } from './support.js';

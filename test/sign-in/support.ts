@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, PASSWORD, type Stack } from '../support/stack.js';
 
 export const OWNER_PASSWORD = 'owner-password-0123456789';

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,7 +6,8 @@ import { loadSettings } from '../../src/config/settings.js';
 import { demoSeed, startDevIdp, type DevIdp, type DevIdpSeed } from '../../src/dev-idp/index.js';
 import { startEchoUpstream, type EchoUpstream } from '../../src/gateway/echo-upstream.js';
 import { createLogger } from '../../src/log.js';
-import { CookieJar, browserFetch, signIn } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, signIn } from '../../testkit/browser-flow.js';
+import { freePort } from '../../testkit/free-ports.js';
 import { DEMO_REDIRECT_URI } from '../dev-idp/oidc-client.js';
 import { startGatehouse, type Gatehouse } from '../../src/runtime.js';
 
@@ -25,8 +25,6 @@ const CALLBACK_PREFIXES = ['', '/api', '/team', '/grouped', '/other', '/brief'];
  * stand-in and an echo upstream. `logs` collects every line Gatehouse logged, so
  * tests can prove secrets never reach them.
  */
-export { freePorts } from './ports.js';
-
 export interface Stack {
   gatehouse: Gatehouse;
   /** The Okta stand-in; a new object after `startIdp`. */
@@ -178,19 +176,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
-}
-
-/** A free loopback port: `preferred` when it can be bound (fixed ports keep screenshots stable), else any. */
-export async function freePort(preferred = 0): Promise<number> {
-  const server = createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(preferred, '127.0.0.1', () => resolve(true));
-  });
-  if (!bound) return freePort();
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Creates service `echo`, route `api` on `/api` and an openid-connect plugin with the given config. */

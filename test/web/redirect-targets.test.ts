@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CookieJar, browserFetch, parseForm } from '../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch, parseForm } from '../../testkit/browser-flow.js';
 import { protectRoute, signInThroughGateway, startStack, type Stack } from '../support/stack.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../sign-in/support.js';
 import { REFUSED_TARGETS, REWRITTEN_TARGETS } from './hostile-targets.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
+import { stopClock } from '../../support/clock.js';
 import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Who gets redirects and who gets status codes, idle sessions, userinfo checks and configuration refusals. */
@@ -53,35 +53,37 @@ describe('openid-connect: clients, redirects and idle sessions', () => {
     assert.equal(forbidden.headers.get('location'), `${stack.proxy}/not-for-you`);
   });
 
-  it('refuses a replayed session cookie after session_absolute_timeout, though the cookie itself lasts to the next second', async () => {
+  it('refuses a replayed session cookie after session_absolute_timeout, though the cookie itself lasts to the next second', async (t) => {
     await protectRoute(
       stack,
       { auth_methods: ['authorization_code'], session_absolute_timeout: 2, session_rolling_timeout: 0 },
       { name: 'brief', paths: ['/brief'] },
     );
+    // Signed in half a second past a whole second: the session ends 2 s later, half a
+    // second before its sealed cookie, whose own expiry is rounded up to a whole second.
+    const clock = stopClock(t, Math.ceil(Date.now() / 1000) * 1000 + 500);
     const { jar } = await signInThroughGateway(stack, '/brief');
     // A browser drops the cookie at its Max-Age; a client replaying the header does not.
-    // The sealed cookie's own expiry is the session's end rounded up to a whole second.
     const cookie = jar.header(new URL(stack.proxy))!;
-    const signedInBy = Date.now();
-    let lastAdmitted = signedInBy;
-    for (let status = 200; status === 200; await sleep(25)) {
-      status = (await fetch(`${stack.proxy}/brief`, { headers: { cookie, accept: 'application/json' } })).status;
-      if (status === 200) lastAdmitted = Date.now();
-      else assert.equal(status, 401);
-      assert.ok(Date.now() - signedInBy < 5000, 'the session ended');
-    }
-    assert.ok(lastAdmitted - signedInBy >= 1500, `in use until near its end (${lastAdmitted - signedInBy} ms)`);
-    assert.ok(lastAdmitted - signedInBy <= 2000, `not admitted after it (${lastAdmitted - signedInBy} ms)`);
+    const replay = async () => (await fetch(`${stack.proxy}/brief`, { headers: { cookie, accept: 'application/json' } })).status;
+    assert.equal(await replay(), 200);
+    clock.advance(1999);
+    assert.equal(await replay(), 200, 'in use until its last millisecond');
+    clock.advance(2);
+    assert.ok(await stack.gatehouse.keyRing.unseal(/(?:^|; )session=([^;]+)/.exec(cookie)![1]!), 'the sealed cookie itself has not expired');
+    assert.equal(await replay(), 401, 'not admitted after session_absolute_timeout');
+    clock.advance(1000);
+    assert.equal(await replay(), 401, 'nor once the cookie has expired too');
   });
 
-  it('ends a session that sits idle longer than session_idling_timeout', async () => {
+  it('ends a session that sits idle longer than session_idling_timeout', async (t) => {
+    const clock = stopClock(t);
     const { jar } = await signInThroughGateway(stack, '/api');
-    await sleep(1200);
+    clock.advance(1999);
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'used within the idle time');
-    await sleep(1200);
+    clock.advance(1999);
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'the last use reset the idle clock');
-    await sleep(2300);
+    clock.advance(2001);
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 302, 'idle too long: sign in again');
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../../testkit/browser-flow.js';
+import { stopClock } from '../../support/clock.js';
 import { ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
@@ -58,7 +58,8 @@ describe('openid-connect: the seed guide flows', () => {
     assert.deepEqual(await api.json(), { message: 'Unauthorized', error_code: 'GH-PLUGIN-UNAUTHORIZED' });
   });
 
-  it('allows access after sign-in, then by cookie without the provider, and refuses it when the session ends', async () => {
+  it('allows access after sign-in, then by cookie without the provider, and refuses it when the session ends', async (t) => {
+    const clock = stopClock(t);
     const { jar, callback } = await signInThroughGateway(stack, '/api/things?x=1');
     // The callback answers with the session cookie and sends the browser back to where it was going.
     assert.equal(callback.status, 302);
@@ -78,7 +79,7 @@ describe('openid-connect: the seed guide flows', () => {
     const second = await echoOf(await browserFetch(jar, `${stack.proxy}/api/other`));
     assert.equal(second.headers.authorization, first.headers.authorization);
 
-    await sleep(3200);
+    clock.advance(3200);
     const expired = await browserFetch(jar, `${stack.proxy}/api/other`);
     assert.notEqual(expired.status, 200);
     const api = await fetch(`${stack.proxy}/api/other`, {

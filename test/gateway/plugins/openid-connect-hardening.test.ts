@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenAttempts } from '../../../src/gateway/plugins/openid-connect/token-attempts.js';
 import { TokenRejected } from '../../../src/oidc/token-verification.js';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { CLIENT_ID, CLIENT_SECRET, beginSignIn, freePort, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { stopClock } from '../../support/clock.js';
+import { CLIENT_ID, CLIENT_SECRET, beginSignIn, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
+import { freePort } from '../../../testkit/free-ports.js';
 
 /**
  * Regression tests from the security review: what a hostile client, a hostile
@@ -182,13 +183,14 @@ describe('openid-connect: provider trouble does not sign people out', () => {
   });
   after(() => stack.close());
 
-  it('keeps the session when a refresh cannot reach the provider', async () => {
+  it('keeps the session when a refresh cannot reach the provider', async (t) => {
+    const clock = stopClock(t);
     stack.idp.switches.accessTokenTtl = 6;
     const { jar } = await signInThroughGateway(stack, '/api');
     await stack.idp.close();
-    await sleep(3500); // within the refresh window, token still valid
+    clock.advance(3500); // within the refresh window, token still valid
     assert.equal((await browserFetch(jar, `${stack.proxy}/api`)).status, 200, 'the still-valid token keeps serving');
-    await sleep(3000); // now spent, provider still down
+    clock.advance(3000); // now spent, provider still down
     const spent = await browserFetch(jar, `${stack.proxy}/api`);
     assert.equal(spent.status, 502);
     const rows = await stack.gatehouse.db.selectFrom('sessions').select('id').execute();
@@ -200,12 +202,17 @@ describe('TokenAttempts', () => {
   it('asks once for concurrent identical tokens and remembers rejections', async () => {
     const attempts = new TokenAttempts({ rejectedTtlMs: 60_000 });
     let calls = 0;
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
     const reject = async () => {
       calls++;
-      await sleep(20);
+      await answered;
       throw new TokenRejected('junk');
     };
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => attempts.verify('junk-token', reject)));
+    // All ten ask while the first verification is still out.
+    const pending = Promise.allSettled(Array.from({ length: 10 }, () => attempts.verify('junk-token', reject)));
+    answer();
+    const results = await pending;
     assert.ok(results.every((result) => result.status === 'rejected'));
     await assert.rejects(attempts.verify('junk-token', reject), TokenRejected);
     assert.equal(calls, 1);
@@ -225,7 +232,8 @@ describe('TokenAttempts', () => {
     assert.equal(accepts, 4, 'and never answers from what a caching call left');
   });
 
-  it('answers accepted, unexpired tokens without waiting, and nothing else', async () => {
+  it('answers accepted, unexpired tokens without waiting, and nothing else', async (t) => {
+    const clock = stopClock(t);
     const attempts = new TokenAttempts();
     assert.equal(attempts.accepted('good-token'), undefined, 'not verified yet');
     await attempts.verify('good-token', async () => ({ claims: { sub: 'a' }, expiresAt: Date.now() / 1000 + 60 }));
@@ -234,7 +242,7 @@ describe('TokenAttempts', () => {
 
     await attempts.verify('short-token', async () => ({ claims: { sub: 'b' }, expiresAt: Date.now() / 1000 + 0.05 }));
     assert.ok(attempts.accepted('short-token'));
-    await sleep(80);
+    clock.advance(51);
     assert.equal(attempts.accepted('short-token'), undefined, 'expired since');
 
     await assert.rejects(attempts.verify('junk-token', async () => Promise.reject(new TokenRejected('junk'))), TokenRejected);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../../testkit/browser-flow.js';
 import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Consumer mapping, credentials, groups for `acl`, upstream headers, logout and restarts, end to end. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
-import { CookieJar, browserFetch } from '../../dev-idp/browser-flow.js';
+import { CookieJar, browserFetch } from '../../../testkit/browser-flow.js';
 import type { OidcSession } from '../../../src/gateway/plugins/openid-connect/session-record.js';
+import { stopClock } from '../../support/clock.js';
 import { protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /**
@@ -70,7 +70,8 @@ describe('openid-connect: packed sessions without their ID token', () => {
   });
   after(() => stack.close());
 
-  it('serves them from their claims, writes the idle clock back whole, and signs out with the stored ID token', async () => {
+  it('serves them from their claims, writes the idle clock back whole, and signs out with the stored ID token', async (t) => {
+    const clock = stopClock(t);
     const alice = await signInThroughGateway(stack, '/api', 'alice@example.com');
     const aliceKey = await sessionKey(stack, alice.jar);
     const idToken = (await storedRecord(stack, aliceKey)).tokens.id_token;
@@ -89,7 +90,7 @@ describe('openid-connect: packed sessions without their ID token', () => {
     assert.equal(echo.headers['x-user-name'], 'Alice Admin', 'a claim of the ID token reached the upstream');
 
     // Past the slack, a request writes the idle clock: the stored record keeps its ID token.
-    await sleep(1100);
+    clock.advance(1100);
     const before = (await storedRecord(stack, aliceKey)).last_seen;
     await useAlone(stack, bobKey); // reading the store above put the whole record in memory: packed again
     assert.equal(memoryCopy(stack, aliceKey).tokens.id_token_in_store, true);

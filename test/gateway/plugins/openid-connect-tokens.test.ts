@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { signInAndExchange } from '../../dev-idp/oidc-client.js';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
+import { stopClock } from '../../support/clock.js';
+import { until } from '../../support/until.js';
 import { CLIENT_ID, CLIENT_SECRET, protectRoute, signInThroughGateway, startStack, type Stack } from '../../support/stack.js';
 
 /** Bearer JWTs, introspection, client refresh tokens, and session refresh, end to end. */
@@ -86,10 +87,11 @@ describe('openid-connect: bearer tokens, introspection and refresh tokens', () =
     assert.equal((await fetch(`${stack.proxy}/bearer/x`, { headers: bearer(hs256) })).status, 401);
   });
 
-  it('refuses an expired bearer token', async () => {
+  it('refuses an expired bearer token', async (t) => {
+    const clock = stopClock(t);
     stack.idp.switches.accessTokenTtl = 1;
     const shortLived = await tokensFor(stack);
-    await sleep(2100);
+    clock.advance(2100);
     const response = await fetch(`${stack.proxy}/bearer/x`, { headers: bearer(shortLived.access_token) });
     assert.equal(response.status, 401);
   });
@@ -118,10 +120,10 @@ describe('openid-connect: bearer tokens, introspection and refresh tokens', () =
     assert.equal((await fetch(`${stack.proxy}/moving/x`, { headers: bearer(tokens.access_token) })).status, 200);
     // The org authorization server signs with other keys and names another issuer.
     await stack.adminCall('PATCH', `/plugins/${pluginId}`, { config: { issuer: stack.idp.issuer('org') } });
-    let status = 200;
-    for (const deadline = Date.now() + 10_000; status === 200 && Date.now() < deadline; await sleep(100)) {
-      status = (await fetch(`${stack.proxy}/moving/x`, { headers: bearer(tokens.access_token) })).status;
-    }
+    const status = await until('the new issuer to take over', async () => {
+      const answer = (await fetch(`${stack.proxy}/moving/x`, { headers: bearer(tokens.access_token) })).status;
+      return answer === 200 ? undefined : answer;
+    });
     assert.equal(status, 401, "a token accepted under the old issuer is not admitted on that word");
   });
 
@@ -146,14 +148,15 @@ describe('openid-connect: session refresh', () => {
   });
   after(() => stack.close());
 
-  it('renews the access token before it expires, with one refresh for many concurrent requests', async () => {
+  it('renews the access token before it expires, with one refresh for many concurrent requests', async (t) => {
+    const clock = stopClock(t);
     stack.idp.switches.accessTokenTtl = 4;
     const { jar } = await signInThroughGateway(stack);
     const first = (await (await browserFetch(jar, `${stack.proxy}/api`)).json()) as Echo;
     const firstToken = first.headers.authorization;
 
     // Within the last half of the token's life, the next requests trigger a refresh.
-    await sleep(2300);
+    clock.advance(2300);
     const answers = await Promise.all(Array.from({ length: 8 }, () => browserFetch(jar, `${stack.proxy}/api`)));
     const seen = new Set<string>();
     for (const answer of answers) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { browserFetch } from '../../dev-idp/browser-flow.js';
+import { browserFetch } from '../../../testkit/browser-flow.js';
 import { OWNER_PASSWORD, organizationSignIn, setUpOrganization } from '../../sign-in/support.js';
 import { ADMIN_TOKEN, startStack, type Stack } from '../../support/stack.js';
 

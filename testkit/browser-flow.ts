@@ -1,7 +1,7 @@
 /**
  * A minimal browser for signing in at the dev IdP (or any server that speaks plain HTML
- * forms and redirects): a cookie jar, manual redirects, and a form parser. Tests across
- * the project use it to sign in as a user:
+ * forms and redirects): a cookie jar, manual redirects, and a form parser. The tests and
+ * the benchmarks use it to sign in as a user:
  *
  *   const { callbackUrl, jar } = await signIn({ authorizeUrl, username: 'alice@example.com', password: 'Passw0rd!' });
  *   // callbackUrl: the redirect back to the app, with code, state and iss (or error)

@@ -22,3 +22,16 @@ export async function freePorts(count: number): Promise<number[]> {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
 }
+
+/** A free loopback port: `preferred` when it can be bound (fixed ports keep screenshots stable), else any. */
+export async function freePort(preferred = 0): Promise<number> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => resolve(true));
+  });
+  if (!bound) return freePort();
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
