@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { Migrator, sql } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { KeyRing } from '../../src/crypto/keyring.js';
 import { DatabaseSessionBackend } from '../../src/sessions/database-backend.js';
 import { migrateToLatest, migrationNames, openDatabase, parseDatabaseUrl } from '../../src/store/index.js';
 import { readConsistently } from '../../src/store/database.js';
+import type { Database } from '../../src/store/schema.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 
 describe('openDatabase', () => {
@@ -48,9 +49,12 @@ describe('openDatabase', () => {
 });
 
 describe('transactions across processes', () => {
-  it('a transaction that reads and then writes commits although another process wrote in between', async () => {
-    // Another process (a proxy worker saving a session or a provider's metadata) is a
-    // second connection to the same file; it gives up after 100 ms instead of 5 s.
+  /**
+   * Gatehouse's handle on a file with one consumer row, and another process's (a proxy
+   * worker saving a session or a provider's metadata): a second connection to the same
+   * file, which gives up after 100 ms instead of 5 s.
+   */
+  async function withAnotherProcess(test: (db: Kysely<Database>, other: SQLite.Database) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
     const file = join(dir, 'gh.db');
     const db = await openDatabase(`sqlite:${file}`);
@@ -58,6 +62,16 @@ describe('transactions across processes', () => {
     try {
       await migrateToLatest(db);
       await db.insertInto('consumers').values({ id: 'c1', username: 'first', custom_id: null, tags: '[]', created_at: 1, updated_at: 1 }).execute();
+      await test(db, other);
+    } finally {
+      other.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a transaction that reads and then writes commits although another process wrote in between', () =>
+    withAnotherProcess(async (db, other) => {
       let otherWrite: unknown;
       await db.transaction().execute(async (trx) => {
         await trx.selectFrom('consumers').selectAll().execute();
@@ -73,21 +87,10 @@ describe('transactions across processes', () => {
       // here, with its short timeout, gave up) instead of making the transaction fail.
       assert.equal(otherWrite, 'SQLITE_BUSY');
       assert.equal((await db.selectFrom('consumers').select('username').where('id', '=', 'c1').executeTakeFirstOrThrow()).username, 'renamed');
-    } finally {
-      other.close();
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('a reading transaction does not hold the write lock', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
-    const file = join(dir, 'gh.db');
-    const db = await openDatabase(`sqlite:${file}`);
-    const other = new SQLite(file, { timeout: 100 });
-    try {
-      await migrateToLatest(db);
-      await db.insertInto('consumers').values({ id: 'c1', username: 'first', custom_id: null, tags: '[]', created_at: 1, updated_at: 1 }).execute();
+  it('a reading transaction does not hold the write lock', () =>
+    withAnotherProcess(async (db, other) => {
       const seen = await readConsistently(db, async (reader) => {
         const before = await reader.selectFrom('consumers').select('username').executeTakeFirstOrThrow();
         other.prepare("update consumers set username = 'changed' where id = 'c1'").run();
@@ -96,12 +99,7 @@ describe('transactions across processes', () => {
       });
       assert.deepEqual(seen, ['first', 'first'], 'one consistent view, and the writer was not kept waiting');
       assert.equal((await db.selectFrom('consumers').select('username').executeTakeFirstOrThrow()).username, 'changed');
-    } finally {
-      other.close();
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('migrateToLatest', () => {
